@@ -1,0 +1,54 @@
+# newsdesk: two commands set everything up.
+#   make run   - create .venv, install, index the bundled sample archive if there is no index, serve the chat
+#   make test  - create .venv with dev extras and run every test
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+INDEX  ?= $(or $(NEWSDESK_INDEX),data/index)
+HOST   ?= 127.0.0.1
+PORT   ?= 7860
+
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export GRADIO_ANALYTICS_ENABLED := False
+export ANONYMIZED_TELEMETRY := False
+
+.PHONY: run test lint format bench install install-dev clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	# The CPU build of torch lies on this machine's disk; it must come before sentence-transformers.
+	$(BIN)/pip install --disable-pip-version-check -q torch==2.13.0
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --disable-pip-version-check -q -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --disable-pip-version-check -q -e '.[dev]'
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+run: install
+	@if [ ! -d "$(INDEX)/chroma" ]; then \
+		echo "No index at $(INDEX): indexing the bundled sample archive (data/sample)"; \
+		$(BIN)/newsdesk --index "$(INDEX)" ingest data/sample || exit 1; \
+	fi
+	$(BIN)/newsdesk --index "$(INDEX)" serve --host $(HOST) --port $(PORT)
+
+test: install-dev
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: install-dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,153 @@
+"""The web chat: `create_app(assistant)` builds the Gradio Blocks; `python app.py` serves it."""
+
+from __future__ import annotations
+
+import argparse
+import html
+import logging
+import os
+from typing import TYPE_CHECKING, Any
+
+from qa.errors import NewsdeskError
+
+if TYPE_CHECKING:
+    import gradio as gr
+
+    from qa.assistant import Assistant
+    from qa.types import Answer
+
+log = logging.getLogger("newsdesk.app")
+
+TITLE = "newsdesk"
+INTRO = (
+    "Ask a question about the archive. Every claim carries a numbered citation to the passage "
+    "it comes from; when the archive does not answer, newsdesk says so."
+)
+Message = dict[str, str]
+
+
+def format_sources_markdown(answer: Answer) -> str:
+    """Numbered sources for the chat bubble: title (linked), outlet, date, author, cited passage."""
+    lines = []
+    for c in answer.citations:
+        p = c.passage
+        title = f"[{p.title}]({p.url})" if p.url else p.title
+        meta = " · ".join(x for x in (p.source, (p.published_at or "")[:10], p.author) if x)
+        lines.append(f"**[{c.n}]** {title}" + (f" — {meta}" if meta else ""))
+        lines.append(f"> {c.quote}")
+        lines.append("")
+    return "\n".join(lines).strip()
+
+
+def format_sources_html(answer: Answer | None) -> str:
+    """The side panel: each cited passage in full, the quoted sentence highlighted."""
+    if answer is None or not answer.citations:
+        return "<p class='nd-empty'>Sources of the latest answer appear here.</p>"
+    blocks = []
+    for c in answer.citations:
+        p = c.passage
+        esc_text = html.escape(p.text)
+        esc_quote = html.escape(c.quote)
+        body = esc_text.replace(esc_quote, f"<mark>{esc_quote}</mark>", 1)
+        title = html.escape(p.title)
+        if p.url:
+            title = f"<a href='{html.escape(p.url, quote=True)}' target='_blank'>{title}</a>"
+        meta = " · ".join(
+            html.escape(x) for x in (p.source, (p.published_at or "")[:10], p.author) if x
+        )
+        blocks.append(
+            f"<div class='nd-source'><div><b>[{c.n}]</b> {title}</div>"
+            f"<div class='nd-meta'>{meta}</div><p>{body}</p></div>"
+        )
+    return "\n".join(blocks)
+
+
+def answer_turn(
+    assistant: Assistant, message: str, history: list[Message] | None
+) -> tuple[str, list[Message], str]:
+    """One chat turn: (cleared textbox, history with the reply, sources panel HTML).
+
+    Errors become a readable reply, never a traceback.
+    """
+    history = list(history or [])
+    if not message or not message.strip():
+        return "", history, format_sources_html(None)
+    history.append({"role": "user", "content": message})
+    answer: Answer | None = None
+    try:
+        answer = assistant.ask(message)
+        reply = answer.text
+        if answer.citations:
+            reply += "\n\n**Sources**\n\n" + format_sources_markdown(answer)
+    except NewsdeskError as exc:
+        reply = f"⚠️ {exc.message}" + (f"\n\n_{exc.hint}_" if exc.hint else "")
+    except Exception as exc:  # the web boundary: log it, show a readable message
+        log.exception("question failed")
+        reply = f"⚠️ Something went wrong while answering: {exc}"
+    history.append({"role": "assistant", "content": reply})
+    return "", history, format_sources_html(answer)
+
+
+CSS = """
+.nd-source {border-left: 3px solid #888; padding: 4px 10px; margin-bottom: 12px;}
+.nd-meta {color: #666; font-size: 0.9em;}
+.nd-empty {color: #888;}
+"""
+
+
+def create_app(assistant: Assistant) -> gr.Blocks:
+    """The chat page: question box, answers with numbered sources, and a sources panel."""
+    import gradio as gr
+
+    with gr.Blocks(title=TITLE) as demo:
+        gr.Markdown(f"# {TITLE}\n{INTRO}")
+        with gr.Row():
+            with gr.Column(scale=3):
+                chat = gr.Chatbot(label="Answers", height=520, elem_id="chat")
+                with gr.Row():
+                    box = gr.Textbox(
+                        placeholder="e.g. Who did Sullivan reportedly speak with?",
+                        show_label=False,
+                        scale=8,
+                        elem_id="question",
+                    )
+                    send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
+            with gr.Column(scale=2):
+                gr.Markdown("### Sources")
+                sources = gr.HTML(format_sources_html(None), elem_id="sources")
+
+        def respond(message: str, history: list[Message]) -> tuple[str, list[Message], str]:
+            return answer_turn(assistant, message, history)
+
+        box.submit(respond, [box, chat], [box, chat, sources])
+        send.click(respond, [box, chat], [box, chat, sources])
+    return demo
+
+
+def serve(assistant: Assistant, host: str = "127.0.0.1", port: int = 7860, **launch: Any) -> None:
+    """Load the models, then serve the chat until interrupted."""
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    _ = assistant.embedder, assistant.store  # load before the first question, not during it
+    demo = create_app(assistant)
+    print(f"newsdesk: serving the web chat on http://{host}:{port}", flush=True)
+    demo.queue().launch(server_name=host, server_port=port, share=False, css=CSS, **launch)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Serve the newsdesk web chat.")
+    parser.add_argument("--index", default=None, help="Index directory [./data/index].")
+    parser.add_argument("--host", default=None)
+    parser.add_argument("--port", type=int, default=None)
+    args = parser.parse_args(argv)
+    from qa.assistant import Assistant
+
+    try:
+        assistant = Assistant.open(args.index)
+        serve(assistant, args.host or assistant.settings.host, args.port or assistant.settings.port)
+    except NewsdeskError as exc:
+        hint = f"\nhint: {exc.hint}" if exc.hint else ""
+        raise SystemExit(f"error: {exc.message}{hint}") from None
+
+
+if __name__ == "__main__":
+    main()

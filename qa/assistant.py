@@ -1,0 +1,150 @@
+"""Assistant: the one composition root and the public Python API."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from qa import backends
+from qa.answer import Answerer
+from qa.config import Settings
+from qa.embedding import Embedder
+from qa.errors import ConfigError, EmptyIndexError, NewsdeskError
+from qa.retrieve import Retriever
+from qa.store import ChromaStore
+from qa.types import Answer, IngestReport, Passage
+
+
+class Assistant:
+    """Ingest archives, search them and answer questions with cited passages.
+
+    Build it with :meth:`open`; components are created on first use, so opening is cheap and
+    commands that need no model (``stats``) never load one.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        embedder: Embedder | None = None,
+        store: ChromaStore | None = None,
+        retriever: Retriever | None = None,
+        answerer: Answerer | None = None,
+    ) -> None:
+        self.settings = settings
+        # Components passed in (tests, embedding apps) win over the ones the settings describe.
+        for name, value in (
+            ("embedder", embedder),
+            ("store", store),
+            ("retriever", retriever),
+            ("answerer", answerer),
+        ):
+            if value is not None:
+                self.__dict__[name] = value
+
+    @classmethod
+    def open(cls, index_dir: str | Path | None = None, **overrides: Any) -> Assistant:
+        """An assistant over the index at `index_dir` (default ./data/index or NEWSDESK_INDEX).
+
+        `overrides` are Settings fields. Raises ConfigError for unknown or invalid settings.
+        """
+        if index_dir is not None:
+            overrides["index_dir"] = Path(index_dir)
+        from pydantic import ValidationError
+
+        try:
+            settings = Settings(**overrides)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+            )
+            raise ConfigError(
+                f"Invalid settings: {problems}", "see README 'Configuration'"
+            ) from exc
+        return cls(settings)
+
+    @cached_property
+    def embedder(self) -> Embedder:
+        return backends.build_embedder(self.settings)
+
+    @cached_property
+    def store(self) -> ChromaStore:
+        return backends.build_store(self.settings)
+
+    @cached_property
+    def retriever(self) -> Retriever:
+        return backends.build_retriever(self.settings, self.embedder, self.store)
+
+    @cached_property
+    def answerer(self) -> Answerer:
+        return backends.build_answerer(self.settings, self.embedder)
+
+    def ingest(self, paths: Iterable[str | Path], progress: Any = None) -> IngestReport:
+        """Read, chunk, embed and store every article under `paths` (files or folders).
+
+        Unchanged articles are skipped; bad files are listed in the report's failures while the
+        rest are ingested.
+        """
+        from ingest.chunk import Chunker
+        from ingest.pipeline import ingest_paths
+
+        chunker = Chunker(self.embedder, self.settings.chunk_tokens, self.settings.chunk_overlap)
+        return ingest_paths(
+            list(paths),
+            embedder=self.embedder,
+            store=self.store,
+            chunker=chunker,
+            progress=progress,
+        )
+
+    def search(self, query: str, k: int | None = None) -> list[Passage]:
+        """The `k` passages that best match `query`, best first.
+
+        Raises EmptyIndexError when nothing has been ingested yet.
+        """
+        query = _require_text(query, "query")
+        self._require_content()
+        return self.retriever.retrieve(query, k or self.settings.top_k)
+
+    def ask(self, question: str) -> Answer:
+        """Answer `question` from the archive with numbered citations, or refuse when it cannot."""
+        question = _require_text(question, "question")
+        passages = self.search(question, max(self.settings.top_k, self.settings.answer_passages))
+        return self.answerer.answer(question, passages[: self.settings.answer_passages])
+
+    def stats(self) -> dict[str, Any]:
+        """Index counts: articles, chunks (passages), sources, earliest and latest dates."""
+        articles: set[str] = set()
+        sources: set[str] = set()
+        dates: list[str] = []
+        chunks = 0
+        for meta in self.store.iter_metadata():
+            chunks += 1
+            if meta["article_id"] not in articles:
+                articles.add(str(meta["article_id"]))
+                if meta.get("source"):
+                    sources.add(str(meta["source"]))
+                if meta.get("published_at"):
+                    dates.append(str(meta["published_at"]))
+        return {
+            "articles": len(articles),
+            "chunks": chunks,
+            "sources": len(sources),
+            "earliest": min(dates) if dates else None,
+            "latest": max(dates) if dates else None,
+        }
+
+    def _require_content(self) -> None:
+        if self.store.count() == 0:
+            raise EmptyIndexError(
+                f"The index at {self.settings.index_dir} holds no articles yet",
+                "run `newsdesk ingest PATH` first (for example `newsdesk ingest data/sample`)",
+            )
+
+
+def _require_text(value: str, what: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise NewsdeskError(f"The {what} is empty", f"type a {what} to ask the archive")
+    return value.strip()

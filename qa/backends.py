@@ -1,0 +1,38 @@
+"""Factories that build each component from the settings; heavy libraries are imported lazily."""
+
+from __future__ import annotations
+
+from qa.answer import Answerer, ExtractiveAnswerer
+from qa.config import Settings
+from qa.embedding import Embedder, FakeEmbedder, SentenceTransformerEmbedder, default_model_path
+from qa.retrieve import DenseRetriever, Retriever
+from qa.store import ChromaStore
+
+
+def build_embedder(settings: Settings) -> Embedder:
+    """The configured embedder; raises ModelError when its model cannot be loaded."""
+    match settings.embedder:
+        case "fake":
+            return FakeEmbedder()
+        case "sentence-transformers":
+            path = settings.embed_model_path or default_model_path()
+            return SentenceTransformerEmbedder(
+                path, batch_size=settings.embed_batch_size, threads=settings.embed_threads
+            )
+
+
+def build_store(settings: Settings) -> ChromaStore:
+    """The Chroma collection: embedded under index_dir, or on the configured server."""
+    return ChromaStore.open(settings)
+
+
+def build_retriever(settings: Settings, embedder: Embedder, store: ChromaStore) -> Retriever:
+    return DenseRetriever(embedder, store)
+
+
+def build_answerer(settings: Settings, embedder: Embedder) -> Answerer:
+    return ExtractiveAnswerer(
+        embedder,
+        max_sentences=settings.max_answer_sentences,
+        min_evidence=settings.min_evidence,
+    )

@@ -1,0 +1,203 @@
+"""The `newsdesk` command line; the one place (with the web chat) where errors are rendered."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any, ClassVar
+
+import typer
+
+from qa.errors import NewsdeskError
+
+app = typer.Typer(
+    help="Ask questions of a news archive and get answers with numbered citations.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+class _State:
+    """Global options of the current invocation."""
+
+    overrides: ClassVar[dict[str, Any]] = {}
+    debug: ClassVar[bool] = False
+
+
+def _assistant() -> Any:
+    from qa.assistant import Assistant
+
+    return Assistant.open(**_State.overrides)
+
+
+def _print_json(data: Any) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+@app.callback()
+def _global(
+    index: Annotated[
+        Path | None,
+        typer.Option("--index", help="Index directory [default: ./data/index or $NEWSDESK_INDEX]."),
+    ] = None,
+    chroma_host: Annotated[
+        str | None,
+        typer.Option(help="Use the Chroma server at this host instead of embedded Chroma."),
+    ] = None,
+    chroma_port: Annotated[int | None, typer.Option(help="Port of the Chroma server.")] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+) -> None:
+    overrides: dict[str, Any] = {}
+    if index is not None:
+        overrides["index_dir"] = index
+    if chroma_host:
+        overrides["chroma_host"] = chroma_host
+    if chroma_port:
+        overrides["chroma_port"] = chroma_port
+    _State.overrides = overrides
+    _State.debug = debug
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders of articles.")],
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Read, chunk, embed and index articles (text, Markdown, JSON, JSONL). Safe to re-run."""
+    assistant = _assistant()
+
+    def progress(state: Any) -> None:
+        if not quiet:
+            typer.echo(
+                f"  {state.articles} articles read, {state.passages} passages embedded",
+                err=True,
+            )
+
+    report = assistant.ingest(paths, progress=progress)
+    if as_json:
+        _print_json(report.to_dict())
+    else:
+        for failure in report.failures:
+            typer.echo(f"failed: {failure}", err=True)
+        typer.echo(
+            f"added {report.added}, updated {report.updated}, unchanged {report.unchanged}, "
+            f"duplicate {report.duplicate}, failed {report.failed}; "
+            f"{report.passages} passages in {report.seconds:.1f} s"
+        )
+    if report.failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="What to look for.")],
+    k: Annotated[int, typer.Option("--k", "-k", min=1, max=100, help="How many passages.")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Show the passages that best match QUERY, best first."""
+    passages = _assistant().search(query, k=k)
+    rows = [
+        {"rank": i, "score": round(p.score, 4), **_passage_fields(p)}
+        for i, p in enumerate(passages, start=1)
+    ]
+    if as_json:
+        _print_json(rows)
+        return
+    for row in rows:
+        typer.echo(f"[{row['rank']}] {row['score']:.3f}  {_byline(row)}")
+        typer.echo(f"    {row['text'][:300]}")
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="A question about the archive.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Answer QUESTION from the archive, with numbered citations (or say it cannot)."""
+    answer = _assistant().ask(question)
+    if as_json:
+        _print_json(answer.to_dict())
+        return
+    typer.echo(answer.text)
+    for c in answer.to_dict()["citations"]:
+        typer.echo(f"[{c['n']}] {_byline(c)}")
+
+
+@app.command()
+def stats(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Count the indexed articles, passages and outlets, and the date range."""
+    data = _assistant().stats()
+    if as_json:
+        _print_json(data)
+        return
+    for key, value in data.items():
+        typer.echo(f"{key:>9}: {value}")
+
+
+@app.command()
+def serve(
+    host: Annotated[
+        str | None, typer.Option(help="Address to listen on [default: 127.0.0.1].")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="Port [default: 7860].")] = None,
+) -> None:
+    """Serve the web chat."""
+    from app import serve as serve_app
+
+    assistant = _assistant()
+    serve_app(assistant, host=host or assistant.settings.host, port=port or assistant.settings.port)
+
+
+def _passage_fields(p: Any) -> dict[str, Any]:
+    return {
+        "text": p.text,
+        "article_id": p.article_id,
+        "title": p.title,
+        "source": p.source,
+        "author": p.author,
+        "published_at": p.published_at,
+        "url": p.url,
+        "start": p.start,
+        "end": p.end,
+    }
+
+
+def _byline(row: dict[str, Any]) -> str:
+    parts = [
+        row["title"],
+        row.get("source"),
+        row.get("author"),
+        (row.get("published_at") or "")[:10],
+    ]
+    line = " | ".join(str(p) for p in parts if p)
+    return f"{line}  {row['url']}" if row.get("url") else line
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: runs the CLI and renders newsdesk errors as one line plus a hint."""
+    import click
+
+    try:
+        app(args=argv, prog_name="newsdesk", standalone_mode=False)
+    except NewsdeskError as exc:
+        if _State.debug:
+            raise
+        typer.echo(f"error: {exc.message}", err=True)
+        if exc.hint:
+            typer.echo(f"hint: {exc.hint}", err=True)
+        sys.exit(1)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        typer.echo("Aborted.", err=True)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

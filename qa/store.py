@@ -1,0 +1,182 @@
+"""The passage store: a Chroma collection, embedded on disk or on a Chroma server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from qa.config import Settings
+from qa.errors import StoreError
+from qa.types import Passage
+
+_TEXT_FIELDS = ("article_id", "title", "source", "author", "published_at", "url")
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    """A passage ready to write: the passage, its vector, and its article's content hash."""
+
+    passage: Passage
+    vector: np.ndarray
+    content_hash: str
+    chunk: int
+    n_chunks: int
+
+
+def _metadata(item: StoredChunk) -> dict[str, Any]:
+    p = item.passage
+    meta: dict[str, Any] = {f: getattr(p, f) or "" for f in _TEXT_FIELDS}
+    meta.update(
+        start=p.start,
+        end=p.end,
+        content_hash=item.content_hash,
+        chunk=item.chunk,
+        n_chunks=item.n_chunks,
+    )
+    return meta
+
+
+def passage_from_record(pid: str, text: str, meta: dict[str, Any], score: float = 0.0) -> Passage:
+    """Rebuild a Passage from a Chroma record (empty strings stand for missing values)."""
+    return Passage(
+        id=pid,
+        text=text,
+        article_id=str(meta.get("article_id", "")),
+        title=str(meta.get("title", "")),
+        source=meta.get("source") or None,
+        author=meta.get("author") or None,
+        published_at=meta.get("published_at") or None,
+        url=meta.get("url") or None,
+        start=int(meta.get("start", 0)),
+        end=int(meta.get("end", 0)),
+        score=score,
+    )
+
+
+class ChromaStore:
+    """Passages with their vectors and metadata in one Chroma collection (cosine space).
+
+    Vectors are always passed in explicitly, so Chroma never loads an embedding model.
+    """
+
+    def __init__(self, collection: Any) -> None:
+        self._col = collection
+
+    @classmethod
+    def open(cls, settings: Settings) -> ChromaStore:
+        """Open or create the collection; raises StoreError when Chroma cannot be used."""
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        chroma_settings = ChromaSettings(anonymized_telemetry=False)
+        try:
+            if settings.chroma_host:
+                client: Any = chromadb.HttpClient(
+                    host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings
+                )
+                client.heartbeat()
+            else:
+                settings.chroma_path.mkdir(parents=True, exist_ok=True)
+                client = chromadb.PersistentClient(
+                    path=str(settings.chroma_path), settings=chroma_settings
+                )
+            collection = client.get_or_create_collection(
+                settings.collection, metadata={"hnsw:space": "cosine"}, embedding_function=None
+            )
+        except Exception as exc:  # chromadb raises many kinds; report them as one
+            where = (
+                f"the Chroma server at {settings.chroma_host}:{settings.chroma_port}"
+                if settings.chroma_host
+                else f"the index at {settings.chroma_path}"
+            )
+            raise StoreError(
+                f"Could not open {where}: {exc}",
+                "check that the server is running"
+                if settings.chroma_host
+                else "check the path is writable, or choose another with --index",
+            ) from exc
+        return cls(collection)
+
+    def count(self) -> int:
+        return int(self._col.count())
+
+    def existing_ids(self, ids: Sequence[str]) -> set[str]:
+        if not ids:
+            return set()
+        got = self._col.get(ids=list(ids), include=[])
+        return set(got["ids"])
+
+    def article_versions(self, article_ids: Sequence[str]) -> dict[str, dict[str, tuple[int, int]]]:
+        """For each stored article: content hash -> (passages written, passages expected)."""
+        if not article_ids:
+            return {}
+        got = self._col.get(where={"article_id": {"$in": list(article_ids)}}, include=["metadatas"])
+        out: dict[str, dict[str, tuple[int, int]]] = {}
+        for meta in got["metadatas"] or []:
+            versions = out.setdefault(str(meta["article_id"]), {})
+            written, _ = versions.get(str(meta["content_hash"]), (0, 0))
+            versions[str(meta["content_hash"])] = (written + 1, int(meta["n_chunks"]))
+        return out
+
+    def delete_article_passages(self, article_id: str, keep_hash: str | None = None) -> None:
+        """Delete an article's passages, except those written for `keep_hash` if given."""
+        where: dict[str, Any] = {"article_id": article_id}
+        if keep_hash is not None:
+            where = {"$and": [where, {"content_hash": {"$ne": keep_hash}}]}
+        self._col.delete(where=where)
+
+    def upsert(self, items: Sequence[StoredChunk]) -> None:
+        if not items:
+            return
+        self._col.upsert(
+            ids=[i.passage.id for i in items],
+            embeddings=np.stack([i.vector for i in items]).astype(np.float32),
+            documents=[i.passage.text for i in items],
+            metadatas=[_metadata(i) for i in items],
+        )
+
+    def query(
+        self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None
+    ) -> list[Passage]:
+        """The k nearest passages, score = cosine similarity (1 - cosine distance)."""
+        n = self.count()
+        if n == 0:
+            return []
+        res = self._col.query(
+            query_embeddings=[np.asarray(vector, dtype=np.float32)],
+            n_results=min(k, n),
+            where=where or None,
+            include=["documents", "metadatas", "distances"],
+        )
+        ids = res["ids"][0]
+        docs = (res["documents"] or [[]])[0]
+        metas = (res["metadatas"] or [[]])[0]
+        dists = (res["distances"] or [[]])[0]
+        return [
+            passage_from_record(pid, doc or "", dict(meta or {}), 1.0 - float(dist))
+            for pid, doc, meta, dist in zip(ids, docs, metas, dists, strict=True)
+        ]
+
+    def get(self, ids: Sequence[str]) -> list[Passage]:
+        got = self._col.get(ids=list(ids), include=["documents", "metadatas"])
+        by_id = {
+            pid: passage_from_record(pid, doc or "", dict(meta or {}))
+            for pid, doc, meta in zip(
+                got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True
+            )
+        }
+        return [by_id[i] for i in ids if i in by_id]
+
+    def iter_metadata(self, batch: int = 2000) -> Iterator[dict[str, Any]]:
+        """Every stored passage's metadata, read in batches."""
+        offset = 0
+        while True:
+            got = self._col.get(include=["metadatas"], limit=batch, offset=offset)
+            metas = got["metadatas"] or []
+            yield from (dict(m) for m in metas)
+            if len(metas) < batch:
+                return
+            offset += batch

@@ -1,0 +1,117 @@
+"""Public data types: plain dataclasses, free of llama-index and Chroma types."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Article:
+    """One news article as read from an archive, before chunking."""
+
+    id: str
+    title: str
+    body: str
+    source: str | None = None
+    author: str | None = None
+    published_at: str | None = None
+    url: str | None = None
+    path: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A chunk of an article body, with where it sits in the body and what it came from.
+
+    `start` and `end` are character offsets into the article body: `body[start:end] == text`.
+    `score` is the retrieval score (higher is better); 0.0 when the passage was not ranked.
+    """
+
+    id: str
+    text: str
+    article_id: str
+    title: str
+    source: str | None
+    author: str | None
+    published_at: str | None
+    url: str | None
+    start: int
+    end: int
+    score: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A numbered source of an answer: the cited passage, the quoted sentence and its article.
+
+    `quote_start`/`quote_end` are the quoted sentence's character offsets in the article body.
+    """
+
+    n: int
+    passage: Passage
+    quote: str
+    quote_start: int
+    quote_end: int
+
+    def to_dict(self) -> dict[str, Any]:
+        p = self.passage
+        return {
+            "n": self.n,
+            "text": p.text,
+            "quote": self.quote,
+            "quote_start": self.quote_start,
+            "quote_end": self.quote_end,
+            "article_id": p.article_id,
+            "title": p.title,
+            "source": p.source,
+            "author": p.author,
+            "published_at": p.published_at,
+            "url": p.url,
+            "start": p.start,
+            "end": p.end,
+        }
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The reply to a question: text with [n] markers, its citations, and whether it was refused."""
+
+    question: str
+    text: str
+    citations: list[Citation]
+    refused: bool
+    passages: list[Passage] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "answer": self.text,
+            "refused": self.refused,
+            "citations": [c.to_dict() for c in self.citations],
+        }
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    """What one ingest run did: counts per outcome, failures with their reasons, and time taken."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    duplicate: int = 0
+    passages: int = 0
+    failures: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> int:
+        return len(self.failures)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["failed"] = self.failed
+        return d
