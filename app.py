@@ -92,6 +92,7 @@ CSS = """
 .nd-source {border-left: 3px solid #888; padding: 4px 10px; margin-bottom: 12px;}
 .nd-meta {color: #666; font-size: 0.9em;}
 .nd-empty {color: #888;}
+.nd-source p {white-space: pre-wrap;}
 """
 
 
@@ -119,8 +120,7 @@ def create_app(assistant: Assistant) -> gr.Blocks:
         def respond(message: str, history: list[Message]) -> tuple[str, list[Message], str]:
             return answer_turn(assistant, message, history)
 
-        box.submit(respond, [box, chat], [box, chat, sources])
-        send.click(respond, [box, chat], [box, chat, sources])
+        gr.on([box.submit, send.click], respond, [box, chat], [box, chat, sources], api_name="ask")
     return demo
 
 

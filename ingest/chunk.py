@@ -10,7 +10,7 @@ from qa.embedding import Embedder
 from qa.types import Article, Passage
 
 MAX_HEADER_TOKENS = 48
-MIN_CHUNK_TOKENS = 48
+MIN_CHUNK_TOKENS = 16
 
 
 @dataclass(frozen=True)
@@ -104,6 +104,7 @@ class Chunker:
             if self._fits(header, text) or budget <= MIN_CHUNK_TOKENS:
                 out.append((start, end))
             else:
+                # Word-piece counts of a join can exceed the sum of its parts: split smaller.
                 inner = self._pieces(text, header, max(MIN_CHUNK_TOKENS, budget * 3 // 4))
                 out.extend((start + s, start + e) for s, e in inner)
             # Overlapping chunks start before the previous end; never search before this start.

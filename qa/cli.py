@@ -181,7 +181,10 @@ def main(argv: list[str] | None = None) -> None:
     import click
 
     try:
-        app(args=argv, prog_name="newsdesk", standalone_mode=False)
+        # Without standalone mode, click returns the code of a typer.Exit instead of exiting.
+        code = app(args=argv, prog_name="newsdesk", standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except NewsdeskError as exc:
         if _State.debug:
             raise

@@ -1,0 +1,57 @@
+"""Shared fixtures: paths, a fake-embedder assistant on a real Chroma, and the real sample index."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+from qa import Assistant
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_DIR = ROOT / "data" / "sample"
+TEST_DATA = Path(__file__).resolve().parent / "data"
+ARCHIVE = TEST_DATA / "archive"
+SHARED = ROOT.parent / "shared"
+
+SAMPLE_QUESTIONS = {
+    "Who did Sullivan reportedly speak with?": ["Yuri Ushakov", "Nikolai Patrushev"],
+    "What body was established by the New START treaty?": ["Bilateral Consultative Commission"],
+    "When was the last confirmed call between Sullivan and a Russian official?": ["March"],
+}
+UNANSWERABLE = "What did Sullivan eat for breakfast?"
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never read the developer's own NEWSDESK_* settings."""
+    for key in list(os.environ):
+        if key.startswith("NEWSDESK_"):
+            monkeypatch.delenv(key)
+
+
+@pytest.fixture
+def fake_assistant(tmp_path: Path) -> Assistant:
+    """An assistant with the fake embedder and a real embedded Chroma in a temp folder."""
+    return Assistant.open(tmp_path / "index", embedder="fake")
+
+
+@pytest.fixture(scope="session")
+def sample_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real index (MiniLM + Chroma on disk) of the bundled sample archive."""
+    index = tmp_path_factory.mktemp("sample-index")
+    report = Assistant.open(index).ingest([SAMPLE_DIR])
+    assert report.added == 1 and report.failed == 0
+    return index
+
+
+@pytest.fixture(scope="session")
+def sample_assistant(sample_index: Path) -> Iterator[Assistant]:
+    yield Assistant.open(sample_index)

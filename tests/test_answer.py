@@ -1,0 +1,66 @@
+"""The extractive answerer with the fake embedder: sentence choice, citations, refusals."""
+
+from __future__ import annotations
+
+from qa.answer import REFUSAL, ExtractiveAnswerer
+from qa.embedding import FakeEmbedder
+from qa.types import Passage
+
+
+def _passage(pid: str, text: str, start: int = 100) -> Passage:
+    return Passage(
+        id=pid,
+        text=text,
+        article_id=f"https://news.test/{pid}",
+        title=f"Title {pid}",
+        source="Test Times",
+        author=None,
+        published_at="2023-11-01T00:00:00+00:00",
+        url=f"https://news.test/{pid}",
+        start=start,
+        end=start + len(text),
+    )
+
+
+PASSAGES = [
+    _passage("a", "The mayor opened the fair on Friday. The harbour bridge will close in March."),
+    _passage(
+        "b", "Bus routes change next week. The bridge closure was ordered by engineer Helen Marsh."
+    ),
+]
+
+
+def test_answers_with_the_matching_sentence_and_numbered_citations() -> None:
+    answerer = ExtractiveAnswerer(FakeEmbedder(), min_evidence=0.3)
+    answer = answerer.answer("When will the harbour bridge close?", PASSAGES)
+    assert not answer.refused
+    assert answer.text.startswith("The harbour bridge will close in March. [1]")
+    first = answer.citations[0]
+    assert first.n == 1 and first.passage.id == "a"
+    assert first.quote == "The harbour bridge will close in March."
+    # The quote's offsets point into the article body (passage a starts at offset 100).
+    assert first.quote_start == 100 + PASSAGES[0].text.index(first.quote)
+    assert first.quote_end - first.quote_start == len(first.quote)
+    assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
+    for c in answer.citations:
+        assert f"[{c.n}]" in answer.text
+
+
+def test_who_question_prefers_sentences_naming_someone_new() -> None:
+    answerer = ExtractiveAnswerer(FakeEmbedder(), min_evidence=0.2)
+    answer = answerer.answer("Who ordered the bridge closure?", PASSAGES)
+    assert "Helen Marsh" in answer.text
+    assert answer.citations[0].passage.id == "b"
+
+
+def test_refuses_when_no_sentence_is_good_enough() -> None:
+    answerer = ExtractiveAnswerer(FakeEmbedder(), min_evidence=0.5)
+    answer = answerer.answer("What did the chef cook for breakfast?", PASSAGES)
+    assert answer.refused and answer.text == REFUSAL
+    assert answer.citations == []
+    assert answer.to_dict() == {"answer": REFUSAL, "refused": True, "citations": []}
+
+
+def test_refuses_without_passages() -> None:
+    answer = ExtractiveAnswerer(FakeEmbedder()).answer("Anything?", [])
+    assert answer.refused

@@ -1,0 +1,161 @@
+"""The web chat: the turn handler, the Blocks, a launched server over HTTP, and a real browser."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from app import answer_turn, create_app, format_sources_html
+from conftest import ARCHIVE, ROOT, UNANSWERABLE
+from qa import Assistant
+
+
+def test_turn_answers_with_numbered_sources(fake_assistant: Assistant) -> None:
+    fake_assistant.ingest([ARCHIVE])
+    box, history, panel = answer_turn(
+        fake_assistant, "How many tonnes of apples did orchard growers pick?", []
+    )
+    assert box == ""
+    assert history[0] == {
+        "role": "user",
+        "content": "How many tonnes of apples did orchard growers pick?",
+    }
+    reply = history[1]["content"]
+    assert history[1]["role"] == "assistant"
+    assert "41,000 tonnes" in reply and "[1]" in reply
+    # Sources: title linked to the URL, outlet, date, and the cited passage.
+    assert (
+        "**[1]** [Orchard growers report record apple harvest](https://valley-gazette.example/apple-harvest)"
+        in reply
+    )
+    assert "Valley Gazette · 2023-10-02" in reply
+    assert "<mark>" in panel and "Valley Gazette" in panel
+
+
+def test_turn_shows_errors_readably(tmp_path: Path) -> None:
+    empty = Assistant.open(tmp_path, embedder="fake")
+    _, history, _ = answer_turn(empty, "Anything?", [])
+    assert history[-1]["content"].startswith("⚠️ The index at")
+    assert "newsdesk ingest" in history[-1]["content"]
+
+
+def test_blank_message_changes_nothing(fake_assistant: Assistant) -> None:
+    assert answer_turn(fake_assistant, "  ", [])[1] == []
+
+
+def test_sources_panel_escapes_html() -> None:
+    assert "Sources of the latest answer" in format_sources_html(None)
+
+
+def test_create_app_builds_blocks(fake_assistant: Assistant) -> None:
+    import gradio as gr
+
+    demo = create_app(fake_assistant)
+    assert isinstance(demo, gr.Blocks)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(sample_index: Path) -> Iterator[str]:
+    """`python app.py` serving the real sample index on a free local port."""
+    port = _free_port()
+    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "app.py"), "--index", str(sample_index), "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(f"server exited: {proc.stdout.read() if proc.stdout else ''}")
+            try:
+                if httpx.get(url, timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        else:
+            raise RuntimeError("server did not start in 180 s")
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+@pytest.mark.slow
+def test_launched_server_answers_over_http(server: str) -> None:
+    from gradio_client import Client
+
+    client = Client(server, verbose=False)
+    _box, history, panel = client.predict(
+        "Who did Sullivan reportedly speak with?", [], api_name="/ask"
+    )
+    text = str(history[-1]["content"])
+    assert "Yuri Ushakov" in text and "Nikolai Patrushev" in text and "[1]" in text
+    assert "Report: Jake Sullivan Has Held Undisclosed Talks With Putin Aides" in text
+    assert "<mark>" in panel
+    _, history, _ = client.predict(UNANSWERABLE, [], api_name="/ask")
+    assert "does not answer" in str(history[-1]["content"])
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+@pytest.mark.skipif(
+    CHROMIUM is None, reason="Debian chromium is not installed (.ci/run installs it)"
+)
+def test_browser_asks_and_sees_cited_answer(server: str, tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        # Playwright gives every launch a fresh, empty profile of its own.
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        try:
+            page = browser.new_page()
+            page.goto(server)
+            page.locator("#question textarea").fill("Who did Sullivan reportedly speak with?")
+            page.locator("#ask").click()
+            page.get_by_text("Nikolai Patrushev").first.wait_for(timeout=60_000)
+            chat = page.locator("#chat").inner_text()
+            assert "Yuri Ushakov" in chat and "[1]" in chat
+            assert "Report: Jake Sullivan Has Held Undisclosed Talks With Putin Aides" in chat
+            sources = page.locator("#sources").inner_text()
+            assert "Dave DeCamp" in sources
+            shot = Path(os.environ.get("SCREENSHOT_PATH", tmp_path / "chat.png"))
+            page.screenshot(path=str(shot), full_page=True)
+            assert shot.stat().st_size > 10_000
+        finally:
+            browser.close()

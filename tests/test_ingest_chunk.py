@@ -1,0 +1,51 @@
+"""Chunking: passages are exact slices of the body and fit the embedder's window."""
+
+from __future__ import annotations
+
+from conftest import SAMPLE_DIR
+from ingest.chunk import Chunker, passage_id
+from ingest.readers import read_path
+from qa.embedding import FakeEmbedder
+from qa.types import Article
+
+
+def _article(body: str, title: str = "A headline") -> Article:
+    return Article(id="https://example.test/a", title=title, body=body, source="Example News")
+
+
+def test_passages_are_exact_slices_and_fit_window() -> None:
+    embedder = FakeEmbedder(max_tokens=64)
+    body = "\n\n".join(
+        " ".join(f"Sentence {p}-{s} has several plain words in it." for s in range(6))
+        for p in range(5)
+    )
+    chunks = Chunker(embedder, overlap=4).split(_article(body), "hash0001")
+    assert len(chunks) > 3
+    for c in chunks:
+        p = c.passage
+        assert body[p.start : p.end] == p.text
+        assert embedder.count_tokens(c.embed_text) <= embedder.max_tokens - 2
+        assert c.embed_text.startswith("A headline (Example News)\n")
+    assert chunks[0].passage.start == 0 and chunks[-1].passage.end == len(body)
+
+
+def test_passage_ids_are_stable_and_change_with_content() -> None:
+    assert passage_id("u", "h1", 0) == passage_id("u", "h1", 0)
+    assert passage_id("u", "h1", 0) != passage_id("u", "h2", 0)
+    assert passage_id("u", "h1", 0) != passage_id("u", "h1", 1)
+
+
+def test_real_tokenizer_keeps_sample_passages_within_256_word_pieces() -> None:
+    from qa.config import Settings
+    from qa.embedding import SentenceTransformerEmbedder, default_model_path
+
+    embedder = SentenceTransformerEmbedder(default_model_path())
+    assert embedder.max_tokens == 256
+    [article] = list(read_path(SAMPLE_DIR / "sullivan-russia-talks.txt"))
+    assert isinstance(article, Article)
+    chunks = Chunker(embedder, Settings().chunk_tokens).split(article, "abcd1234")
+    assert len(chunks) >= 2
+    for c in chunks:
+        # +2 for [CLS] and [SEP]: the whole embedded text is seen by the model.
+        assert embedder.count_tokens(c.embed_text) + 2 <= 256
+        assert article.body[c.passage.start : c.passage.end] == c.passage.text

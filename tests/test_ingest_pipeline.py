@@ -1,0 +1,84 @@
+"""The ingest pipeline on a real Chroma with the fake embedder: idempotence, updates, failures."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from conftest import ARCHIVE
+from qa import Assistant
+from qa.embedding import FakeEmbedder
+
+
+def _ids(assistant: Assistant) -> list[str]:
+    return sorted(m["article_id"] + "#" + str(m["chunk"]) for m in assistant.store.iter_metadata())
+
+
+def test_ingest_then_reingest_adds_nothing(fake_assistant: Assistant) -> None:
+    first = fake_assistant.ingest([ARCHIVE])
+    assert (first.added, first.updated, first.unchanged, first.failed) == (4, 0, 0, 0)
+    assert first.passages == fake_assistant.store.count() > 0
+    before = _ids(fake_assistant)
+    embedder = fake_assistant.embedder
+    assert isinstance(embedder, FakeEmbedder)
+    calls = embedder.calls
+    again = fake_assistant.ingest([ARCHIVE])
+    assert (again.added, again.updated, again.unchanged, again.passages) == (0, 0, 4, 0)
+    assert _ids(fake_assistant) == before
+    # Nothing was embedded the second time (the embedder is called once, on an empty list).
+    assert embedder.calls - calls <= 1
+
+
+def test_changed_article_replaces_its_passages(fake_assistant: Assistant, tmp_path: Path) -> None:
+    src = tmp_path / "one.json"
+    record = json.loads((ARCHIVE / "exports.json").read_text())[0]
+    src.write_text(json.dumps([record]))
+    fake_assistant.ingest([src])
+    old_texts = {p.text for p in fake_assistant.search("apples", k=10)}
+    record["body"] = "A short corrected report: growers picked 39,000 tonnes of pears."
+    src.write_text(json.dumps([record]))
+    report = fake_assistant.ingest([src])
+    assert (report.added, report.updated) == (0, 1)
+    stored = list(fake_assistant.store.iter_metadata())
+    assert len(stored) == 1 and stored[0]["article_id"] == record["url"]
+    [passage] = fake_assistant.search("pears", k=5)
+    assert passage.text == record["body"] and passage.text not in old_texts
+
+
+def test_bad_files_are_reported_and_the_rest_ingested(
+    fake_assistant: Assistant, tmp_path: Path
+) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(ARCHIVE / "harbour-bridge.txt", folder)
+    (folder / "broken.json").write_text("[{")
+    (folder / "noise.bin").write_bytes(bytes(range(256)))
+    fake_assistant.ingest([ARCHIVE / "wire.jsonl"])
+    report = fake_assistant.ingest([folder])
+    assert report.added == 1 and report.failed == 2
+    assert any("broken.json" in f and "malformed JSON" in f for f in report.failures)
+    assert any("noise.bin" in f and "unsupported" in f for f in report.failures)
+    # What was indexed before is still there, once.
+    assert fake_assistant.stats()["articles"] == 2
+
+
+def test_same_article_twice_in_one_run_is_a_duplicate(
+    fake_assistant: Assistant, tmp_path: Path
+) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(ARCHIVE / "wire.jsonl", folder / "a.jsonl")
+    shutil.copy(ARCHIVE / "wire.jsonl", folder / "b.jsonl")
+    report = fake_assistant.ingest([folder])
+    assert (report.added, report.duplicate) == (1, 1)
+
+
+def test_stats(fake_assistant: Assistant) -> None:
+    fake_assistant.ingest([ARCHIVE])
+    stats = fake_assistant.stats()
+    assert stats["articles"] == 4
+    assert stats["sources"] == 3  # Valley Gazette, Kingsport Courier, Coastal Wire
+    assert stats["earliest"] == "2023-10-02T09:30:00+00:00"
+    assert stats["latest"] == "2023-11-15T17:00:00+00:00"
+    assert stats["chunks"] == fake_assistant.store.count()
