@@ -1,0 +1,84 @@
+"""Mapping records with any common field names onto Articles, with clean metadata."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ingest.normalise import article_id, canonical_url, clean_body, clean_line, clean_source
+from ingest.normalise import normalise_date
+from ingest.source import ReadResult, Source
+from qa.types import Article
+
+# Field names that news exports use, in order of preference.
+FIELD_ALIASES: dict[str, tuple[str, ...]] = {
+    "body": ("body", "text", "content", "article", "maintext", "full_text", "story"),
+    "title": ("title", "headline", "name"),
+    "published_at": (
+        "published_at", "date", "pubDate", "published", "publish_date", "datetime", "pub_date",
+    ),
+    "source": ("source", "outlet", "publisher", "site", "site_name", "source_name", "sitename"),
+    "author": ("author", "byline", "creator", "authors", "by"),
+    "url": ("url", "link", "canonical_url", "href", "uri"),
+}
+FIELDS = tuple(FIELD_ALIASES)
+
+
+def _flatten(value: Any) -> Any:
+    if isinstance(value, list):
+        parts = [_flatten(v) for v in value]
+        return ", ".join(str(p) for p in parts if p)
+    if isinstance(value, dict):
+        return value.get("name") or value.get("title") or value.get("value")
+    return value
+
+
+def pick(record: Mapping[str, Any], name: str, field_map: Mapping[str, str]) -> Any:
+    """The value of field `name` in `record`: the user's mapping first, then the known aliases."""
+    lowered = {str(k).lower(): v for k, v in record.items()}
+    aliases = ((field_map[name],) if name in field_map else ()) + FIELD_ALIASES[name]
+    for alias in aliases:
+        value = _flatten(lowered.get(alias.lower()))
+        if value not in (None, ""):
+            return value
+    return None
+
+
+def record_to_article(record: Any, source: Source, n: int) -> ReadResult:
+    """An Article from one JSON/CSV record, or an error naming the file and record number."""
+    if not isinstance(record, dict):
+        return source.error("record is not an object with fields", record=n)
+    fields = {name: pick(record, name, source.field_map) for name in FIELDS}
+    if not fields["body"] or not str(fields["body"]).strip():
+        known = ", ".join(FIELD_ALIASES["body"][:4])
+        return source.error(
+            f"record has no article text (looked for {known}, ...)",
+            record=n,
+            hint="map your field with --field body=NAME",
+        )
+    return build_article(fields, source, fallback_title=f"{source.name} #{n}")
+
+
+def build_article(
+    fields: Mapping[str, Any], source: Source | None, fallback_title: str, **extra: str
+) -> Article:
+    """An Article with cleaned fields: whitespace, ISO-8601 UTC date, canonical URL, stable id."""
+    body = clean_body(str(fields["body"]))
+    title = clean_line(fields.get("title")) or fallback_title
+    outlet = clean_source(fields.get("source"))
+    url = canonical_url(clean_line(fields.get("url")))
+    raw_date = clean_line(fields.get("published_at"))
+    meta = {k: v for k, v in extra.items() if v}
+    if raw_date:
+        meta["published_raw"] = raw_date
+    return Article(
+        id=article_id(url, outlet, title, body),
+        title=title,
+        body=body,
+        source=outlet,
+        author=clean_line(fields.get("author")),
+        published_at=normalise_date(raw_date),
+        url=url,
+        path=str(source.path) if source else None,
+        extra=meta,
+    )
