@@ -1,5 +1,5 @@
-"""Ingest: read archives into Articles, chunk them into passages, embed and upsert them."""
+"""Ingest: read archives into Articles, chunk them into passages, embed and store them."""
 
-from ingest.pipeline import ingest_paths
+from ingest.pipeline import Ingestor, IngestProgress
 
-__all__ = ["ingest_paths"]
+__all__ = ["IngestProgress", "Ingestor"]

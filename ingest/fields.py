@@ -5,8 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ingest.normalise import article_id, canonical_url, clean_body, clean_line, clean_source
-from ingest.normalise import normalise_date
+from ingest.normalise import (
+    article_id,
+    canonical_url,
+    clean_body,
+    clean_line,
+    clean_source,
+    normalise_date,
+)
 from ingest.source import ReadResult, Source
 from qa.types import Article
 
@@ -15,7 +21,13 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "body": ("body", "text", "content", "article", "maintext", "full_text", "story"),
     "title": ("title", "headline", "name"),
     "published_at": (
-        "published_at", "date", "pubDate", "published", "publish_date", "datetime", "pub_date",
+        "published_at",
+        "date",
+        "pubDate",
+        "published",
+        "publish_date",
+        "datetime",
+        "pub_date",
     ),
     "source": ("source", "outlet", "publisher", "site", "site_name", "source_name", "sitename"),
     "author": ("author", "byline", "creator", "authors", "by"),

@@ -1,34 +1,40 @@
-"""The ingest pipeline: read -> skip unchanged -> chunk -> embed -> upsert, in crash-safe batches.
+"""The ingest pipeline: read -> skip unchanged -> fold wire copies -> chunk -> embed -> store.
 
-Passage ids are derived from the article id and its content hash, and passages of a new
-version are written before the old version's are deleted, so a run killed at any moment and
-then repeated ends with the same index as one uninterrupted run.
+Crash safety: passage ids derive from the article id and its content hash; a batch's passages
+are written to Chroma before the catalog records them, and a new version's passages are written
+before the old version's are deleted. A run killed at any moment and then repeated therefore ends
+with the same index as one uninterrupted run: no duplicated passages and no missing article.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
+from ingest.catalog import Catalog, CatalogEntry
 from ingest.chunk import Chunk, Chunker
+from ingest.dedup import NearDuplicates, signature
 from ingest.normalise import content_hash
-from ingest.readers import iter_files, read_path
+from ingest.readers import estimate_records, iter_files, read_path
 from qa.embedding import Embedder
 from qa.errors import IngestError
 from qa.store import ChromaStore, StoredChunk
 from qa.types import Article, IngestReport
 
-BATCH_ARTICLES = 64
+BATCH_ARTICLES = 32
 
 Progress = Callable[["IngestProgress"], None]
 
 
 @dataclass
 class IngestProgress:
-    """Running totals, handed to the progress callback after every batch and failure."""
+    """Running totals, handed to the progress callback after every batch."""
 
+    total: int | None = None
     articles: int = 0
     passages: int = 0
     added: int = 0
@@ -36,7 +42,12 @@ class IngestProgress:
     unchanged: int = 0
     duplicate: int = 0
     failures: list[str] = field(default_factory=list)
+    embed_seconds: float = 0.0
     started: float = field(default_factory=time.perf_counter)
+
+    @property
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
 
     def report(self) -> IngestReport:
         return IngestReport(
@@ -46,8 +57,18 @@ class IngestProgress:
             duplicate=self.duplicate,
             passages=self.passages,
             failures=list(self.failures),
-            seconds=round(time.perf_counter() - self.started, 3),
+            seconds=round(self.elapsed, 3),
         )
+
+
+@dataclass
+class _Plan:
+    """What one batch will write."""
+
+    new: list[tuple[Article, str, np.ndarray, list[Chunk], CatalogEntry | None]] = field(
+        default_factory=list
+    )
+    copies: list[tuple[Article, str, str]] = field(default_factory=list)  # (copy, hash, twin id)
 
 
 def article_hash(article: Article) -> str:
@@ -61,13 +82,15 @@ def article_hash(article: Article) -> str:
     )
 
 
-def iter_articles(paths: Iterable[str | Path], state: IngestProgress) -> Iterator[Article]:
+def iter_articles(
+    paths: Iterable[str | Path], state: IngestProgress, field_map: Mapping[str, str] | None = None
+) -> Iterator[Article]:
     """Articles from every file under `paths`; errors are recorded in `state` and skipped."""
     for item in iter_files(paths):
         if isinstance(item, IngestError):
             state.failures.append(str(item))
             continue
-        for result in read_path(item):
+        for result in read_path(item, field_map):
             if isinstance(result, IngestError):
                 state.failures.append(str(result))
             else:
@@ -85,62 +108,129 @@ def _batches(articles: Iterator[Article], size: int) -> Iterator[list[Article]]:
         yield batch
 
 
-def ingest_paths(
-    paths: Iterable[str | Path],
-    *,
-    embedder: Embedder,
-    store: ChromaStore,
-    chunker: Chunker,
-    progress: Progress | None = None,
-) -> IngestReport:
-    """Ingest every article under `paths`; returns what was added, updated, skipped and failed."""
-    state = IngestProgress()
-    seen: set[str] = set()
-    for batch in _batches(iter_articles(paths, state), BATCH_ARTICLES):
-        _ingest_batch(batch, seen, state, embedder, store, chunker)
+class Ingestor:
+    """Runs ingests against one store and catalog (one writer at a time)."""
+
+    def __init__(
+        self,
+        *,
+        embedder: Embedder,
+        store: ChromaStore,
+        chunker: Chunker,
+        catalog: Catalog,
+        dedup_threshold: float = 0.9,
+    ) -> None:
+        self.embedder = embedder
+        self.store = store
+        self.chunker = chunker
+        self.catalog = catalog
+        if catalog.get_meta("store_id") != store.id or (catalog.count() and not store.count()):
+            catalog.reset(store.id)  # the store it described was replaced or emptied
+        self.near = NearDuplicates(dedup_threshold)
+        for key, sig in catalog.iter_signatures():
+            self.near.add(key, sig)
+
+    def run(
+        self,
+        paths: Iterable[str | Path],
+        field_map: Mapping[str, str] | None = None,
+        progress: Progress | None = None,
+    ) -> IngestReport:
+        """Ingest every article under `paths`; returns what was added, updated, skipped, failed."""
+        paths = list(paths)
+        state = IngestProgress(total=sum(estimate_records(p) for p in _files(paths)))
+        seen: set[str] = set()
+        for batch in _batches(iter_articles(paths, state, field_map), BATCH_ARTICLES):
+            plan = self._plan(batch, seen, state)
+            self._write(plan, state)
+            if progress:
+                progress(state)
         if progress:
             progress(state)
-    return state.report()
+        return state.report()
+
+    def _plan(self, batch: list[Article], seen: set[str], state: IngestProgress) -> _Plan:
+        ids = [a.id for a in batch]
+        entries = self.catalog.entries(ids)
+        aliases = self.catalog.aliases(ids)
+        plan = _Plan()
+        for article in batch:
+            state.articles += 1
+            if article.id in seen:
+                state.duplicate += 1
+                continue
+            seen.add(article.id)
+            digest = article_hash(article)
+            entry = entries.get(article.id)
+            if entry is not None and entry.content_hash == digest:
+                state.unchanged += 1
+                continue
+            if article.id in aliases and aliases[article.id][1] == digest:
+                state.duplicate += 1  # a wire copy seen before, unchanged
+                continue
+            sig = signature(article.body)
+            twin = self.near.find(sig, exclude=article.id)
+            if twin is not None and entry is None:
+                plan.copies.append((article, digest, twin))
+                state.duplicate += 1
+                continue
+            self.near.add(article.id, sig)
+            plan.new.append((article, digest, sig, self.chunker.split(article, digest), entry))
+        return plan
+
+    def _write(self, plan: _Plan, state: IngestProgress) -> None:
+        texts = [c.embed_text for *_, chunks, _ in plan.new for c in chunks]
+        t0 = time.perf_counter()
+        vectors = self.embedder.embed(texts) if texts else None
+        state.embed_seconds += time.perf_counter() - t0
+        also: dict[str, list[dict[str, str | None]]] = {}
+        row = 0
+        for article, digest, _, chunks, entry in plan.new:
+            assert vectors is not None
+            items = [
+                StoredChunk(c.passage, vectors[row + i], digest, i, len(chunks))
+                for i, c in enumerate(chunks)
+            ]
+            row += len(chunks)
+            also[article.id] = list(entry.also) if entry else []
+            self.store.upsert(items, also=also[article.id])
+            if entry is not None:
+                # New version written first, then the old one dropped: a crash in between
+                # leaves both, and the next run finishes the job instead of losing the article.
+                self.store.delete_article_passages(article.id, keep_hash=digest)
+                state.updated += 1
+            else:
+                state.added += 1
+            state.passages += len(chunks)
+        twins = {twin for *_, twin in plan.copies if twin not in also}
+        for twin_id, twin_entry in self.catalog.entries(sorted(twins)).items():
+            also[twin_id] = list(twin_entry.also)
+        for copy, _, twin in plan.copies:
+            listing = {"source": copy.source, "url": copy.url, "title": copy.title}
+            if listing not in also.setdefault(twin, []):
+                also[twin].append(listing)
+        for twin in {twin for *_, twin in plan.copies}:
+            self.store.set_also(twin, also[twin])
+        with self.catalog.transaction():
+            for article, digest, sig, chunks, _ in plan.new:
+                self.catalog.put_article(
+                    CatalogEntry(
+                        article.id,
+                        digest,
+                        len(chunks),
+                        article.source,
+                        article.url,
+                        sig,
+                        also[article.id],
+                    )
+                )
+            for copy, digest, twin in plan.copies:
+                self.catalog.put_alias(copy.id, twin, digest, copy.source, copy.url)
+            for twin in {twin for *_, twin in plan.copies}:
+                self.catalog.set_also(twin, also[twin])
 
 
-def _ingest_batch(
-    batch: list[Article],
-    seen: set[str],
-    state: IngestProgress,
-    embedder: Embedder,
-    store: ChromaStore,
-    chunker: Chunker,
-) -> None:
-    stored = store.article_versions([a.id for a in batch if a.id not in seen])
-    todo: list[tuple[Article, str, list[Chunk], bool]] = []
-    for article in batch:
-        state.articles += 1
-        if article.id in seen:
-            state.duplicate += 1
-            continue
-        seen.add(article.id)
-        digest = article_hash(article)
-        prior = stored.get(article.id, {})
-        written, expected = prior.get(digest, (0, -1))
-        if len(prior) == 1 and written == expected:
-            state.unchanged += 1
-            continue
-        is_update = any(h != digest for h in prior)
-        todo.append((article, digest, chunker.split(article, digest), is_update))
-    vectors = embedder.embed([c.embed_text for _, _, chunks, _ in todo for c in chunks])
-    row = 0
-    for article, digest, chunks, is_update in todo:
-        items = [
-            StoredChunk(c.passage, vectors[row + i], digest, i, len(chunks))
-            for i, c in enumerate(chunks)
-        ]
-        row += len(chunks)
-        # New version first, then drop the old one: a crash in between leaves both, and the
-        # next run finishes the job instead of losing the article.
-        store.upsert(items)
-        if is_update:
-            store.delete_article_passages(article.id, keep_hash=digest)
-            state.updated += 1
-        else:
-            state.added += 1
-        state.passages += len(chunks)
+def _files(paths: list[str | Path]) -> Iterator[Path]:
+    for item in iter_files(paths):
+        if not isinstance(item, IngestError):
+            yield item

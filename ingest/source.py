@@ -36,7 +36,7 @@ class Source:
     def open(self) -> IO[bytes]:
         """The file's bytes, decompressed when it is .gz (streamed, never read whole)."""
         if self.compressed:
-            return gzip.open(self.path, "rb")
+            return gzip.GzipFile(self.path, "rb")  # type: ignore[return-value]
         return self.path.open("rb")
 
     def read_text(self) -> str:

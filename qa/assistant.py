@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+from collections.abc import Callable, Iterable, Mapping
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qa import backends
 from qa.answer import Answerer
@@ -15,6 +16,9 @@ from qa.errors import ConfigError, EmptyIndexError, NewsdeskError
 from qa.retrieve import Retriever
 from qa.store import ChromaStore
 from qa.types import Answer, IngestReport, Passage
+
+if TYPE_CHECKING:
+    from ingest.pipeline import IngestProgress
 
 
 class Assistant:
@@ -81,23 +85,37 @@ class Assistant:
     def answerer(self) -> Answerer:
         return backends.build_answerer(self.settings, self.embedder)
 
-    def ingest(self, paths: Iterable[str | Path], progress: Any = None) -> IngestReport:
+    def ingest(
+        self,
+        paths: Iterable[str | Path],
+        field_map: Mapping[str, str] | None = None,
+        progress: Callable[[IngestProgress], None] | None = None,
+    ) -> IngestReport:
         """Read, chunk, embed and store every article under `paths` (files or folders).
 
-        Unchanged articles are skipped; bad files are listed in the report's failures while the
-        rest are ingested.
+        Unchanged articles are skipped, changed ones replaced, wire copies folded into the story
+        they copy; bad files and records are listed in the report's failures while the rest are
+        ingested. `field_map` maps newsdesk field names (body, title, published_at, source,
+        author, url) to the names an export uses, e.g. ``{"body": "story"}``.
         """
+        from ingest.catalog import Catalog
         from ingest.chunk import Chunker
-        from ingest.pipeline import ingest_paths
+        from ingest.pipeline import Ingestor
 
-        chunker = Chunker(self.embedder, self.settings.chunk_tokens, self.settings.chunk_overlap)
-        return ingest_paths(
-            list(paths),
-            embedder=self.embedder,
-            store=self.store,
-            chunker=chunker,
-            progress=progress,
-        )
+        catalog = Catalog(self.settings.index_dir / "catalog.sqlite")
+        try:
+            ingestor = Ingestor(
+                embedder=self.embedder,
+                store=self.store,
+                chunker=Chunker(
+                    self.embedder, self.settings.chunk_tokens, self.settings.chunk_overlap
+                ),
+                catalog=catalog,
+                dedup_threshold=self.settings.dedup_threshold,
+            )
+            return ingestor.run(paths, field_map=field_map, progress=progress)
+        finally:
+            catalog.close()
 
     def search(self, query: str, k: int | None = None) -> list[Passage]:
         """The `k` passages that best match `query`, best first.
@@ -126,6 +144,10 @@ class Assistant:
                 articles.add(str(meta["article_id"]))
                 if meta.get("source"):
                     sources.add(str(meta["source"]))
+                # Wire copies folded into this story count as outlets too.
+                sources.update(
+                    a["source"] for a in json.loads(meta.get("also") or "[]") if a["source"]
+                )
                 if meta.get("published_at"):
                     dates.append(str(meta["published_at"]))
         return {

@@ -63,20 +63,29 @@ def _global(
 @app.command()
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders of articles.")],
+    field: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--field",
+            "-f",
+            help="Map a field to your export's name, e.g. --field body=story --field "
+            "published_at=time (fields: body, title, published_at, source, author, url).",
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
-    """Read, chunk, embed and index articles (text, Markdown, JSON, JSONL). Safe to re-run."""
+    """Read, chunk, embed and index articles: text, Markdown, JSON, JSONL, CSV, HTML, RSS/Atom,
+    WARC (and .gz of each). Unchanged articles are skipped, so it is safe to re-run."""
+    from qa.progress import ProgressPrinter
+
+    field_map = _field_map(field or [])
     assistant = _assistant()
-
-    def progress(state: Any) -> None:
-        if not quiet:
-            typer.echo(
-                f"  {state.articles} articles read, {state.passages} passages embedded",
-                err=True,
-            )
-
-    report = assistant.ingest(paths, progress=progress)
+    printer = ProgressPrinter(quiet=quiet)
+    try:
+        report = assistant.ingest(paths, field_map=field_map, progress=printer)
+    finally:
+        printer.close()
     if as_json:
         _print_json(report.to_dict())
     else:
@@ -149,6 +158,21 @@ def serve(
 
     assistant = _assistant()
     serve_app(assistant, host=host or assistant.settings.host, port=port or assistant.settings.port)
+
+
+def _field_map(pairs: list[str]) -> dict[str, str]:
+    from ingest.fields import FIELDS
+
+    mapping: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, theirs = pair.partition("=")
+        if not sep or name.strip() not in FIELDS or not theirs.strip():
+            raise typer.BadParameter(
+                f"'{pair}' is not FIELD=NAME with FIELD one of {', '.join(FIELDS)}",
+                param_hint="--field",
+            )
+        mapping[name.strip()] = theirs.strip()
+    return mapping
 
 
 def _passage_fields(p: Any) -> dict[str, Any]:

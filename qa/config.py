@@ -56,8 +56,18 @@ class Settings(BaseSettings):
         description="Passage size in word pieces; default: the embedder's window minus its header.",
     )
     chunk_overlap: int = Field(default=24, ge=0)
+    dedup_threshold: float = Field(
+        default=0.9,
+        gt=0.0,
+        le=1.0,
+        description="MinHash similarity at or above which an article is a copy of another.",
+    )
 
     # Retrieval and answering
+    retriever: Literal["hybrid", "bm25", "dense"] = Field(
+        default="hybrid",
+        description="'hybrid' (the full pipeline), or the 'bm25' / 'dense' baselines alone.",
+    )
     top_k: int = Field(default=10, ge=1, le=100)
     answer_passages: int = Field(default=6, ge=1, le=50, description="Passages the answerer reads.")
     max_answer_sentences: int = Field(default=3, ge=1, le=10)

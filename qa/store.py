@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,7 +27,7 @@ class StoredChunk:
     n_chunks: int
 
 
-def _metadata(item: StoredChunk) -> dict[str, Any]:
+def _metadata(item: StoredChunk, also: str) -> dict[str, Any]:
     p = item.passage
     meta: dict[str, Any] = {f: getattr(p, f) or "" for f in _TEXT_FIELDS}
     meta.update(
@@ -35,6 +36,7 @@ def _metadata(item: StoredChunk) -> dict[str, Any]:
         content_hash=item.content_hash,
         chunk=item.chunk,
         n_chunks=item.n_chunks,
+        also=also,
     )
     return meta
 
@@ -53,6 +55,7 @@ def passage_from_record(pid: str, text: str, meta: dict[str, Any], score: float 
         start=int(meta.get("start", 0)),
         end=int(meta.get("end", 0)),
         score=score,
+        also=json.loads(str(meta.get("also") or "[]")),
     )
 
 
@@ -103,24 +106,6 @@ class ChromaStore:
     def count(self) -> int:
         return int(self._col.count())
 
-    def existing_ids(self, ids: Sequence[str]) -> set[str]:
-        if not ids:
-            return set()
-        got = self._col.get(ids=list(ids), include=[])
-        return set(got["ids"])
-
-    def article_versions(self, article_ids: Sequence[str]) -> dict[str, dict[str, tuple[int, int]]]:
-        """For each stored article: content hash -> (passages written, passages expected)."""
-        if not article_ids:
-            return {}
-        got = self._col.get(where={"article_id": {"$in": list(article_ids)}}, include=["metadatas"])
-        out: dict[str, dict[str, tuple[int, int]]] = {}
-        for meta in got["metadatas"] or []:
-            versions = out.setdefault(str(meta["article_id"]), {})
-            written, _ = versions.get(str(meta["content_hash"]), (0, 0))
-            versions[str(meta["content_hash"])] = (written + 1, int(meta["n_chunks"]))
-        return out
-
     def delete_article_passages(self, article_id: str, keep_hash: str | None = None) -> None:
         """Delete an article's passages, except those written for `keep_hash` if given."""
         where: dict[str, Any] = {"article_id": article_id}
@@ -128,15 +113,33 @@ class ChromaStore:
             where = {"$and": [where, {"content_hash": {"$ne": keep_hash}}]}
         self._col.delete(where=where)
 
-    def upsert(self, items: Sequence[StoredChunk]) -> None:
+    @property
+    def id(self) -> str:
+        """The collection's unique id (changes when the collection is deleted and re-made)."""
+        return str(self._col.id)
+
+    def upsert(
+        self, items: Sequence[StoredChunk], also: list[dict[str, Any]] | None = None
+    ) -> None:
+        """Write passages (same id = overwrite). `also` lists other outlets that ran the story."""
         if not items:
             return
+        also_json = json.dumps(also or [])
         self._col.upsert(
             ids=[i.passage.id for i in items],
             embeddings=np.stack([i.vector for i in items]).astype(np.float32),
             documents=[i.passage.text for i in items],
-            metadatas=[_metadata(i) for i in items],
+            metadatas=[_metadata(i, also_json) for i in items],
         )
+
+    def set_also(self, article_id: str, also: list[dict[str, Any]]) -> None:
+        """Record on every passage of an article the other outlets and URLs that ran it."""
+        got = self._col.get(where={"article_id": article_id}, include=["metadatas"])
+        if not got["ids"]:
+            return
+        also_json = json.dumps(also)
+        metas = [{**dict(m or {}), "also": also_json} for m in got["metadatas"] or []]
+        self._col.update(ids=got["ids"], metadatas=metas)
 
     def query(
         self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None

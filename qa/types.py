@@ -27,6 +27,8 @@ class Passage:
 
     `start` and `end` are character offsets into the article body: `body[start:end] == text`.
     `score` is the retrieval score (higher is better); 0.0 when the passage was not ranked.
+    `also` lists the other outlets and URLs that ran the same (wire) story:
+    ``[{"source", "url", "title"}]``.
     """
 
     id: str
@@ -40,6 +42,7 @@ class Passage:
     start: int
     end: int
     score: float = 0.0
+    also: list[dict[str, str | None]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -66,6 +69,9 @@ class Citation:
             "quote": self.quote,
             "quote_start": self.quote_start,
             "quote_end": self.quote_end,
+            "also_in": [
+                {"source": a.get("source"), "url": a.get("url")} for a in self.passage.also
+            ],
             "article_id": p.article_id,
             "title": p.title,
             "source": p.source,

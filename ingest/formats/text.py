@@ -1,4 +1,4 @@
-"""Plain text and Markdown articles: headline, standfirst, body, `Author:` line; YAML front matter."""
+"""Plain text and Markdown articles: headline, standfirst, body, `Author:` line, front matter."""
 
 from __future__ import annotations
 
@@ -40,10 +40,11 @@ def read_text(source: Source) -> Iterator[ReadResult]:
     meta: dict[str, Any] = {}
     match = _FRONT_MATTER.match(text.lstrip("\ufeff"))
     if match:
-        meta = _front_matter(match.group(1))
-        if meta is None:
+        parsed = _front_matter(match.group(1))
+        if parsed is None:
             yield source.error("YAML front matter is malformed")
             return
+        meta = parsed
         text = text.lstrip("\ufeff")[match.end() :]
     lines = clean_body(text).split("\n")
     if not any(line.strip() for line in lines):
