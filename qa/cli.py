@@ -26,6 +26,15 @@ class _State:
     debug: ClassVar[bool] = False
 
 
+def _register_subcommands() -> None:
+    from eval.cli import eval_app
+
+    app.add_typer(eval_app, name="eval", help="Measure retrieval quality on your own archive.")
+
+
+_register_subcommands()
+
+
 def _assistant() -> Any:
     from qa.assistant import Assistant
 

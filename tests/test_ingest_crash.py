@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT
 
+from conftest import ROOT
 from qa import Assistant
 
 pytestmark = pytest.mark.slow
