@@ -13,7 +13,7 @@ export TRANSFORMERS_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: run test lint format bench install install-dev clean
+.PHONY: run test lint format bench eval install install-dev clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,14 @@ lint: install-dev
 format: install-dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+SHARED ?= ../shared
+bench: install-dev
+	$(BIN)/python -m eval.bench_ingest --corpus $(SHARED)/data/multihop-rag/corpus.json --out bench-out
+
+eval: install-dev
+	$(BIN)/newsdesk eval retrieval --corpus $(SHARED)/data/multihop-rag/corpus.json \
+		--queries $(SHARED)/data/multihop-rag/queries-dev.json --out eval-out
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -49,26 +49,34 @@ class Source:
 
 
 def decode(data: bytes) -> str:
-    """Bytes to text: UTF-8 (with or without BOM), else the detected encoding, else Windows-1252.
+    """Bytes to text in the encoding `detect_encoding` finds (Latin-1 archives are decoded,
+    not dropped)."""
+    return data.decode(detect_encoding(data[:200_000]), errors="replace")
 
-    Latin-1 and Windows-1252 archives are common; they are decoded, not dropped.
+
+def detect_encoding(sample: bytes) -> str:
+    """The encoding of a file, judged on its first bytes: UTF-8 (BOM or not), UTF-16 with a BOM,
+    else charset_normalizer's guess, preferring Windows-1252 (a superset of Latin-1) whenever it
+    decodes the sample as cleanly as the top guess; Windows-1252 when nothing fits.
     """
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="replace")
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
+    if sample.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
     try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
+        sample.decode("utf-8")
+        return "utf-8-sig"
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(sample) - 3 and exc.reason == "unexpected end of data":
+            return "utf-8-sig"  # the sample cut a multi-byte character in two
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data[:200_000]).best()
-    encoding = best.encoding if best is not None else "cp1252"
-    try:
-        return data.decode(encoding)
-    except (UnicodeDecodeError, LookupError):
-        return data.decode("cp1252", errors="replace")
+    matches = list(from_bytes(sample))
+    if not matches:
+        return "cp1252"
+    least_chaos = min(m.chaos for m in matches)
+    for match in matches:
+        if match.encoding == "cp1252" and match.chaos <= least_chaos:
+            return "cp1252"
+    return matches[0].encoding
 
 
 def looks_binary(data: bytes) -> bool:

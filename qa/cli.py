@@ -211,10 +211,8 @@ def _byline(row: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: runs the CLI and renders newsdesk errors as one line plus a hint."""
-    import click
-
     try:
-        # Without standalone mode, click returns the code of a typer.Exit instead of exiting.
+        # Without standalone mode, typer returns the code of a typer.Exit instead of exiting.
         code = app(args=argv, prog_name="newsdesk", standalone_mode=False)
         if isinstance(code, int) and code:
             sys.exit(code)
@@ -225,14 +223,15 @@ def main(argv: list[str] | None = None) -> None:
         if exc.hint:
             typer.echo(f"hint: {exc.hint}", err=True)
         sys.exit(1)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
+    except typer.Abort:
         typer.echo("Aborted.", err=True)
         sys.exit(130)
+    except typer.TyperException as exc:  # usage errors and bad parameters
+        show = getattr(exc, "show", None)
+        if show is None:
+            raise
+        show()
+        sys.exit(int(getattr(exc, "exit_code", 2)))
 
 
 if __name__ == "__main__":

@@ -90,3 +90,45 @@ def test_iter_files_walks_folders_and_reports_missing(tmp_path: Path) -> None:
     assert found[0] == tmp_path / "a" / "one.txt"
     assert isinstance(found[1], IngestError) and "no such file" in str(found[1])
     assert len(found) == 2
+
+
+def test_latin1_text_and_gzipped_json_are_read(tmp_path: Path) -> None:
+    import gzip
+
+    latin = tmp_path / "cafe.txt"
+    latin.write_bytes("Café opens in Zürich\n\nThe café in São Paulo closed.\n".encode("latin-1"))
+    [article] = _read(latin)
+    assert isinstance(article, Article)
+    assert article.title == "Café opens in Zürich"
+    assert article.body == "The café in São Paulo closed."
+    packed = tmp_path / "exports.json.gz"
+    packed.write_bytes(gzip.compress((ARCHIVE / "exports.json").read_bytes()))
+    assert [a.title for a in _read(packed)] == [a.title for a in _read(ARCHIVE / "exports.json")]  # type: ignore[union-attr]
+
+
+def test_front_matter_sets_metadata(tmp_path: Path) -> None:
+    md = tmp_path / "note.md"
+    md.write_text(
+        "---\ntitle: Dam repairs finish early\noutlet: River Times\nauthor: Jo Park\n"
+        "date: 2023-09-30 14:00\nurl: https://river.example/dam/\n---\n"
+        "# Ignored heading? No: front matter has the title, so this line is body.\n\n"
+        "Engineers finished the dam repairs two weeks early.\n"
+    )
+    [article] = _read(md)
+    assert isinstance(article, Article)
+    assert article.title == "Dam repairs finish early"
+    assert (article.source, article.author) == ("River Times", "Jo Park")
+    assert article.published_at == "2023-09-30T14:00:00+00:00"
+    assert article.url == "https://river.example/dam"
+    assert article.body.endswith("two weeks early.")
+
+
+def test_random_bytes_and_bad_front_matter_are_errors(tmp_path: Path) -> None:
+    noise = tmp_path / "noise.txt"
+    noise.write_bytes(bytes(range(256)) * 4)
+    bad = tmp_path / "bad.md"
+    bad.write_text("---\ntitle: [unclosed\n---\nBody text here.\n")
+    [err1] = _read(noise)
+    [err2] = _read(bad)
+    assert isinstance(err1, IngestError) and "binary data" in str(err1) and "noise.txt" in str(err1)
+    assert isinstance(err2, IngestError) and "front matter" in str(err2)

@@ -9,9 +9,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ingest.fields import build_article
-from ingest.formats.tabular import detect_encoding
 from ingest.normalise import normalise_date
-from ingest.source import ReadResult, Source
+from ingest.source import ReadResult, Source, detect_encoding
 from qa.errors import IngestError
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.I)

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterator
 
 from ingest.fields import record_to_article
-from ingest.source import ReadResult, Source
+from ingest.source import ReadResult, Source, detect_encoding
 
 SAMPLE_BYTES = 64 * 1024
 _DELIMITERS = ",;\t|"
@@ -49,28 +49,3 @@ def sniff_delimiter(sample: str) -> str:
         return csv.Sniffer().sniff(sample[:16_384], delimiters=_DELIMITERS).delimiter
     except csv.Error:
         return ","
-
-
-def detect_encoding(sample: bytes) -> str:
-    """The encoding of a file, judged on its first bytes: UTF-8 (BOM or not), UTF-16 with a BOM,
-    else charset_normalizer's guess, preferring Windows-1252 (a superset of Latin-1) whenever it
-    decodes the sample as cleanly as the top guess; Windows-1252 when nothing fits.
-    """
-    if sample.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "utf-16"
-    try:
-        sample.decode("utf-8")
-        return "utf-8-sig"
-    except UnicodeDecodeError as exc:
-        if exc.start >= len(sample) - 3 and exc.reason == "unexpected end of data":
-            return "utf-8-sig"  # the sample cut a multi-byte character in two
-    from charset_normalizer import from_bytes
-
-    matches = list(from_bytes(sample))
-    if not matches:
-        return "cp1252"
-    least_chaos = min(m.chaos for m in matches)
-    for match in matches:
-        if match.encoding == "cp1252" and match.chaos <= least_chaos:
-            return "cp1252"
-    return matches[0].encoding

@@ -25,6 +25,7 @@ def read_warc(source: Source) -> Iterator[ReadResult]:
         archive = ArchiveIterator(stream, arc2warc=True)
         records = iter(archive)
         while True:
+            record = None
             try:
                 record = next(records, None)
                 if record is None:
@@ -33,14 +34,17 @@ def read_warc(source: Source) -> Iterator[ReadResult]:
                 page = _html_page(record)
                 complete = _drained(record)
             except Exception as exc:  # warcio fails in many ways on damaged input
-                yield source.error(f"corrupt web archive at record {n + 1}: {exc}".rstrip(": "))
+                at = n if record is not None else n + 1
+                yield source.error(f"corrupt web archive at record {at}: {str(exc)[:200]}")
                 return
             if not complete:
                 break
             if page is not None:
                 url, html = page
                 yield html_to_article(html, source, url=url, record=n)
-    if stream.truncated or record is not None or stream.position > archive.offset:
+    if record is not None:  # stopped at a record shorter than it says
+        yield source.error(f"truncated web archive: the file ends inside record {n}")
+    elif stream.truncated or stream.position > archive.offset:  # cut inside a record's headers
         yield source.error(f"truncated web archive: the file ends inside record {n + 1}")
     elif n == 0:
         yield source.error("no WARC records found")

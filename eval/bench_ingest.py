@@ -1,0 +1,158 @@
+"""The ingest benchmark behind `make bench`: speed, overhead over raw embedding, memory.
+
+    python -m eval.bench_ingest --corpus ../shared/data/multihop-rag/corpus.json --out bench-out
+
+1. First ingest of the corpus into a fresh index (real model): time, articles/s, passages/s.
+2. The embedder alone on exactly the passages the pipeline embedded, in the same batches:
+   passages/s, and the ratio pipeline/raw (1.0 = no overhead).
+3. A second, unchanged ingest: time and speed-up over the first.
+4. Peak memory (max RSS) of an ingest subprocess on the corpus and on a synthetic archive
+   `--scale` times larger (distinct, non-duplicate articles), with the fake embedder so the
+   figure shows the pipeline's own memory, not the model's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+
+def _articles(corpus: Path) -> list[Any]:
+    from ingest.readers import read_path
+    from qa.types import Article
+
+    return [a for a in read_path(corpus) if isinstance(a, Article)]
+
+
+def throughput(corpus: Path, out: Path) -> dict[str, Any]:
+    """Steps 1-3 with the real embedder."""
+    from ingest.chunk import Chunker
+    from ingest.pipeline import BATCH_ARTICLES, article_hash
+    from qa import Assistant
+
+    index = out / "bench-index"
+    shutil.rmtree(index, ignore_errors=True)
+    assistant = Assistant.open(index)
+    embedder = assistant.embedder
+    embedder.embed(["warm-up"] * 8)
+
+    started = time.perf_counter()
+    first = assistant.ingest([corpus])
+    first_s = time.perf_counter() - started
+
+    chunker = Chunker(embedder, assistant.settings.chunk_tokens, assistant.settings.chunk_overlap)
+    articles = _articles(corpus)
+    batches = [
+        [
+            c.embed_text
+            for a in articles[i : i + BATCH_ARTICLES]
+            for c in chunker.split(a, article_hash(a))
+        ]
+        for i in range(0, len(articles), BATCH_ARTICLES)
+    ]
+    started = time.perf_counter()
+    for texts in batches:
+        embedder.embed(texts)
+    raw_s = time.perf_counter() - started
+    raw_passages = sum(len(b) for b in batches)
+
+    started = time.perf_counter()
+    second = assistant.ingest([corpus])
+    second_s = time.perf_counter() - started
+    return {
+        "articles": first.added,
+        "passages": first.passages,
+        "first_ingest_s": round(first_s, 1),
+        "articles_per_s": round(first.added / first_s, 2),
+        "passages_per_s": round(first.passages / first_s, 2),
+        "raw_embed_s": round(raw_s, 1),
+        "raw_passages": raw_passages,
+        "raw_passages_per_s": round(raw_passages / raw_s, 2),
+        "pipeline_over_raw": round(raw_s / first_s, 3),
+        "second_ingest_s": round(second_s, 3),
+        "second_unchanged": second.unchanged,
+        "reingest_speedup": round(first_s / second_s, 1),
+    }
+
+
+def synthetic_archive(corpus: Path, scale: int, path: Path) -> Path:
+    """`scale` distinct variants of every article (30% of words swapped: not wire copies)."""
+    rng = random.Random(42)
+    records = json.loads(corpus.read_text(encoding="utf-8"))
+    with path.open("w", encoding="utf-8") as fh:
+        fh.write("[")
+        first = True
+        for copy in range(scale):
+            for rec in records:
+                words = rec["body"].split(" ")
+                body = " ".join(rng.choice(words) if rng.random() < 0.3 else w for w in words)
+                variant = {**rec, "body": body, "title": f"{rec['title']} ({copy})"}
+                variant["url"] = f"{rec['url']}?variant={copy}"
+                fh.write(("" if first else ",\n") + json.dumps(variant))
+                first = False
+        fh.write("]")
+    return path
+
+
+def memory(corpus: Path, out: Path, scale: int) -> dict[str, Any]:
+    """Step 4: peak RSS of ingest subprocesses (fake embedder) at 1x and `scale`x."""
+    big = synthetic_archive(corpus, scale, out / f"synthetic-{scale}x.json")
+    rows = {}
+    for label, path in (("1x", corpus), (f"{scale}x", big)):
+        index = out / f"mem-index-{label}"
+        shutil.rmtree(index, ignore_errors=True)
+        code = (
+            "import json, resource, sys, time; from qa import Assistant; "
+            f"t = time.perf_counter(); r = Assistant.open({str(index)!r}, embedder='fake')"
+            f".ingest([{str(path)!r}]); "
+            "print(json.dumps({'articles': r.added, 'passages': r.passages, "
+            "'seconds': round(time.perf_counter() - t, 1), "
+            "'max_rss_mb': round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}))"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        )
+        rows[label] = json.loads(done.stdout.strip().splitlines()[-1])
+        rows[label]["input_mb"] = round(path.stat().st_size / 2**20, 1)
+        shutil.rmtree(index, ignore_errors=True)
+    big.unlink()
+    return rows
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--corpus", type=Path, required=True)
+    parser.add_argument("--out", type=Path, default=Path("bench-out"))
+    parser.add_argument("--scale", type=int, default=10)
+    parser.add_argument("--skip-memory", action="store_true")
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    result: dict[str, Any] = {"corpus": str(args.corpus), "cpus": _cpus()}
+    result["throughput"] = throughput(args.corpus, args.out)
+    print(json.dumps(result["throughput"], indent=2), flush=True)
+    if not args.skip_memory:
+        result["memory"] = memory(args.corpus, args.out, args.scale)
+        print(json.dumps(result["memory"], indent=2), flush=True)
+    result["max_rss_mb_this_process"] = round(
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    )
+    (args.out / "ingest.json").write_text(json.dumps(result, indent=2) + "\n")
+    print(f"wrote {args.out / 'ingest.json'}")
+
+
+def _cpus() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0))
+
+
+if __name__ == "__main__":
+    main()
