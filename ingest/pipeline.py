@@ -22,7 +22,8 @@ from ingest.normalise import content_hash
 from ingest.readers import estimate_records, iter_files, read_path
 from qa.embedding import Embedder
 from qa.errors import IngestError
-from qa.store import ChromaStore, StoredChunk
+from qa.keyword import KeywordDoc, KeywordIndex, keyword_doc
+from qa.store import ChromaStore, StoredChunk, iso_to_ts
 from qa.types import Article, IngestReport
 
 BATCH_ARTICLES = 32
@@ -118,10 +119,12 @@ class Ingestor:
         store: ChromaStore,
         chunker: Chunker,
         catalog: Catalog,
+        keyword: KeywordIndex | None = None,
         dedup_threshold: float = 0.9,
     ) -> None:
         self.embedder = embedder
         self.store = store
+        self.keyword = keyword
         self.chunker = chunker
         self.catalog = catalog
         if catalog.get_meta("store_id") != store.id or (catalog.count() and not store.count()):
@@ -194,10 +197,14 @@ class Ingestor:
             row += len(chunks)
             also[article.id] = list(entry.also) if entry else []
             self.store.upsert(items, also=also[article.id])
+            if self.keyword is not None:
+                self.keyword.add([_keyword_doc(c) for c in chunks])
             if entry is not None:
                 # New version written first, then the old one dropped: a crash in between
                 # leaves both, and the next run finishes the job instead of losing the article.
                 self.store.delete_article_passages(article.id, keep_hash=digest)
+                if self.keyword is not None:
+                    self.keyword.delete_article(article.id, keep=[c.passage.id for c in chunks])
                 state.updated += 1
             else:
                 state.added += 1
@@ -228,6 +235,14 @@ class Ingestor:
                 self.catalog.put_alias(copy.id, twin, digest, copy.source, copy.url)
             for twin in {twin for *_, twin in plan.copies}:
                 self.catalog.set_also(twin, also[twin])
+
+
+def _keyword_doc(chunk: Chunk) -> KeywordDoc:
+    p = chunk.passage
+    ts = iso_to_ts(p.published_at)
+    return keyword_doc(
+        p.id, p.article_id, p.text, p.title, p.source, p.author, ts if ts >= 0 else None
+    )
 
 
 def _files(paths: list[str | Path]) -> Iterator[Path]:

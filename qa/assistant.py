@@ -13,9 +13,10 @@ from qa.answer import Answerer
 from qa.config import Settings
 from qa.embedding import Embedder
 from qa.errors import ConfigError, EmptyIndexError, NewsdeskError
+from qa.keyword import KeywordIndex
 from qa.retrieve import Retriever
 from qa.store import ChromaStore
-from qa.types import Answer, IngestReport, Passage
+from qa.types import Answer, IngestReport, Passage, SearchFilters
 
 if TYPE_CHECKING:
     from ingest.pipeline import IngestProgress
@@ -78,8 +79,12 @@ class Assistant:
         return backends.build_store(self.settings)
 
     @cached_property
+    def keyword(self) -> KeywordIndex:
+        return backends.build_keyword(self.settings, self.store)
+
+    @cached_property
     def retriever(self) -> Retriever:
-        return backends.build_retriever(self.settings, self.embedder, self.store)
+        return backends.build_retriever(self.settings, self.embedder, self.store, self.keyword)
 
     @cached_property
     def answerer(self) -> Answerer:
@@ -111,25 +116,30 @@ class Assistant:
                     self.embedder, self.settings.chunk_tokens, self.settings.chunk_overlap
                 ),
                 catalog=catalog,
+                keyword=self.keyword,
                 dedup_threshold=self.settings.dedup_threshold,
             )
             return ingestor.run(paths, field_map=field_map, progress=progress)
         finally:
             catalog.close()
 
-    def search(self, query: str, k: int | None = None) -> list[Passage]:
-        """The `k` passages that best match `query`, best first.
+    def search(
+        self, query: str, k: int | None = None, filters: SearchFilters | None = None
+    ) -> list[Passage]:
+        """The `k` passages that best match `query`, best first, within `filters`.
 
-        Raises EmptyIndexError when nothing has been ingested yet.
+        Raises EmptyIndexError when nothing has been ingested yet, ConfigError for a bad filter.
         """
         query = _require_text(query, "query")
         self._require_content()
-        return self.retriever.retrieve(query, k or self.settings.top_k)
+        return self.retriever.retrieve(query, k or self.settings.top_k, filters)
 
-    def ask(self, question: str) -> Answer:
+    def ask(self, question: str, filters: SearchFilters | None = None) -> Answer:
         """Answer `question` from the archive with numbered citations, or refuse when it cannot."""
         question = _require_text(question, "question")
-        passages = self.search(question, max(self.settings.top_k, self.settings.answer_passages))
+        passages = self.search(
+            question, max(self.settings.top_k, self.settings.answer_passages), filters
+        )
         return self.answerer.answer(question, passages[: self.settings.answer_passages])
 
     def stats(self) -> dict[str, Any]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from qa.answer import Answerer, ExtractiveAnswerer
 from qa.config import Settings
 from qa.embedding import Embedder, FakeEmbedder, SentenceTransformerEmbedder, default_model_path
-from qa.retrieve import DenseRetriever, Retriever
+from qa.keyword import KeywordIndex, sync_from_store
+from qa.retrieve import DenseRetriever, KeywordRetriever, Retriever
 from qa.store import ChromaStore
 
 
@@ -26,8 +27,26 @@ def build_store(settings: Settings) -> ChromaStore:
     return ChromaStore.open(settings)
 
 
-def build_retriever(settings: Settings, embedder: Embedder, store: ChromaStore) -> Retriever:
-    return DenseRetriever(embedder, store)
+def build_keyword(settings: Settings, store: ChromaStore) -> KeywordIndex:
+    """The BM25 index beside the Chroma data, filled from Chroma if it is missing or stale."""
+    index = KeywordIndex(settings.index_dir / "keyword.sqlite")
+    sync_from_store(index, store)
+    return index
+
+
+def build_retriever(
+    settings: Settings, embedder: Embedder, store: ChromaStore, keyword: KeywordIndex
+) -> Retriever:
+    """The configured retriever: the hybrid pipeline, or a baseline alone."""
+    match settings.retriever:
+        case "dense":
+            return DenseRetriever(embedder, store)
+        case "bm25":
+            return KeywordRetriever(keyword, store)
+        case "hybrid":
+            from qa.hybrid import HybridRetriever
+
+            return HybridRetriever(embedder, store, keyword, per_article=settings.per_article)
 
 
 def build_answerer(settings: Settings, embedder: Embedder) -> Answerer:

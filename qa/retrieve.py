@@ -1,18 +1,24 @@
-"""Retrievers: rank stored passages for a query."""
+"""Retrievers: dense (Chroma), keyword (BM25), and the news-aware hybrid used by default."""
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Sequence
 from typing import Protocol
 
+import numpy as np
+
 from qa.embedding import Embedder
+from qa.filters import chroma_where, keyword_mask
+from qa.keyword import KeywordIndex
 from qa.store import ChromaStore
-from qa.types import Passage
+from qa.types import Passage, SearchFilters
 
 
 class Retriever(Protocol):
     """Anything that ranks passages for a query (implement `retrieve`)."""
 
-    def retrieve(self, query: str, k: int) -> list[Passage]:
+    def retrieve(self, query: str, k: int, filters: SearchFilters | None = None) -> list[Passage]:
         """The k best passages for `query`, best first, each with its score."""
         ...
 
@@ -24,6 +30,42 @@ class DenseRetriever:
         self._embedder = embedder
         self._store = store
 
-    def retrieve(self, query: str, k: int) -> list[Passage]:
+    def retrieve(self, query: str, k: int, filters: SearchFilters | None = None) -> list[Passage]:
         vector = self._embedder.embed([query])[0]
-        return self._store.query(vector, k)
+        return self._store.query(vector, k, chroma_where(filters))
+
+
+class KeywordRetriever:
+    """BM25 over passage text with its title and outlet."""
+
+    def __init__(self, keyword: KeywordIndex, store: ChromaStore) -> None:
+        self._keyword = keyword
+        self._store = store
+
+    def retrieve(self, query: str, k: int, filters: SearchFilters | None = None) -> list[Passage]:
+        matrix = self._keyword.snapshot()
+        _, scores = self._keyword.scores(query, keyword_mask(filters, matrix))
+        top = top_indices(scores, k)
+        return with_scores(
+            self._store, [matrix.passage_ids[i] for i in top], [float(scores[i]) for i in top]
+        )
+
+
+def top_indices(scores: np.ndarray, k: int) -> list[int]:
+    """Indices of the k largest positive scores, best first."""
+    if len(scores) == 0 or k <= 0:
+        return []
+    k = min(k, len(scores))
+    part = np.argpartition(-scores, k - 1)[:k]
+    ordered = part[np.argsort(-scores[part], kind="stable")]
+    return [int(i) for i in ordered if scores[i] > 0]
+
+
+def with_scores(store: ChromaStore, ids: Sequence[str], scores: Sequence[float]) -> list[Passage]:
+    """Passages for `ids` from the store, in order, carrying `scores`."""
+    found = {p.id: p for p in store.get(ids)}
+    return [
+        dataclasses.replace(found[pid], score=round(score, 6))
+        for pid, score in zip(ids, scores, strict=True)
+        if pid in found
+    ]

@@ -31,6 +31,7 @@ def _metadata(item: StoredChunk, also: str) -> dict[str, Any]:
     p = item.passage
     meta: dict[str, Any] = {f: getattr(p, f) or "" for f in _TEXT_FIELDS}
     meta.update(
+        published_ts=iso_to_ts(p.published_at),
         start=p.start,
         end=p.end,
         content_hash=item.content_hash,
@@ -39,6 +40,21 @@ def _metadata(item: StoredChunk, also: str) -> dict[str, Any]:
         also=also,
     )
     return meta
+
+
+def iso_to_ts(value: str | None) -> int:
+    """Epoch seconds of an ISO-8601 timestamp; -1 when missing or unparseable."""
+    if not value:
+        return -1
+    from datetime import UTC, datetime
+
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return -1
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return int(parsed.timestamp())
 
 
 def passage_from_record(pid: str, text: str, meta: dict[str, Any], score: float = 0.0) -> Passage:
@@ -145,6 +161,17 @@ class ChromaStore:
         self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None
     ) -> list[Passage]:
         """The k nearest passages, score = cosine similarity (1 - cosine distance)."""
+        try:
+            return self._query(vector, k, where)
+        except Exception as exc:
+            if "no elements" in str(exc).lower() or "nothing found" in str(exc).lower():
+                return []  # a filter that matches nothing
+            raise
+
+    def _query(
+        self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None
+    ) -> list[Passage]:
+        """The k nearest passages, score = cosine similarity (1 - cosine distance)."""
         n = self.count()
         if n == 0:
             return []
@@ -172,6 +199,32 @@ class ChromaStore:
             )
         }
         return [by_id[i] for i in ids if i in by_id]
+
+    def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """The stored embedding of each passage id found."""
+        if not ids:
+            return {}
+        got = self._col.get(ids=list(ids), include=["embeddings"])
+        embeddings = got["embeddings"]
+        if embeddings is None:
+            return {}
+        return {
+            pid: np.asarray(v, dtype=np.float32)
+            for pid, v in zip(got["ids"], embeddings, strict=True)
+        }
+
+    def iter_records(self, batch: int = 1000) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        """Every stored passage as (id, text, metadata), read in batches."""
+        offset = 0
+        while True:
+            got = self._col.get(include=["documents", "metadatas"], limit=batch, offset=offset)
+            for pid, doc, meta in zip(
+                got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True
+            ):
+                yield pid, doc or "", dict(meta or {})
+            if len(got["ids"]) < batch:
+                return
+            offset += batch
 
     def iter_metadata(self, batch: int = 2000) -> Iterator[dict[str, Any]]:
         """Every stored passage's metadata, read in batches."""

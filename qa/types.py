@@ -49,6 +49,22 @@ class Passage:
 
 
 @dataclass(frozen=True)
+class SearchFilters:
+    """Restrict a search: outlets (exact names as stored), authors, a publication date range.
+
+    `since`/`until` are ISO-8601 dates or datetimes (inclusive; a bare date covers its day).
+    """
+
+    sources: tuple[str, ...] = ()
+    authors: tuple[str, ...] = ()
+    since: str | None = None
+    until: str | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.sources or self.authors or self.since or self.until)
+
+
+@dataclass(frozen=True)
 class Citation:
     """A numbered source of an answer: the cited passage, the quoted sentence and its article.
 

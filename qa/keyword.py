@@ -1,0 +1,260 @@
+"""The keyword index: BM25 over passages, persisted in SQLite beside the Chroma data.
+
+Ingest adds and removes passages incrementally (upsert by passage id); searches read a sparse
+matrix that is built once and rebuilt only when the index has changed since.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qa.text import content_terms
+
+K1 = 1.2
+B = 0.75
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS terms (term TEXT PRIMARY KEY, id INTEGER NOT NULL UNIQUE);
+CREATE TABLE IF NOT EXISTS docs (
+    rowid INTEGER PRIMARY KEY,
+    passage_id TEXT NOT NULL UNIQUE,
+    article_id TEXT NOT NULL,
+    source TEXT,
+    author TEXT,
+    published_ts INTEGER,
+    length INTEGER NOT NULL,
+    tf BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS docs_article ON docs(article_id);
+"""
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-cased, stemmed content words: what BM25 matches on."""
+    return content_terms(text)
+
+
+@dataclass(frozen=True)
+class KeywordDoc:
+    """A passage as the keyword index sees it."""
+
+    passage_id: str
+    article_id: str
+    text: str
+    source: str | None
+    author: str | None
+    published_ts: int | None
+
+
+class _Matrix:
+    """The searchable snapshot: BM25 weights (docs x terms) and per-doc filter columns."""
+
+    def __init__(self, rows: list[tuple[Any, ...]], n_terms: int) -> None:
+        from scipy.sparse import csc_matrix
+
+        self.passage_ids = [r[0] for r in rows]
+        self.row_of = {pid: i for i, pid in enumerate(self.passage_ids)}
+        self.article_ids = np.array([r[1] for r in rows], dtype=object)
+        self.sources = np.array([r[2] or "" for r in rows], dtype=object)
+        self.authors = np.array([r[3] or "" for r in rows], dtype=object)
+        self.published_ts = np.array(
+            [r[4] if r[4] is not None else -1 for r in rows], dtype=np.int64
+        )
+        lengths = np.array([r[5] for r in rows], dtype=np.float32)
+        doc_idx, term_idx, tfs = [], [], []
+        for i, row in enumerate(rows):
+            pairs = np.frombuffer(row[6], dtype=np.uint32).reshape(-1, 2)
+            doc_idx.append(np.full(len(pairs), i, dtype=np.int32))
+            term_idx.append(pairs[:, 0])
+            tfs.append(pairs[:, 1].astype(np.float32))
+        n = len(rows)
+        if n == 0:
+            self.weights = csc_matrix((0, max(n_terms, 1)), dtype=np.float32)
+            return
+        d = np.concatenate(doc_idx)
+        t = np.concatenate(term_idx).astype(np.int64)
+        tf = np.concatenate(tfs)
+        df = np.bincount(t, minlength=n_terms).astype(np.float32)
+        idf = np.log1p((n - df + 0.5) / (df + 0.5))
+        avgdl = float(lengths.mean()) or 1.0
+        norm = K1 * (1 - B + B * lengths[d] / avgdl)
+        w = idf[t] * tf * (K1 + 1) / (tf + norm)
+        self.weights = csc_matrix((w, (d, t)), shape=(n, max(n_terms, 1)), dtype=np.float32)
+
+    def __len__(self) -> int:
+        return len(self.passage_ids)
+
+
+class KeywordIndex:
+    """BM25 over passages in one SQLite file; safe to search from several threads."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(SCHEMA)
+        self._terms: dict[str, int] = dict(self._db.execute("SELECT term, id FROM terms"))
+        self._matrix: _Matrix | None = None
+        self._matrix_version = ""
+
+    def close(self) -> None:
+        self._db.close()
+
+    def count(self) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM docs").fetchone()[0])
+
+    def _version(self) -> str:
+        row = self._db.execute("SELECT value FROM meta WHERE key='version'").fetchone()
+        return str(row[0]) if row else "0"
+
+    def _bump(self) -> None:
+        version = int(self._version()) + 1
+        self._db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)", (str(version),))
+
+    def _term_ids(self, tokens: Sequence[str], create: bool) -> list[int]:
+        ids = []
+        for tok in tokens:
+            tid = self._terms.get(tok)
+            if tid is None and create:
+                tid = len(self._terms)
+                self._db.execute("INSERT INTO terms VALUES (?, ?)", (tok, tid))
+                self._terms[tok] = tid
+            if tid is not None:
+                ids.append(tid)
+        return ids
+
+    def add(self, docs: Sequence[KeywordDoc]) -> None:
+        """Insert or replace passages (by passage id), in one transaction."""
+        if not docs:
+            return
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for doc in docs:
+                    tokens = tokenize(doc.text)
+                    counts = Counter(self._term_ids(tokens, create=True))
+                    tf = np.array(sorted(counts.items()), dtype=np.uint32).reshape(-1, 2)
+                    self._db.execute(
+                        "INSERT INTO docs (passage_id, article_id, source, author, published_ts,"
+                        " length, tf) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(passage_id) DO"
+                        " UPDATE SET article_id=excluded.article_id, source=excluded.source,"
+                        " author=excluded.author, published_ts=excluded.published_ts,"
+                        " length=excluded.length, tf=excluded.tf",
+                        (
+                            doc.passage_id,
+                            doc.article_id,
+                            doc.source,
+                            doc.author,
+                            doc.published_ts,
+                            len(tokens),
+                            tf.tobytes(),
+                        ),
+                    )
+                self._bump()
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def delete_article(self, article_id: str, keep: Sequence[str] = ()) -> None:
+        """Remove an article's passages except those whose ids are in `keep`."""
+        with self._lock:
+            marks = ",".join("?" * len(keep))
+            extra = f" AND passage_id NOT IN ({marks})" if keep else ""
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute(f"DELETE FROM docs WHERE article_id=?{extra}", (article_id, *keep))
+            self._bump()
+            self._db.execute("COMMIT")
+
+    def clear(self) -> None:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute("DELETE FROM docs")
+            self._bump()
+            self._db.execute("COMMIT")
+
+    def snapshot(self) -> _Matrix:
+        """The current searchable matrix, rebuilt only when the index changed."""
+        with self._lock:
+            version = self._version()
+            if self._matrix is None or version != self._matrix_version:
+                rows = list(
+                    self._db.execute(
+                        "SELECT passage_id, article_id, source, author, published_ts, length, tf "
+                        "FROM docs ORDER BY rowid"
+                    )
+                )
+                self._terms = dict(self._db.execute("SELECT term, id FROM terms"))
+                self._matrix = _Matrix(rows, len(self._terms))
+                self._matrix_version = version
+            return self._matrix
+
+    def scores(self, query: str, mask: np.ndarray | None = None) -> tuple[_Matrix, np.ndarray]:
+        """BM25 score of every passage for `query` (0 where `mask` is False)."""
+        matrix = self.snapshot()
+        ids = sorted(set(self._term_ids(tokenize(query), create=False)))
+        if not ids or len(matrix) == 0:
+            return matrix, np.zeros(len(matrix), dtype=np.float32)
+        ids = [i for i in ids if i < matrix.weights.shape[1]]
+        result = np.asarray(matrix.weights[:, ids].sum(axis=1)).ravel().astype(np.float32)
+        if mask is not None:
+            result = np.where(mask, result, 0.0).astype(np.float32)
+        return matrix, result
+
+
+def keyword_doc(
+    passage_id: str,
+    article_id: str,
+    text: str,
+    title: str,
+    source: str | None,
+    author: str | None,
+    published_ts: int | None,
+) -> KeywordDoc:
+    """A passage for the keyword index: its text under a title / outlet header."""
+    header = f"{title}\n{source}" if source else title
+    return KeywordDoc(passage_id, article_id, f"{header}\n{text}", source, author, published_ts)
+
+
+def sync_from_store(index: KeywordIndex, store: Any, batch: int = 1000) -> int:
+    """Rebuild the keyword index from the passages in Chroma when their counts differ.
+
+    Covers indexes made before the keyword index existed, and a keyword file lost or deleted.
+    Returns the number of passages (re)indexed.
+    """
+    if index.count() == store.count():
+        return 0
+    index.clear()
+    docs: list[KeywordDoc] = []
+    total = 0
+    for pid, text, meta in store.iter_records():
+        ts = int(meta.get("published_ts", -1))
+        docs.append(
+            keyword_doc(
+                pid,
+                str(meta.get("article_id", "")),
+                text,
+                str(meta.get("title", "")),
+                meta.get("source") or None,
+                meta.get("author") or None,
+                ts if ts >= 0 else None,
+            )
+        )
+        if len(docs) >= batch:
+            index.add(docs)
+            total += len(docs)
+            docs = []
+    index.add(docs)
+    return total + len(docs)

@@ -1,0 +1,158 @@
+"""News-aware question understanding: outlets and dates a question mentions.
+
+Outlets are matched against the outlets present in the archive (not a fixed list), so
+"The Independent" finds "The Independent - Sports" and "CBS Sports" finds "CBSSports.com".
+Dates ("on October 5, 2023", "in October 2023", "last week") become publication-date ranges,
+relative expressions counted from an as-of date (default: the newest article).
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+_TOKEN = re.compile(r"[A-Za-z0-9]+")
+_SPLITS = re.compile(r"\s+[-|:–]\s+|\s*\|\s*|:\s+")
+_DOMAIN = re.compile(r"\.(com|org|net|co\.uk|co|io|news)$", re.I)
+MAX_NGRAM = 8
+
+_MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
+_MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name})
+_MONTHS["sept"] = 9
+_MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_DAY_FIRST = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTH_RE})\.?,?\s+(\d{{4}})\b", re.I)
+_MONTH_FIRST = re.compile(
+    rf"\b({_MONTH_RE})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?(?:,\s*|\s+)(\d{{4}})\b", re.I
+)
+_MONTH_YEAR = re.compile(rf"\b({_MONTH_RE})\.?,?\s+(\d{{4}})\b", re.I)
+_ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+_RELATIVE = {
+    "yesterday": (1, 1),
+    "today": (0, 0),
+    "last week": (7, 0),
+    "past week": (7, 0),
+    "this week": (7, 0),
+    "last month": (31, 0),
+    "past month": (31, 0),
+}
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What a question says about where and when its evidence was published."""
+
+    outlets: list[tuple[str, frozenset[str]]] = field(default_factory=list)
+    dates: list[tuple[int, int]] = field(default_factory=list)
+
+    @property
+    def sources(self) -> frozenset[str]:
+        """Every archive outlet any mention refers to."""
+        return frozenset().union(*(group for _, group in self.outlets))
+
+
+def _compact(tokens: Iterable[str]) -> str:
+    return "".join(t.lower() for t in tokens)
+
+
+class OutletMatcher:
+    """Finds mentions of the archive's outlets in a question."""
+
+    def __init__(self, sources: Iterable[str]) -> None:
+        self._keys: dict[str, set[str]] = {}
+        for source in sources:
+            for alias in _aliases(source):
+                self._keys.setdefault(alias, set()).add(source)
+
+    def find(self, question: str) -> list[tuple[str, frozenset[str]]]:
+        """(mention, outlets) pairs, longest mentions first claiming their words."""
+        tokens = [(m.group(0), m.start()) for m in _TOKEN.finditer(question)]
+        taken = [False] * len(tokens)
+        found: dict[str, frozenset[str]] = {}
+        for n in range(min(MAX_NGRAM, len(tokens)), 0, -1):
+            for i in range(len(tokens) - n + 1):
+                if any(taken[i : i + n]):
+                    continue
+                words = [t for t, _ in tokens[i : i + n]]
+                key = _compact(words)
+                if key not in self._keys or not _capitalised(words):
+                    continue
+                mention = question[tokens[i][1] : tokens[i + n - 1][1] + len(words[-1])]
+                found[mention] = frozenset(self._keys[key])
+                taken[i : i + n] = [True] * n
+        return list(found.items())
+
+
+def _capitalised(words: list[str]) -> bool:
+    """Outlet names are proper nouns: every mention starts with a capital or a digit."""
+    first = words[0]
+    if first.lower() == "the" and len(words) > 1:
+        first = words[1]
+    return first[0].isupper() or first[0].isdigit()
+
+
+def _aliases(source: str) -> set[str]:
+    """Compact lower-case spellings a question may use for `source`."""
+    variants = {source, _SPLITS.split(source)[0]}
+    out = set()
+    for variant in variants:
+        variant = _DOMAIN.sub("", variant.strip())
+        tokens = _TOKEN.findall(variant)
+        if not tokens:
+            continue
+        out.add(_compact(tokens))
+        if tokens[0].lower() == "the" and len(tokens) > 1:
+            out.add(_compact(tokens[1:]))
+    return {a for a in out if len(a) >= 3}
+
+
+def _day(year: int, month: int, day: int) -> tuple[int, int] | None:
+    try:
+        start = datetime(year, month, day, tzinfo=UTC)
+    except ValueError:
+        return None
+    # A day in any time zone: allow half a day either side of UTC.
+    return int((start - timedelta(hours=12)).timestamp()), int(
+        (start + timedelta(days=1, hours=12)).timestamp()
+    )
+
+
+def find_dates(question: str, as_of: datetime | None = None) -> list[tuple[int, int]]:
+    """Publication-date ranges (epoch seconds) the question mentions."""
+    ranges: list[tuple[int, int]] = []
+    spans: list[tuple[int, int]] = []
+    for pattern, order in ((_DAY_FIRST, "dmy"), (_MONTH_FIRST, "mdy"), (_ISO, "ymd")):
+        for m in pattern.finditer(question):
+            if order == "dmy":
+                day, month, year = int(m.group(1)), _MONTHS[m.group(2).lower()], int(m.group(3))
+            elif order == "mdy":
+                month, day, year = _MONTHS[m.group(1).lower()], int(m.group(2)), int(m.group(3))
+            else:
+                year, month, day = int(m.group(1)), int(m.group(2)), int(m.group(3))
+            rng = _day(year, month, day)
+            if rng:
+                ranges.append(rng)
+                spans.append(m.span())
+    for m in _MONTH_YEAR.finditer(question):
+        if any(s <= m.start() < e for s, e in spans):
+            continue
+        month, year = _MONTHS[m.group(1).lower()], int(m.group(2))
+        last = calendar.monthrange(year, month)[1]
+        start = datetime(year, month, 1, tzinfo=UTC)
+        end = datetime(year, month, last, 23, 59, 59, tzinfo=UTC)
+        ranges.append((int(start.timestamp()), int(end.timestamp())))
+    if as_of is not None:
+        lowered = question.lower()
+        for phrase, (back, ahead) in _RELATIVE.items():
+            if phrase in lowered:
+                midnight = as_of.replace(hour=0, minute=0, second=0, microsecond=0)
+                start = midnight - timedelta(days=back)
+                end = midnight + timedelta(days=1 + ahead)
+                ranges.append((int(start.timestamp()), int(end.timestamp())))
+    return ranges
+
+
+def analyse(question: str, outlets: OutletMatcher, as_of: datetime | None = None) -> Analysis:
+    return Analysis(outlets=outlets.find(question), dates=find_dates(question, as_of))
