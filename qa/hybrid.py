@@ -78,10 +78,21 @@ class HybridRetriever:
         return analyse(query, self._matcher(matrix), as_of)
 
     def retrieve(self, query: str, k: int, filters: SearchFilters | None = None) -> list[Passage]:
+        pool = self.pool(query, filters)
+        rows = self.rank(pool, k)
+        scores = pool.scores(self.weights)
+        return with_scores(
+            self._store,
+            [pool.matrix.passage_ids[pool.rows[i]] for i in rows],
+            [float(scores[i]) for i in rows],
+        )
+
+    def pool(self, query: str, filters: SearchFilters | None = None) -> Pool:
+        """The candidate passages for `query` and their signals (independent of the weights)."""
         matrix = self._keyword.snapshot()
+        analysis = self.analyse(query) if len(matrix) else Analysis()
         if len(matrix) == 0:
-            return []
-        analysis = self.analyse(query)
+            return Pool(matrix, analysis, [], np.zeros((0, len(FEATURES)), dtype=np.float32))
         base = keyword_mask(filters, matrix)
         _, bm = self._keyword.scores(query, base)
         qvec = self._embedder.embed([query])[0]
@@ -91,26 +102,35 @@ class HybridRetriever:
         for _, group in analysis.outlets:
             mask = np.isin(matrix.sources, list(group))
             self._add_keyword(cands, bm, mask if base is None else mask & base)
-            narrowed = SearchFilters(
-                sources=tuple(
-                    sorted(
-                        group
-                        if not filters or not filters.sources
-                        else group & set(filters.sources)
-                    )
-                ),
-                authors=filters.authors if filters else (),
-                since=filters.since if filters else None,
-                until=filters.until if filters else None,
-            )
+            narrowed = _narrow(filters, group)
             if narrowed.sources:
                 self._add_dense(cands, matrix, qvec, narrowed, PER_OUTLET)
         self._fill_dense(cands, matrix, qvec)
-        scored = self._score(cands, bm, matrix, analysis)
-        rows = self._select(scored, matrix, analysis, k)
-        return with_scores(
-            self._store, [matrix.passage_ids[r] for r in rows], [scored[r] for r in rows]
-        )
+        return _signals(cands, bm, matrix, analysis)
+
+    def rank(self, pool: Pool, k: int) -> list[int]:
+        """Positions in `pool` of the k passages to return, best first, with diversity."""
+        scores = pool.scores(self.weights)
+        ranked = [int(i) for i in np.argsort(-scores, kind="stable")]
+        matrix = pool.matrix
+        per_article: Counter[str] = Counter()
+        chosen: list[int] = []
+        for i in ranked:
+            article = matrix.article_ids[pool.rows[i]]
+            if per_article[article] < self.per_article:
+                chosen.append(i)
+                per_article[article] += 1
+            if len(chosen) >= k:
+                break
+        # Every outlet the question names keeps its best passage within the top k.
+        for _, group in pool.analysis.outlets:
+            if any(matrix.sources[pool.rows[i]] in group for i in chosen):
+                continue
+            best = next((i for i in ranked if matrix.sources[pool.rows[i]] in group), None)
+            if best is not None and chosen:
+                chosen[-1] = best
+                chosen.sort(key=lambda i: (-scores[i], i))
+        return chosen
 
     def _add_keyword(
         self, cands: dict[int, _Candidate], bm: np.ndarray, mask: np.ndarray | None
@@ -139,43 +159,44 @@ class HybridRetriever:
             vec = vectors.get(matrix.passage_ids[c.row])
             c.dense = float(vec @ qvec) if vec is not None else 0.0
 
-    def _score(
-        self, cands: dict[int, _Candidate], bm: np.ndarray, matrix: Any, analysis: Analysis
-    ) -> dict[int, float]:
-        top = float(bm.max()) or 1.0
-        named = analysis.sources
-        w = self.weights
-        out = {}
-        for row, c in cands.items():
-            ts = int(matrix.published_ts[row])
-            in_period = any(a <= ts <= b for a, b in analysis.dates) if ts >= 0 else False
-            out[row] = (
-                w["bm25"] * float(bm[row]) / top
-                + w["dense"] * float(c.dense or 0.0)
-                + w["outlet"] * float(matrix.sources[row] in named)
-                + w["date"] * float(in_period)
-            )
-        return out
 
-    def _select(
-        self, scored: dict[int, float], matrix: Any, analysis: Analysis, k: int
-    ) -> list[int]:
-        ranked = sorted(scored, key=lambda r: (-scored[r], r))
-        per_article: Counter[str] = Counter()
-        chosen: list[int] = []
-        for row in ranked:
-            article = matrix.article_ids[row]
-            if per_article[article] < self.per_article:
-                chosen.append(row)
-                per_article[article] += 1
-            if len(chosen) >= k:
-                break
-        # Every outlet the question names keeps its best passage within the top k.
-        for _, group in analysis.outlets:
-            if any(matrix.sources[r] in group for r in chosen):
-                continue
-            best = next((r for r in ranked if matrix.sources[r] in group), None)
-            if best is not None and chosen:
-                chosen[-1] = best
-                chosen.sort(key=lambda r: (-scored[r], r))
-        return chosen
+@dataclass
+class Pool:
+    """Candidates of one query: rows of the keyword matrix and their signals (FEATURES order)."""
+
+    matrix: Any
+    analysis: Analysis
+    rows: list[int]
+    signals: np.ndarray
+
+    def scores(self, weights: dict[str, float]) -> np.ndarray:
+        w = np.array([weights[f] for f in FEATURES], dtype=np.float32)
+        return self.signals @ w if len(self.rows) else np.zeros(0, dtype=np.float32)
+
+
+def _signals(cands: dict[int, _Candidate], bm: np.ndarray, matrix: Any, analysis: Analysis) -> Pool:
+    top = float(bm.max()) or 1.0
+    named = analysis.sources
+    rows = sorted(cands)
+    signals = np.zeros((len(rows), len(FEATURES)), dtype=np.float32)
+    for i, row in enumerate(rows):
+        ts = int(matrix.published_ts[row])
+        in_period = ts >= 0 and any(a <= ts <= b for a, b in analysis.dates)
+        signals[i] = (
+            float(bm[row]) / top,
+            float(cands[row].dense or 0.0),
+            float(matrix.sources[row] in named),
+            float(in_period),
+        )
+    return Pool(matrix, analysis, rows, signals)
+
+
+def _narrow(filters: SearchFilters | None, group: frozenset[str]) -> SearchFilters:
+    """`filters` limited to the outlets of one named group."""
+    sources = group if not filters or not filters.sources else group & set(filters.sources)
+    return SearchFilters(
+        sources=tuple(sorted(sources)),
+        authors=filters.authors if filters else (),
+        since=filters.since if filters else None,
+        until=filters.until if filters else None,
+    )

@@ -191,6 +191,8 @@ class ChromaStore:
         ]
 
     def get(self, ids: Sequence[str]) -> list[Passage]:
+        if not ids:
+            return []
         got = self._col.get(ids=list(ids), include=["documents", "metadatas"])
         by_id = {
             pid: passage_from_record(pid, doc or "", dict(meta or {}))

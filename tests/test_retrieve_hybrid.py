@@ -1,0 +1,179 @@
+"""Keyword index, filters, fusion and diversity on small hand-made archives (fake embedder)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import ARCHIVE
+
+from qa import Assistant
+from qa.hybrid import HybridRetriever
+from qa.types import SearchFilters
+
+FILLER = (
+    "Residents gathered at the quay as the ferry service was discussed again by the council "
+    "committee, which heard from operators, unions and passengers about timetables and fares."
+)
+
+
+def _article(
+    url: str, source: str, title: str, body: str, date: str, author: str = "Staff"
+) -> dict[str, Any]:
+    return {
+        "url": url,
+        "source": source,
+        "title": title,
+        "body": body,
+        "published_at": date,
+        "author": author,
+    }
+
+
+@pytest.fixture
+def news(tmp_path: Path) -> Assistant:
+    long_body = "\n\n".join(f"Part {i}. {FILLER}" for i in range(12))
+    records = [
+        _article(
+            "https://alpha.example/long",
+            "Alpha Daily",
+            "Ferry saga: the full story",
+            long_body,
+            "2023-10-01T09:00:00Z",
+        ),
+        _article(
+            "https://alpha.example/fares",
+            "Alpha Daily",
+            "Ferry fares to rise",
+            "The ferry operator said fares will rise by ten percent in January.",
+            "2023-10-05T09:00:00Z",
+        ),
+        _article(
+            "https://beta.example/strike",
+            "Beta Post",
+            "Ferry crews vote to strike",
+            "Ferry crews voted to strike over pay, the union said on Monday.",
+            "2023-11-06T09:00:00Z",
+            author="Rita Gomez",
+        ),
+        _article(
+            "https://gamma.example/bridge",
+            "Gamma Times",
+            "Bridge plan revived",
+            "Engineers revived the plan for a bridge to replace the ferry crossing.",
+            "2023-12-01T09:00:00Z",
+        ),
+    ]
+    src = tmp_path / "news.json"
+    src.write_text(json.dumps(records))
+    assistant = Assistant.open(tmp_path / "index", embedder="fake")
+    assert assistant.ingest([src]).added == 4
+    return assistant
+
+
+@pytest.mark.parametrize("retriever", ["bm25", "dense", "hybrid"])
+def test_filters_apply_to_every_retriever(news: Assistant, retriever: str) -> None:
+    a = Assistant.open(news.settings.index_dir, embedder="fake", retriever=retriever)
+    only_beta = a.search("ferry", k=10, filters=SearchFilters(sources=("Beta Post",)))
+    assert only_beta and {p.source for p in only_beta} == {"Beta Post"}
+    by_author = a.search("ferry", k=10, filters=SearchFilters(authors=("Rita Gomez",)))
+    assert {p.author for p in by_author} == {"Rita Gomez"}
+    november_on = a.search("ferry", k=10, filters=SearchFilters(since="2023-11-01"))
+    assert {p.source for p in november_on} == {"Beta Post", "Gamma Times"}
+    october = a.search("ferry", k=10, filters=SearchFilters(since="2023-10-01", until="2023-10-31"))
+    assert {p.source for p in october} == {"Alpha Daily"}
+    assert a.search("ferry", k=5, filters=SearchFilters(sources=("Nobody",))) == []
+
+
+def test_bm25_ranks_by_rare_terms_and_updates_incrementally(
+    news: Assistant, tmp_path: Path
+) -> None:
+    bm25 = Assistant.open(news.settings.index_dir, embedder="fake", retriever="bm25")
+    [top, *_] = bm25.search("union strike pay", k=3)
+    assert top.url == "https://beta.example/strike"
+    assert bm25.keyword.count() == bm25.store.count()
+    changed = tmp_path / "changed.json"
+    changed.write_text(
+        json.dumps(
+            [
+                _article(
+                    "https://beta.example/strike",
+                    "Beta Post",
+                    "Strike called off",
+                    "The walkout was cancelled after a late offer.",
+                    "2023-11-07T09:00:00Z",
+                )
+            ]
+        )
+    )
+    assert bm25.ingest([changed]).updated == 1
+    # The old version's passages are gone from the keyword index too.
+    assert all("voted to strike" not in p.text for p in bm25.search("union strike pay", k=10))
+    [hit] = bm25.search("walkout cancelled", k=1)
+    assert hit.url == "https://beta.example/strike"
+    assert bm25.keyword.count() == bm25.store.count()
+
+
+def test_one_long_article_does_not_fill_the_top_ten(news: Assistant) -> None:
+    results = news.search("ferry service council committee passengers", k=10)
+    per_article: dict[str, int] = {}
+    for p in results:
+        per_article[p.article_id] = per_article.get(p.article_id, 0) + 1
+    assert max(per_article.values()) <= 2
+    assert len(per_article) == 4  # every article about ferries gets a place
+
+
+def test_named_outlets_each_get_evidence(news: Assistant) -> None:
+    results = news.search("What did Alpha Daily and Gamma Times say about the ferry?", k=3)
+    assert {"Alpha Daily", "Gamma Times"} <= {p.source for p in results}
+    retriever = news.retriever
+    assert isinstance(retriever, HybridRetriever)
+    analysis = retriever.analyse("What did Alpha Daily and Gamma Times say about the ferry?")
+    assert dict(analysis.outlets) == {
+        "Alpha Daily": {"Alpha Daily"},
+        "Gamma Times": {"Gamma Times"},
+    }
+
+
+def test_fusion_weights_decide_between_keyword_and_dense(news: Assistant) -> None:
+    retriever = news.retriever
+    assert isinstance(retriever, HybridRetriever)
+    retriever.weights = {"bm25": 1.0, "dense": 0.0, "outlet": 0.0, "date": 0.0}
+    keyword_only = [p.id for p in news.search("fares rise January", k=4)]
+    bm25 = Assistant.open(news.settings.index_dir, embedder="fake", retriever="bm25")
+    assert keyword_only[0] == bm25.search("fares rise January", k=1)[0].id
+    retriever.weights = {"bm25": 0.0, "dense": 1.0, "outlet": 0.0, "date": 0.0}
+    dense = Assistant.open(news.settings.index_dir, embedder="fake", retriever="dense")
+    assert (
+        news.search("fares rise January", k=1)[0].id
+        == dense.search("fares rise January", k=1)[0].id
+    )
+
+
+def test_date_in_question_boosts_articles_from_that_day(news: Assistant) -> None:
+    retriever = news.retriever
+    assert isinstance(retriever, HybridRetriever)
+    retriever.weights = {"bm25": 1.0, "dense": 1.0, "outlet": 0.0, "date": 5.0}
+    [top] = news.search("What was reported about the ferry on December 1, 2023?", k=1)
+    assert top.url == "https://gamma.example/bridge"
+
+
+def test_keyword_index_is_rebuilt_from_chroma_when_missing(news: Assistant) -> None:
+    index_dir = news.settings.index_dir
+    news.keyword.close()
+    for suffix in ("", "-wal", "-shm"):
+        (index_dir / f"keyword.sqlite{suffix}").unlink(missing_ok=True)
+    reopened = Assistant.open(index_dir, embedder="fake", retriever="bm25")
+    assert reopened.keyword.count() == reopened.store.count()
+    assert reopened.search("union strike pay", k=1)[0].url == "https://beta.example/strike"
+
+
+def test_sample_archive_bm25(tmp_path: Path) -> None:
+    a = Assistant.open(tmp_path / "ix", embedder="fake", retriever="bm25")
+    a.ingest([ARCHIVE])
+    assert (
+        a.search("apples harvest tonnes", k=1)[0].title
+        == "Orchard growers report record apple harvest"
+    )
