@@ -109,14 +109,39 @@ def ingest(
         raise typer.Exit(1)
 
 
+SourceOpt = Annotated[
+    list[str] | None,
+    typer.Option("--source", "-s", help="Only this outlet (exact name; repeat for several)."),
+]
+AuthorOpt = Annotated[
+    list[str] | None, typer.Option("--author", help="Only this author (repeat for several).")
+]
+SinceOpt = Annotated[
+    str | None, typer.Option("--since", help="Published on or after (ISO date, e.g. 2023-10-01).")
+]
+UntilOpt = Annotated[str | None, typer.Option("--until", help="Published on or before (ISO date).")]
+
+
+def _filters(
+    source: list[str] | None, author: list[str] | None, since: str | None, until: str | None
+) -> Any:
+    from qa.types import SearchFilters
+
+    return SearchFilters(tuple(source or ()), tuple(author or ()), since, until) or None
+
+
 @app.command()
 def search(
     query: Annotated[str, typer.Argument(help="What to look for.")],
     k: Annotated[int, typer.Option("--k", "-k", min=1, max=100, help="How many passages.")] = 10,
+    source: SourceOpt = None,
+    author: AuthorOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Show the passages that best match QUERY, best first."""
-    passages = _assistant().search(query, k=k)
+    passages = _assistant().search(query, k=k, filters=_filters(source, author, since, until))
     rows = [
         {"rank": i, "score": round(p.score, 4), **_passage_fields(p)}
         for i, p in enumerate(passages, start=1)
@@ -132,10 +157,14 @@ def search(
 @app.command()
 def ask(
     question: Annotated[str, typer.Argument(help="A question about the archive.")],
+    source: SourceOpt = None,
+    author: AuthorOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Answer QUESTION from the archive, with numbered citations (or say it cannot)."""
-    answer = _assistant().ask(question)
+    answer = _assistant().ask(question, filters=_filters(source, author, since, until))
     if as_json:
         _print_json(answer.to_dict())
         return

@@ -68,8 +68,10 @@ class Settings(BaseSettings):
         default="hybrid",
         description="'hybrid' (the full pipeline), or the 'bm25' / 'dense' baselines alone.",
     )
-    per_article: int = Field(
-        default=2, ge=1, description="Most passages of one article among the results (hybrid)."
+    per_article: int | None = Field(
+        default=None,
+        ge=1,
+        description="Most passages of one article among the results (hybrid); default fitted.",
     )
     top_k: int = Field(default=10, ge=1, le=100)
     answer_passages: int = Field(default=6, ge=1, le=50, description="Passages the answerer reads.")

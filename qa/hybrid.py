@@ -33,10 +33,10 @@ POOL = 100
 PER_OUTLET = 30
 
 
-def load_weights(name: str = "ranker.json") -> dict[str, float]:
-    """The blend weights shipped with the package (see eval/fit_ranker.py)."""
+def load_ranker(name: str = "ranker.json") -> tuple[dict[str, float], int]:
+    """The blend weights and per-article cap shipped with the package (eval/fit_ranker.py)."""
     data = json.loads(resources.files("qa").joinpath(name).read_text(encoding="utf-8"))
-    return {f: float(data["weights"][f]) for f in FEATURES}
+    return {f: float(data["weights"][f]) for f in FEATURES}, int(data.get("per_article", 2))
 
 
 @dataclass
@@ -55,13 +55,14 @@ class HybridRetriever:
         store: ChromaStore,
         keyword: KeywordIndex,
         weights: dict[str, float] | None = None,
-        per_article: int = 2,
+        per_article: int | None = None,
     ) -> None:
         self._embedder = embedder
         self._store = store
         self._keyword = keyword
-        self.weights = weights or load_weights()
-        self.per_article = per_article
+        fitted_weights, fitted_cap = load_ranker()
+        self.weights = weights or fitted_weights
+        self.per_article = per_article or fitted_cap
         self._matcher_for: tuple[int, OutletMatcher] | None = None
 
     def _matcher(self, matrix: Any) -> OutletMatcher:

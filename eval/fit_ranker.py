@@ -1,0 +1,138 @@
+"""Fit the hybrid retriever's blend weights (qa/ranker.json) on a query set, with 2-fold checks.
+
+    python -m eval.fit_ranker --index eval-out/index \\
+        --queries ../shared/data/multihop-rag/queries-dev.json --write
+
+Four signals, BM25's weight fixed at 1: a coarse grid over the other three and the per-article
+cap, scored by the mean of MRR@10, Hits@4, gold-article recall@10 and all-gold@10. Few
+parameters and a coarse grid, so the fit cannot memorise the queries; the two folds (queries
+split by position) show how well weights fitted on one half do on the other.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from eval.datasets import Query, load_queries
+from eval.metrics import score_query
+from ingest.normalise import canonical_url
+
+DENSE = [0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0]
+OUTLET = [0.0, 0.1, 0.2, 0.3, 0.5, 0.8]
+DATE = [0.0, 0.1, 0.2, 0.4]
+PER_ARTICLE = [1, 2, 3]
+
+
+def _objective(rows: list[dict[str, float]]) -> float:
+    keys = ("mrr@10", "hits@4", "article_recall@10", "all_gold@10")
+    return sum(sum(r[k] for r in rows) / len(rows) for k in keys) / len(keys)
+
+
+def evaluate(
+    retriever: Any,
+    pools: list[Any],
+    queries: list[Query],
+    texts: dict[str, str],
+    weights: dict[str, float],
+    per_article: int,
+) -> dict[str, float]:
+    """Mean metrics of the hybrid ranking with `weights` over precomputed candidate pools."""
+    retriever.weights, retriever.per_article = weights, per_article
+    rows = []
+    for pool, query in zip(pools, queries, strict=True):
+        ids = [pool.matrix.passage_ids[pool.rows[i]] for i in retriever.rank(pool, 10)]
+        score = score_query([texts[i] for i in ids], query.facts)
+        urls = {
+            canonical_url(pool.matrix.article_ids[pool.rows[i]]) for i in retriever.rank(pool, 10)
+        }
+        gold = set(query.gold_urls)
+        found = len(gold & urls) / len(gold) if gold else 0.0
+        rows.append(
+            {
+                "mrr@10": score.reciprocal_rank,
+                "hits@4": float(score.hit4),
+                "article_recall@10": found,
+                "all_gold@10": float(found == 1.0),
+            }
+        )
+    return {k: sum(r[k] for r in rows) / len(rows) for k in rows[0]} | {
+        "objective": _objective(rows)
+    }
+
+
+def fit(
+    retriever: Any, pools: list[Any], queries: list[Query], texts: dict[str, str]
+) -> tuple[dict[str, Any], dict[str, float]]:
+    """The grid point with the best objective on these queries."""
+    best: tuple[float, dict[str, Any], dict[str, float]] = (-1.0, {}, {})
+    for dense, outlet, date, cap in itertools.product(DENSE, OUTLET, DATE, PER_ARTICLE):
+        weights = {"bm25": 1.0, "dense": dense, "outlet": outlet, "date": date}
+        result = evaluate(retriever, pools, queries, texts, weights, cap)
+        if result["objective"] > best[0]:
+            best = (result["objective"], {"weights": weights, "per_article": cap}, result)
+    return best[1], best[2]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Fit qa/ranker.json on a query set.")
+    parser.add_argument("--index", type=Path, required=True, help="An index holding the corpus.")
+    parser.add_argument("--queries", type=Path, required=True)
+    parser.add_argument("--write", action="store_true", help="Write the fit to qa/ranker.json.")
+    args = parser.parse_args(argv)
+    from qa import Assistant
+    from qa.hybrid import HybridRetriever
+
+    assistant = Assistant.open(args.index, retriever="hybrid")
+    retriever = assistant.retriever
+    assert isinstance(retriever, HybridRetriever)
+    texts = {pid: text for pid, text, _ in assistant.store.iter_records()}
+    queries = list(load_queries(args.queries))
+    pools = [retriever.pool(q.query) for q in queries]
+    halves = (list(range(0, len(queries), 2)), list(range(1, len(queries), 2)))
+    report: dict[str, Any] = {"folds": []}
+    for train, test in (halves, halves[::-1]):
+        params, train_result = fit(
+            retriever, [pools[i] for i in train], [queries[i] for i in train], texts
+        )
+        test_result = evaluate(
+            retriever,
+            [pools[i] for i in test],
+            [queries[i] for i in test],
+            texts,
+            params["weights"],
+            params["per_article"],
+        )
+        report["folds"].append({"params": params, "train": train_result, "test": test_result})
+        print(json.dumps(report["folds"][-1]), flush=True)
+    params, result = fit(retriever, pools, queries, texts)
+    report["all"] = {"params": params, "result": result}
+    print(json.dumps(report["all"]), flush=True)
+    if args.write:
+        path = Path(str(resources.files("qa").joinpath("ranker.json")))
+        path.write_text(
+            json.dumps(
+                {
+                    "comment": "Blend weights of the hybrid retriever's signals; refit with "
+                    "`python -m eval.fit_ranker --index ... --queries ... --write`.",
+                    "fitted_on": str(args.queries),
+                    "per_article": params["per_article"],
+                    "weights": params["weights"],
+                    "folds": [
+                        {"train": f["train"]["objective"], "test": f["test"]["objective"]}
+                        for f in report["folds"]
+                    ],
+                },
+                indent=2,
+            )
+            + "\n"
+        )
+        print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
