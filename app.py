@@ -34,6 +34,14 @@ def format_sources_markdown(answer: Answer) -> str:
         title = f"[{p.title}]({p.url})" if p.url else p.title
         meta = " · ".join(x for x in (p.source, (p.published_at or "")[:10], p.author) if x)
         lines.append(f"**[{c.n}]** {title}" + (f" — {meta}" if meta else ""))
+        if p.also:
+            copies = ", ".join(
+                f"[{a.get('source') or a.get('url')}]({a['url']})"
+                if a.get("url")
+                else str(a.get("source"))
+                for a in p.also
+            )
+            lines.append(f"_also ran in: {copies}_")
         lines.append(f"> {c.quote}")
         lines.append("")
     return "\n".join(lines).strip()

@@ -159,3 +159,35 @@ def test_browser_asks_and_sees_cited_answer(server: str, tmp_path: Path) -> None
             assert shot.stat().st_size > 10_000
         finally:
             browser.close()
+
+
+def test_sources_say_where_else_a_wire_story_ran(fake_assistant: Assistant, tmp_path: Path) -> None:
+    import json
+
+    body = "The regional council approved a new ferry timetable with twelve daily sailings to the islands from April, officials said on Thursday after a long debate."
+    src = tmp_path / "wire.json"
+    src.write_text(
+        json.dumps(
+            [
+                {
+                    "title": "Ferry timetable approved",
+                    "source": "Alpha Daily",
+                    "url": "https://a.example/ferry",
+                    "body": body,
+                },
+                {
+                    "title": "Ferry timetable approved",
+                    "source": "Beta Post",
+                    "url": "https://b.example/ferry",
+                    "body": body,
+                },
+            ]
+        )
+    )
+    fake_assistant.ingest([src])
+    _, history, _ = answer_turn(
+        fake_assistant, "How many daily sailings will the new ferry timetable have?", []
+    )
+    reply = history[-1]["content"]
+    assert "[1]" in reply and "twelve daily sailings" in reply
+    assert "_also ran in: [Beta Post](https://b.example/ferry)_" in reply
