@@ -3,7 +3,8 @@
 1. Candidates: the best BM25 and dense passages for the question, plus the best of each outlet
    the question names (so "reported by both The Verge and TechCrunch" gets evidence from each).
 2. Signals per candidate: BM25 (scaled by the best score), dense cosine, whether its outlet is
-   one the question names, whether its date falls in a period the question mentions.
+   one the question names, whether its date falls in a period the question mentions, and, for
+   a passage of a named outlet, how well it matches the part of the question about that outlet.
 3. A linear blend of the signals (weights in qa/ranker.json, fitted by eval/fit_ranker.py).
 4. Diversity: at most `per_article` passages of one article, and each named outlet's best
    passage kept within the top k.
@@ -28,7 +29,7 @@ from qa.store import ChromaStore
 from qa.types import Passage, SearchFilters
 from qa.understand import Analysis, OutletMatcher, analyse
 
-FEATURES = ("bm25", "dense", "outlet", "date")
+FEATURES = ("bm25", "dense", "outlet", "date", "clause_bm25", "clause_dense")
 POOL = 100
 PER_OUTLET = 30
 
@@ -37,13 +38,6 @@ def load_ranker(name: str = "ranker.json") -> tuple[dict[str, float], int]:
     """The blend weights and per-article cap shipped with the package (eval/fit_ranker.py)."""
     data = json.loads(resources.files("qa").joinpath(name).read_text(encoding="utf-8"))
     return {f: float(data["weights"][f]) for f in FEATURES}, int(data.get("per_article", 2))
-
-
-@dataclass
-class _Candidate:
-    row: int
-    bm25: float = 0.0
-    dense: float | None = None
 
 
 class HybridRetriever:
@@ -91,23 +85,38 @@ class HybridRetriever:
     def pool(self, query: str, filters: SearchFilters | None = None) -> Pool:
         """The candidate passages for `query` and their signals (independent of the weights)."""
         matrix = self._keyword.snapshot()
-        analysis = self.analyse(query) if len(matrix) else Analysis()
         if len(matrix) == 0:
-            return Pool(matrix, analysis, [], np.zeros((0, len(FEATURES)), dtype=np.float32))
+            return Pool(matrix, Analysis(), [], np.zeros((0, len(FEATURES)), dtype=np.float32))
+        analysis = self.analyse(query)
         base = keyword_mask(filters, matrix)
         _, bm = self._keyword.scores(query, base)
-        qvec = self._embedder.embed([query])[0]
-        cands: dict[int, _Candidate] = {}
-        self._add_keyword(cands, bm, None)
+        mentions = [m for m, _ in analysis.outlets if m in analysis.clauses]
+        vectors = self._embedder.embed([query] + [analysis.clauses[m] for m in mentions])
+        qvec = vectors[0]
+        cands: set[int] = set()
+        self._add_keyword(cands, bm, base, POOL)
         self._add_dense(cands, matrix, qvec, filters, POOL)
-        for _, group in analysis.outlets:
+        per_clause: list[tuple[frozenset[str], np.ndarray, np.ndarray]] = []
+        for mention, group in analysis.outlets:
             mask = np.isin(matrix.sources, list(group))
-            self._add_keyword(cands, bm, mask if base is None else mask & base)
+            if base is not None:
+                mask &= base
             narrowed = _narrow(filters, group)
-            if narrowed.sources:
-                self._add_dense(cands, matrix, qvec, narrowed, PER_OUTLET)
-        self._fill_dense(cands, matrix, qvec)
-        return _signals(cands, bm, matrix, analysis)
+            self._add_keyword(cands, bm, mask, PER_OUTLET)
+            self._add_dense(cands, matrix, qvec, narrowed, PER_OUTLET)
+            if mention in mentions:
+                cvec = vectors[1 + mentions.index(mention)]
+                _, cbm = self._keyword.scores(analysis.clauses[mention], mask)
+                self._add_keyword(cands, cbm, mask, PER_OUTLET)
+                self._add_dense(cands, matrix, cvec, narrowed, PER_OUTLET)
+                per_clause.append((group, cbm, cvec))
+        rows = sorted(cands)
+        if not rows:
+            return Pool(matrix, analysis, [], np.zeros((0, len(FEATURES)), dtype=np.float32))
+        found = self._store.vectors([matrix.passage_ids[r] for r in rows])
+        zero = np.zeros_like(qvec)
+        vecs = np.stack([found.get(matrix.passage_ids[r], zero) for r in rows])
+        return _signals(rows, bm, vecs @ qvec, vecs, per_clause, matrix, analysis)
 
     def rank(self, pool: Pool, k: int) -> list[int]:
         """Positions in `pool` of the k passages to return, best first, with diversity."""
@@ -133,16 +142,13 @@ class HybridRetriever:
                 chosen.sort(key=lambda i: (-scores[i], i))
         return chosen
 
-    def _add_keyword(
-        self, cands: dict[int, _Candidate], bm: np.ndarray, mask: np.ndarray | None
-    ) -> None:
-        scores = bm if mask is None else np.where(mask, bm, 0.0)
-        for row in top_indices(scores, POOL if mask is None else PER_OUTLET):
-            cands.setdefault(row, _Candidate(row))
+    @staticmethod
+    def _add_keyword(cands: set[int], bm: np.ndarray, mask: np.ndarray | None, n: int) -> None:
+        cands.update(top_indices(bm if mask is None else np.where(mask, bm, 0.0), n))
 
     def _add_dense(
         self,
-        cands: dict[int, _Candidate],
+        cands: set[int],
         matrix: Any,
         qvec: np.ndarray,
         filters: SearchFilters | None,
@@ -151,14 +157,7 @@ class HybridRetriever:
         for p in self._store.query(qvec, n, chroma_where(filters)):
             row = matrix.row_of.get(p.id)
             if row is not None:
-                cands.setdefault(row, _Candidate(row)).dense = p.score
-
-    def _fill_dense(self, cands: dict[int, _Candidate], matrix: Any, qvec: np.ndarray) -> None:
-        missing = [c for c in cands.values() if c.dense is None]
-        vectors = self._store.vectors([matrix.passage_ids[c.row] for c in missing])
-        for c in missing:
-            vec = vectors.get(matrix.passage_ids[c.row])
-            c.dense = float(vec @ qvec) if vec is not None else 0.0
+                cands.add(row)
 
 
 @dataclass
@@ -171,24 +170,35 @@ class Pool:
     signals: np.ndarray
 
     def scores(self, weights: dict[str, float]) -> np.ndarray:
-        w = np.array([weights[f] for f in FEATURES], dtype=np.float32)
+        w = np.array([weights.get(f, 0.0) for f in FEATURES], dtype=np.float32)
         return self.signals @ w if len(self.rows) else np.zeros(0, dtype=np.float32)
 
 
-def _signals(cands: dict[int, _Candidate], bm: np.ndarray, matrix: Any, analysis: Analysis) -> Pool:
-    top = float(bm.max()) or 1.0
-    named = analysis.sources
-    rows = sorted(cands)
+def _signals(
+    rows: list[int],
+    bm: np.ndarray,
+    dense: np.ndarray,
+    vecs: np.ndarray,
+    per_clause: list[tuple[frozenset[str], np.ndarray, np.ndarray]],
+    matrix: Any,
+    analysis: Analysis,
+) -> Pool:
+    """The FEATURES of each candidate row, each scaled to about 0..1."""
+    idx = np.array(rows, dtype=np.int64)
+    sources = matrix.sources[idx]
+    ts = matrix.published_ts[idx]
     signals = np.zeros((len(rows), len(FEATURES)), dtype=np.float32)
-    for i, row in enumerate(rows):
-        ts = int(matrix.published_ts[row])
-        in_period = ts >= 0 and any(a <= ts <= b for a, b in analysis.dates)
-        signals[i] = (
-            float(bm[row]) / top,
-            float(cands[row].dense or 0.0),
-            float(matrix.sources[row] in named),
-            float(in_period),
+    signals[:, 0] = bm[idx] / (float(bm.max()) or 1.0)
+    signals[:, 1] = dense
+    signals[:, 2] = np.isin(sources, list(analysis.sources))
+    for a, b in analysis.dates:
+        signals[:, 3] = np.maximum(signals[:, 3], (ts >= a) & (ts <= b) & (ts >= 0))
+    for group, cbm, cvec in per_clause:
+        inside = np.isin(sources, list(group))
+        signals[:, 4] = np.where(
+            inside, np.maximum(signals[:, 4], cbm[idx] / (float(cbm.max()) or 1.0)), signals[:, 4]
         )
+        signals[:, 5] = np.where(inside, np.maximum(signals[:, 5], vecs @ cvec), signals[:, 5])
     return Pool(matrix, analysis, rows, signals)
 
 

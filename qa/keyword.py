@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from qa.store import iso_to_ts
 from qa.text import content_terms
 
 K1 = 1.2
@@ -240,7 +241,7 @@ def sync_from_store(index: KeywordIndex, store: Any, batch: int = 1000) -> int:
     docs: list[KeywordDoc] = []
     total = 0
     for pid, text, meta in store.iter_records():
-        ts = int(meta.get("published_ts", -1))
+        ts = int(meta.get("published_ts", iso_to_ts(meta.get("published_at"))))
         docs.append(
             keyword_doc(
                 pid,

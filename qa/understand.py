@@ -42,10 +42,16 @@ _RELATIVE = {
 
 @dataclass(frozen=True)
 class Analysis:
-    """What a question says about where and when its evidence was published."""
+    """What a question says about where and when its evidence was published.
+
+    `clauses` maps each outlet mention to the part of the question about that outlet's article
+    ("... the TechCrunch article suggest X, while The Guardian discusses Y" gives TechCrunch
+    "X" and The Guardian "Y"); absent when the part is too short to search on its own.
+    """
 
     outlets: list[tuple[str, frozenset[str]]] = field(default_factory=list)
     dates: list[tuple[int, int]] = field(default_factory=list)
+    clauses: dict[str, str] = field(default_factory=dict)
 
     @property
     def sources(self) -> frozenset[str]:
@@ -67,10 +73,14 @@ class OutletMatcher:
                 self._keys.setdefault(alias, set()).add(source)
 
     def find(self, question: str) -> list[tuple[str, frozenset[str]]]:
-        """(mention, outlets) pairs, longest mentions first claiming their words."""
+        """(mention, outlets) pairs in order of appearance."""
+        return [(m, g) for m, g, _ in self.find_spans(question)]
+
+    def find_spans(self, question: str) -> list[tuple[str, frozenset[str], int]]:
+        """(mention, outlets, offset) triples in order of appearance; longest mentions win."""
         tokens = [(m.group(0), m.start()) for m in _TOKEN.finditer(question)]
         taken = [False] * len(tokens)
-        found: dict[str, frozenset[str]] = {}
+        found: dict[str, tuple[frozenset[str], int]] = {}
         for n in range(min(MAX_NGRAM, len(tokens)), 0, -1):
             for i in range(len(tokens) - n + 1):
                 if any(taken[i : i + n]):
@@ -80,9 +90,10 @@ class OutletMatcher:
                 if key not in self._keys or not _capitalised(words):
                     continue
                 mention = question[tokens[i][1] : tokens[i + n - 1][1] + len(words[-1])]
-                found[mention] = frozenset(self._keys[key])
+                if mention not in found:
+                    found[mention] = (frozenset(self._keys[key]), tokens[i][1])
                 taken[i : i + n] = [True] * n
-        return list(found.items())
+        return sorted(((m, g, at) for m, (g, at) in found.items()), key=lambda t: t[2])
 
 
 def _capitalised(words: list[str]) -> bool:
@@ -154,5 +165,29 @@ def find_dates(question: str, as_of: datetime | None = None) -> list[tuple[int, 
     return ranges
 
 
+MIN_CLAUSE_TERMS = 4
+
+
+def outlet_clauses(question: str, spans: list[tuple[str, frozenset[str], int]]) -> dict[str, str]:
+    """The part of the question from each outlet mention up to the next one."""
+    from qa.text import content_terms
+
+    if len(spans) < 2:
+        return {}
+    out = {}
+    for i, (mention, _, start) in enumerate(spans):
+        end = spans[i + 1][2] if i + 1 < len(spans) else len(question)
+        clause = question[start + len(mention) : end]
+        if len(content_terms(clause)) >= MIN_CLAUSE_TERMS:
+            out[mention] = clause.strip(" ,;?")
+    return out
+
+
 def analyse(question: str, outlets: OutletMatcher, as_of: datetime | None = None) -> Analysis:
-    return Analysis(outlets=outlets.find(question), dates=find_dates(question, as_of))
+    """Outlets, their clauses and dates mentioned in `question`."""
+    spans = outlets.find_spans(question)
+    return Analysis(
+        outlets=[(m, g) for m, g, _ in spans],
+        dates=find_dates(question, as_of),
+        clauses=outlet_clauses(question, spans),
+    )

@@ -161,10 +161,14 @@ def test_search_filters_from_the_command_line(
     monkeypatch.setenv("NEWSDESK_EMBEDDER", "fake")
     monkeypatch.setenv("NEWSDESK_INDEX", str(tmp_path / "ix"))
     run(capsys, "ingest", str(ARCHIVE), "--quiet")
-    code, out, _ = run(capsys, "search", "city council library bridge", "--source", "Kingsport Courier", "--json")
+    code, out, _ = run(
+        capsys, "search", "city council library bridge", "--source", "Kingsport Courier", "--json"
+    )
     rows = json.loads(out)
     assert code == 0 and rows and {r["source"] for r in rows} == {"Kingsport Courier"}
-    code, out, _ = run(capsys, "search", "apples", "--since", "2023-11-01", "--until", "2023-11-30", "--json")
+    code, out, _ = run(
+        capsys, "search", "apples", "--since", "2023-11-01", "--until", "2023-11-30", "--json"
+    )
     assert {r["published_at"][:7] for r in json.loads(out)} == {"2023-11"}
     code, _, err = run(capsys, "search", "apples", "--since", "last tuesday")
     assert code == 1 and "Not an ISO-8601 date" in err
