@@ -114,7 +114,7 @@ def main(argv: list[str] | None = None) -> None:
     assistant = Assistant.open(args.index, retriever="hybrid")
     retriever = assistant.retriever
     assert isinstance(retriever, HybridRetriever)
-    texts = {pid: text for pid, text, _ in assistant.store.iter_records()}
+    texts = {pid: text for pid, text, _, _ in assistant.store.iter_records()}
     queries = list(load_queries(args.queries))
     pools = [retriever.pool(q.query) for q in queries]
     halves = (list(range(0, len(queries), 2)), list(range(1, len(queries), 2)))

@@ -187,28 +187,33 @@ class Ingestor:
         vectors = self.embedder.embed(texts) if texts else None
         state.embed_seconds += time.perf_counter() - t0
         also: dict[str, list[dict[str, str | None]]] = {}
+        items: list[StoredChunk] = []
+        docs: list[KeywordDoc] = []
         row = 0
         for article, digest, _, chunks, entry in plan.new:
             assert vectors is not None
-            items = [
-                StoredChunk(c.passage, vectors[row + i], digest, i, len(chunks))
-                for i, c in enumerate(chunks)
-            ]
-            row += len(chunks)
             also[article.id] = list(entry.also) if entry else []
-            self.store.upsert(items, also=also[article.id])
-            if self.keyword is not None:
-                self.keyword.add([_keyword_doc(c) for c in chunks])
-            if entry is not None:
-                # New version written first, then the old one dropped: a crash in between
-                # leaves both, and the next run finishes the job instead of losing the article.
-                self.store.delete_article_passages(article.id, keep_hash=digest)
-                if self.keyword is not None:
-                    self.keyword.delete_article(article.id, keep=[c.passage.id for c in chunks])
-                state.updated += 1
-            else:
-                state.added += 1
+            for i, c in enumerate(chunks):
+                vector = vectors[row + i]
+                items.append(
+                    StoredChunk(c.passage, vector, digest, i, len(chunks), also[article.id])
+                )
+                docs.append(_keyword_doc(c, vector))
+            row += len(chunks)
             state.passages += len(chunks)
+        # One write per store for the whole batch; the new versions first, then the old ones
+        # dropped: a crash in between leaves both, and the next run finishes the job.
+        self.store.upsert(items)
+        if self.keyword is not None:
+            self.keyword.add(docs)
+        for article, digest, _, chunks, entry in plan.new:
+            if entry is None:
+                state.added += 1
+                continue
+            self.store.delete_article_passages(article.id, keep_hash=digest)
+            if self.keyword is not None:
+                self.keyword.delete_article(article.id, keep=[c.passage.id for c in chunks])
+            state.updated += 1
         twins = {twin for *_, twin in plan.copies if twin not in also}
         for twin_id, twin_entry in self.catalog.entries(sorted(twins)).items():
             also[twin_id] = list(twin_entry.also)
@@ -237,11 +242,11 @@ class Ingestor:
                 self.catalog.set_also(twin, also[twin])
 
 
-def _keyword_doc(chunk: Chunk) -> KeywordDoc:
+def _keyword_doc(chunk: Chunk, vector: np.ndarray) -> KeywordDoc:
     p = chunk.passage
     ts = iso_to_ts(p.published_at)
     return keyword_doc(
-        p.id, p.article_id, p.text, p.title, p.source, p.author, ts if ts >= 0 else None
+        p.id, p.article_id, p.text, p.title, p.source, p.author, ts if ts >= 0 else None, vector
     )
 
 

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from qa.embedding import Embedder
-from qa.filters import chroma_where, keyword_mask
+from qa.filters import keyword_mask
 from qa.keyword import KeywordIndex
 from qa.retrieve import top_indices, with_scores
 from qa.store import ChromaStore
@@ -92,31 +92,27 @@ class HybridRetriever:
         _, bm = self._keyword.scores(query, base)
         mentions = [m for m, _ in analysis.outlets if m in analysis.clauses]
         vectors = self._embedder.embed([query] + [analysis.clauses[m] for m in mentions])
-        qvec = vectors[0]
-        cands: set[int] = set()
-        self._add_keyword(cands, bm, base, POOL)
-        self._add_dense(cands, matrix, qvec, filters, POOL)
+        # Cosines shifted to 0..2 so that passages outside a mask (set to 0) are never picked.
+        dense = _masked(matrix.vectors @ vectors[0] + 1.0, base)
+        cands: set[int] = set(top_indices(bm, POOL)) | set(top_indices(dense, POOL))
         per_clause: list[tuple[frozenset[str], np.ndarray, np.ndarray]] = []
         for mention, group in analysis.outlets:
             mask = np.isin(matrix.sources, list(group))
             if base is not None:
                 mask &= base
-            narrowed = _narrow(filters, group)
-            self._add_keyword(cands, bm, mask, PER_OUTLET)
-            self._add_dense(cands, matrix, qvec, narrowed, PER_OUTLET)
+            cands.update(top_indices(_masked(bm, mask), PER_OUTLET))
+            cands.update(top_indices(_masked(dense, mask), PER_OUTLET))
             if mention in mentions:
-                cvec = vectors[1 + mentions.index(mention)]
                 _, cbm = self._keyword.scores(analysis.clauses[mention], mask)
-                self._add_keyword(cands, cbm, mask, PER_OUTLET)
-                self._add_dense(cands, matrix, cvec, narrowed, PER_OUTLET)
-                per_clause.append((group, cbm, cvec))
+                cvec = vectors[1 + mentions.index(mention)]
+                cdense = _masked(matrix.vectors @ cvec + 1.0, mask)
+                cands.update(top_indices(cbm, PER_OUTLET))
+                cands.update(top_indices(cdense, PER_OUTLET))
+                per_clause.append((group, cbm, cdense))
         rows = sorted(cands)
         if not rows:
             return Pool(matrix, analysis, [], np.zeros((0, len(FEATURES)), dtype=np.float32))
-        found = self._store.vectors([matrix.passage_ids[r] for r in rows])
-        zero = np.zeros_like(qvec)
-        vecs = np.stack([found.get(matrix.passage_ids[r], zero) for r in rows])
-        return _signals(rows, bm, vecs @ qvec, vecs, per_clause, matrix, analysis)
+        return _signals(rows, bm, dense, per_clause, matrix, analysis)
 
     def rank(self, pool: Pool, k: int) -> list[int]:
         """Positions in `pool` of the k passages to return, best first, with diversity."""
@@ -142,23 +138,6 @@ class HybridRetriever:
                 chosen.sort(key=lambda i: (-scores[i], i))
         return chosen
 
-    @staticmethod
-    def _add_keyword(cands: set[int], bm: np.ndarray, mask: np.ndarray | None, n: int) -> None:
-        cands.update(top_indices(bm if mask is None else np.where(mask, bm, 0.0), n))
-
-    def _add_dense(
-        self,
-        cands: set[int],
-        matrix: Any,
-        qvec: np.ndarray,
-        filters: SearchFilters | None,
-        n: int,
-    ) -> None:
-        for p in self._store.query(qvec, n, chroma_where(filters)):
-            row = matrix.row_of.get(p.id)
-            if row is not None:
-                cands.add(row)
-
 
 @dataclass
 class Pool:
@@ -174,11 +153,15 @@ class Pool:
         return self.signals @ w if len(self.rows) else np.zeros(0, dtype=np.float32)
 
 
+def _masked(scores: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+    """`scores` with the passages outside `mask` set to 0 (never chosen by top_indices)."""
+    return scores if mask is None else np.where(mask, scores, 0.0)
+
+
 def _signals(
     rows: list[int],
     bm: np.ndarray,
     dense: np.ndarray,
-    vecs: np.ndarray,
     per_clause: list[tuple[frozenset[str], np.ndarray, np.ndarray]],
     matrix: Any,
     analysis: Analysis,
@@ -189,25 +172,15 @@ def _signals(
     ts = matrix.published_ts[idx]
     signals = np.zeros((len(rows), len(FEATURES)), dtype=np.float32)
     signals[:, 0] = bm[idx] / (float(bm.max()) or 1.0)
-    signals[:, 1] = dense
+    signals[:, 1] = dense[idx] - 1.0
     signals[:, 2] = np.isin(sources, list(analysis.sources))
     for a, b in analysis.dates:
         signals[:, 3] = np.maximum(signals[:, 3], (ts >= a) & (ts <= b) & (ts >= 0))
-    for group, cbm, cvec in per_clause:
+    for group, cbm, cdense in per_clause:
         inside = np.isin(sources, list(group))
-        signals[:, 4] = np.where(
-            inside, np.maximum(signals[:, 4], cbm[idx] / (float(cbm.max()) or 1.0)), signals[:, 4]
+        top = float(cbm.max()) or 1.0
+        signals[:, 4] = np.where(inside, np.maximum(signals[:, 4], cbm[idx] / top), signals[:, 4])
+        signals[:, 5] = np.where(
+            inside, np.maximum(signals[:, 5], cdense[idx] - 1.0), signals[:, 5]
         )
-        signals[:, 5] = np.where(inside, np.maximum(signals[:, 5], vecs @ cvec), signals[:, 5])
     return Pool(matrix, analysis, rows, signals)
-
-
-def _narrow(filters: SearchFilters | None, group: frozenset[str]) -> SearchFilters:
-    """`filters` limited to the outlets of one named group."""
-    sources = group if not filters or not filters.sources else group & set(filters.sources)
-    return SearchFilters(
-        sources=tuple(sorted(sources)),
-        authors=filters.authors if filters else (),
-        since=filters.since if filters else None,
-        until=filters.until if filters else None,
-    )

@@ -1,7 +1,10 @@
-"""The keyword index: BM25 over passages, persisted in SQLite beside the Chroma data.
+"""The local search index: BM25 over passages plus a copy of their vectors, in SQLite.
 
-Ingest adds and removes passages incrementally (upsert by passage id); searches read a sparse
-matrix that is built once and rebuilt only when the index has changed since.
+It lives beside the Chroma data (Chroma stays the store of record; this index can always be
+rebuilt from it). Ingest adds and removes passages incrementally (upsert by passage id);
+searches read a sparse BM25 matrix and a dense vector matrix that are built once and rebuilt
+only when the index has changed since, so the hybrid retriever can score every passage exactly
+in a few milliseconds.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from qa.text import content_terms
 K1 = 1.2
 B = 0.75
 
+SCHEMA_VERSION = "2"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS terms (term TEXT PRIMARY KEY, id INTEGER NOT NULL UNIQUE);
@@ -33,7 +37,8 @@ CREATE TABLE IF NOT EXISTS docs (
     author TEXT,
     published_ts INTEGER,
     length INTEGER NOT NULL,
-    tf BLOB NOT NULL
+    tf BLOB NOT NULL,
+    vector BLOB
 );
 CREATE INDEX IF NOT EXISTS docs_article ON docs(article_id);
 """
@@ -54,6 +59,7 @@ class KeywordDoc:
     source: str | None
     author: str | None
     published_ts: int | None
+    vector: np.ndarray | None = None
 
 
 class _Matrix:
@@ -71,6 +77,7 @@ class _Matrix:
             [r[4] if r[4] is not None else -1 for r in rows], dtype=np.int64
         )
         lengths = np.array([r[5] for r in rows], dtype=np.float32)
+        self.vectors = _vectors([r[7] for r in rows])
         doc_idx, term_idx, tfs = [], [], []
         for i, row in enumerate(rows):
             pairs = np.frombuffer(row[6], dtype=np.uint32).reshape(-1, 2)
@@ -95,6 +102,16 @@ class _Matrix:
         return len(self.passage_ids)
 
 
+def _vectors(blobs: list[bytes | None]) -> np.ndarray:
+    """The passages' vectors as one float32 matrix (zeros where a vector is missing)."""
+    dim = next((len(b) // 4 for b in blobs if b), 0)
+    out = np.zeros((len(blobs), dim), dtype=np.float32)
+    for i, blob in enumerate(blobs):
+        if blob and len(blob) == dim * 4:
+            out[i] = np.frombuffer(blob, dtype=np.float32)
+    return out
+
+
 class KeywordIndex:
     """BM25 over passages in one SQLite file; safe to search from several threads."""
 
@@ -105,10 +122,19 @@ class KeywordIndex:
         self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(SCHEMA)
+        self._migrate()
         self._terms: dict[str, int] = dict(self._db.execute("SELECT term, id FROM terms"))
         self._matrix: _Matrix | None = None
         self._matrix_version = ""
+
+    def _migrate(self) -> None:
+        """Create the tables; an index of an older layout is dropped (rebuilt from Chroma)."""
+        self._db.executescript(SCHEMA)
+        row = self._db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+        if row is None or row[0] != SCHEMA_VERSION:
+            self._db.executescript("DROP TABLE docs; DROP TABLE terms; DROP TABLE meta;")
+            self._db.executescript(SCHEMA)
+            self._db.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
 
     def close(self) -> None:
         self._db.close()
@@ -149,10 +175,11 @@ class KeywordIndex:
                     tf = np.array(sorted(counts.items()), dtype=np.uint32).reshape(-1, 2)
                     self._db.execute(
                         "INSERT INTO docs (passage_id, article_id, source, author, published_ts,"
-                        " length, tf) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(passage_id) DO"
-                        " UPDATE SET article_id=excluded.article_id, source=excluded.source,"
-                        " author=excluded.author, published_ts=excluded.published_ts,"
-                        " length=excluded.length, tf=excluded.tf",
+                        " length, tf, vector) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                        " ON CONFLICT(passage_id) DO UPDATE SET article_id=excluded.article_id,"
+                        " source=excluded.source, author=excluded.author,"
+                        " published_ts=excluded.published_ts, length=excluded.length,"
+                        " tf=excluded.tf, vector=excluded.vector",
                         (
                             doc.passage_id,
                             doc.article_id,
@@ -161,6 +188,9 @@ class KeywordIndex:
                             doc.published_ts,
                             len(tokens),
                             tf.tobytes(),
+                            None
+                            if doc.vector is None
+                            else np.asarray(doc.vector, dtype=np.float32).tobytes(),
                         ),
                     )
                 self._bump()
@@ -193,8 +223,8 @@ class KeywordIndex:
             if self._matrix is None or version != self._matrix_version:
                 rows = list(
                     self._db.execute(
-                        "SELECT passage_id, article_id, source, author, published_ts, length, tf "
-                        "FROM docs ORDER BY rowid"
+                        "SELECT passage_id, article_id, source, author, published_ts, length, tf,"
+                        " vector FROM docs ORDER BY rowid"
                     )
                 )
                 self._terms = dict(self._db.execute("SELECT term, id FROM terms"))
@@ -223,10 +253,13 @@ def keyword_doc(
     source: str | None,
     author: str | None,
     published_ts: int | None,
+    vector: np.ndarray | None = None,
 ) -> KeywordDoc:
     """A passage for the keyword index: its text under a title / outlet header."""
     header = f"{title}\n{source}" if source else title
-    return KeywordDoc(passage_id, article_id, f"{header}\n{text}", source, author, published_ts)
+    return KeywordDoc(
+        passage_id, article_id, f"{header}\n{text}", source, author, published_ts, vector
+    )
 
 
 def sync_from_store(index: KeywordIndex, store: Any, batch: int = 1000) -> int:
@@ -240,7 +273,7 @@ def sync_from_store(index: KeywordIndex, store: Any, batch: int = 1000) -> int:
     index.clear()
     docs: list[KeywordDoc] = []
     total = 0
-    for pid, text, meta in store.iter_records():
+    for pid, text, meta, vector in store.iter_records():
         ts = int(meta.get("published_ts", iso_to_ts(meta.get("published_at"))))
         docs.append(
             keyword_doc(
@@ -251,6 +284,7 @@ def sync_from_store(index: KeywordIndex, store: Any, batch: int = 1000) -> int:
                 meta.get("source") or None,
                 meta.get("author") or None,
                 ts if ts >= 0 else None,
+                vector,
             )
         )
         if len(docs) >= batch:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -25,9 +25,10 @@ class StoredChunk:
     content_hash: str
     chunk: int
     n_chunks: int
+    also: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _metadata(item: StoredChunk, also: str) -> dict[str, Any]:
+def _metadata(item: StoredChunk) -> dict[str, Any]:
     p = item.passage
     meta: dict[str, Any] = {f: getattr(p, f) or "" for f in _TEXT_FIELDS}
     meta.update(
@@ -37,7 +38,7 @@ def _metadata(item: StoredChunk, also: str) -> dict[str, Any]:
         content_hash=item.content_hash,
         chunk=item.chunk,
         n_chunks=item.n_chunks,
-        also=also,
+        also=json.dumps(item.also),
     )
     return meta
 
@@ -134,18 +135,15 @@ class ChromaStore:
         """The collection's unique id (changes when the collection is deleted and re-made)."""
         return str(self._col.id)
 
-    def upsert(
-        self, items: Sequence[StoredChunk], also: list[dict[str, Any]] | None = None
-    ) -> None:
-        """Write passages (same id = overwrite). `also` lists other outlets that ran the story."""
+    def upsert(self, items: Sequence[StoredChunk]) -> None:
+        """Write passages in one call (same id = overwrite)."""
         if not items:
             return
-        also_json = json.dumps(also or [])
         self._col.upsert(
             ids=[i.passage.id for i in items],
             embeddings=np.stack([i.vector for i in items]).astype(np.float32),
             documents=[i.passage.text for i in items],
-            metadatas=[_metadata(i, also_json) for i in items],
+            metadatas=[_metadata(i) for i in items],
         )
 
     def set_also(self, article_id: str, also: list[dict[str, Any]]) -> None:
@@ -215,15 +213,20 @@ class ChromaStore:
             for pid, v in zip(got["ids"], embeddings, strict=True)
         }
 
-    def iter_records(self, batch: int = 1000) -> Iterator[tuple[str, str, dict[str, Any]]]:
-        """Every stored passage as (id, text, metadata), read in batches."""
+    def iter_records(
+        self, batch: int = 1000
+    ) -> Iterator[tuple[str, str, dict[str, Any], np.ndarray]]:
+        """Every stored passage as (id, text, metadata, vector), read in batches."""
         offset = 0
         while True:
-            got = self._col.get(include=["documents", "metadatas"], limit=batch, offset=offset)
-            for pid, doc, meta in zip(
-                got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True
+            got = self._col.get(
+                include=["documents", "metadatas", "embeddings"], limit=batch, offset=offset
+            )
+            vectors = got["embeddings"] if got["embeddings"] is not None else []
+            for pid, doc, meta, vec in zip(
+                got["ids"], got["documents"] or [], got["metadatas"] or [], vectors, strict=True
             ):
-                yield pid, doc or "", dict(meta or {})
+                yield pid, doc or "", dict(meta or {}), np.asarray(vec, dtype=np.float32)
             if len(got["ids"]) < batch:
                 return
             offset += batch
