@@ -28,7 +28,10 @@ GRID: dict[str, list[float]] = {
     "date": [0.0, 0.1, 0.2, 0.4, 0.8],
     "clause_bm25": [0.0, 0.25, 0.5, 1.0, 1.5],
     "clause_dense": [0.0, 0.25, 0.5, 1.0, 1.5, 2.0],
+    "sentence": [0.0, 0.25, 0.5, 1.0, 1.5, 2.0],
+    "clause_sentence": [0.0, 0.25, 0.5, 1.0, 1.5],
     "per_article": [1, 2, 3],
+    "head": [2, 3, 4, 6, 10],
 }
 ROUNDS = 3
 
@@ -75,17 +78,20 @@ def fit(
 ) -> tuple[dict[str, Any], dict[str, float]]:
     """Coordinate ascent over GRID: each value of one parameter tried with the others fixed."""
     params: dict[str, float] = {
-        "dense": 1.0,
-        "outlet": 0.3,
-        "date": 0.2,
-        "clause_bm25": 0.5,
-        "clause_dense": 0.5,
+        "dense": 0.75,
+        "outlet": 0.5,
+        "date": 0.4,
+        "clause_bm25": 0.25,
+        "clause_dense": 0.0,
+        "sentence": 0.5,
+        "clause_sentence": 0.25,
         "per_article": 2,
+        "head": 4,
     }
 
     def run(p: dict[str, float]) -> dict[str, float]:
-        weights = {"bm25": 1.0, **{k: v for k, v in p.items() if k != "per_article"}}
-        return evaluate(retriever, pools, queries, texts, weights, int(p["per_article"]))
+        retriever.head = int(p["head"])
+        return evaluate(retriever, pools, queries, texts, _weights(p), int(p["per_article"]))
 
     best = run(params)
     for _ in range(ROUNDS):
@@ -98,8 +104,16 @@ def fit(
                     params, best, improved = trial, result, True
         if not improved:
             break
-    weights = {"bm25": 1.0, **{k: v for k, v in params.items() if k != "per_article"}}
-    return {"weights": weights, "per_article": int(params["per_article"])}, best
+    retriever.head = int(params["head"])
+    return {
+        "weights": _weights(params),
+        "per_article": int(params["per_article"]),
+        "head": int(params["head"]),
+    }, best
+
+
+def _weights(params: dict[str, float]) -> dict[str, float]:
+    return {"bm25": 1.0, **{k: v for k, v in params.items() if k not in ("per_article", "head")}}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -123,6 +137,7 @@ def main(argv: list[str] | None = None) -> None:
         params, train_result = fit(
             retriever, [pools[i] for i in train], [queries[i] for i in train], texts
         )
+        retriever.head = params["head"]
         test_result = evaluate(
             retriever,
             [pools[i] for i in test],
@@ -145,6 +160,7 @@ def main(argv: list[str] | None = None) -> None:
                     "`python -m eval.fit_ranker --index ... --queries ... --write`.",
                     "fitted_on": str(args.queries),
                     "per_article": params["per_article"],
+                    "head": params["head"],
                     "weights": params["weights"],
                     "folds": [
                         {"train": f["train"]["objective"], "test": f["test"]["objective"]}

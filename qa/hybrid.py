@@ -4,7 +4,9 @@
    the question names (so "reported by both The Verge and TechCrunch" gets evidence from each).
 2. Signals per candidate: BM25 (scaled by the best score), dense cosine, whether its outlet is
    one the question names, whether its date falls in a period the question mentions, and, for
-   a passage of a named outlet, how well it matches the part of the question about that outlet.
+   a passage of a named outlet, how well it matches the part of the question about that outlet;
+   the same BM25 on the passage's best single sentence, which picks out the passage that holds
+   the fact rather than another passage of the same article.
 3. A linear blend of the signals (weights in qa/ranker.json, fitted by eval/fit_ranker.py).
 4. Diversity: at most `per_article` passages of one article, and each named outlet's best
    passage kept within the top k.
@@ -23,21 +25,39 @@ import numpy as np
 
 from qa.embedding import Embedder
 from qa.filters import keyword_mask
-from qa.keyword import KeywordIndex
+from qa.keyword import KeywordIndex, sentence_scores
 from qa.retrieve import top_indices, with_scores
 from qa.store import ChromaStore
 from qa.types import Passage, SearchFilters
 from qa.understand import Analysis, OutletMatcher, analyse
 
-FEATURES = ("bm25", "dense", "outlet", "date", "clause_bm25", "clause_dense")
+FEATURES = (
+    "bm25",
+    "dense",
+    "outlet",
+    "date",
+    "clause_bm25",
+    "clause_dense",
+    "sentence",
+    "clause_sentence",
+)
 POOL = 100
 PER_OUTLET = 30
 
 
-def load_ranker(name: str = "ranker.json") -> tuple[dict[str, float], int]:
-    """The blend weights and per-article cap shipped with the package (eval/fit_ranker.py)."""
+def load_ranker(name: str = "ranker.json") -> tuple[dict[str, float], int, int]:
+    """The blend weights, per-article cap and the depth the cap applies to (eval/fit_ranker.py).
+
+    Within the first `head` results an article may have `per_article` passages; below that,
+    each further result comes from an article not yet listed.
+    """
     data = json.loads(resources.files("qa").joinpath(name).read_text(encoding="utf-8"))
-    return {f: float(data["weights"][f]) for f in FEATURES}, int(data.get("per_article", 2))
+    weights = data["weights"]
+    return (
+        {f: float(weights.get(f, 0.0)) for f in FEATURES},
+        int(data.get("per_article", 2)),
+        int(data.get("head", 100)),
+    )
 
 
 class HybridRetriever:
@@ -54,9 +74,10 @@ class HybridRetriever:
         self._embedder = embedder
         self._store = store
         self._keyword = keyword
-        fitted_weights, fitted_cap = load_ranker()
+        fitted_weights, fitted_cap, fitted_head = load_ranker()
         self.weights = weights or fitted_weights
         self.per_article = per_article or fitted_cap
+        self.head = fitted_head
         self._matcher_for: tuple[int, OutletMatcher] | None = None
 
     def _matcher(self, matrix: Any) -> OutletMatcher:
@@ -95,7 +116,7 @@ class HybridRetriever:
         # Cosines shifted to 0..2 so that passages outside a mask (set to 0) are never picked.
         dense = _masked(matrix.vectors @ vectors[0] + 1.0, base)
         cands: set[int] = set(top_indices(bm, POOL)) | set(top_indices(dense, POOL))
-        per_clause: list[tuple[frozenset[str], np.ndarray, np.ndarray]] = []
+        per_clause: list[Clause] = []
         for mention, group in analysis.outlets:
             mask = np.isin(matrix.sources, list(group))
             if base is not None:
@@ -108,11 +129,13 @@ class HybridRetriever:
                 cdense = _masked(matrix.vectors @ cvec + 1.0, mask)
                 cands.update(top_indices(cbm, PER_OUTLET))
                 cands.update(top_indices(cdense, PER_OUTLET))
-                per_clause.append((group, cbm, cdense))
+                csent = sentence_scores(matrix, self._keyword, analysis.clauses[mention])
+                per_clause.append((group, cbm, cdense, csent))
         rows = sorted(cands)
         if not rows:
             return Pool(matrix, analysis, [], np.zeros((0, len(FEATURES)), dtype=np.float32))
-        return _signals(rows, bm, dense, per_clause, matrix, analysis)
+        sent = sentence_scores(matrix, self._keyword, query)
+        return _signals(rows, bm, dense, sent, per_clause, matrix, analysis)
 
     def rank(self, pool: Pool, k: int) -> list[int]:
         """Positions in `pool` of the k passages to return, best first, with diversity."""
@@ -123,7 +146,9 @@ class HybridRetriever:
         chosen: list[int] = []
         for i in ranked:
             article = matrix.article_ids[pool.rows[i]]
-            if per_article[article] < self.per_article:
+            # A second passage of an article only near the top; below, only new articles.
+            limit = self.per_article if len(chosen) < self.head else 1
+            if per_article[article] < limit:
                 chosen.append(i)
                 per_article[article] += 1
             if len(chosen) >= k:
@@ -153,6 +178,10 @@ class Pool:
         return self.signals @ w if len(self.rows) else np.zeros(0, dtype=np.float32)
 
 
+# (outlets of a named group, clause BM25, clause dense shifted to 0..2, clause best sentence)
+Clause = tuple[frozenset[str], np.ndarray, np.ndarray, np.ndarray]
+
+
 def _masked(scores: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
     """`scores` with the passages outside `mask` set to 0 (never chosen by top_indices)."""
     return scores if mask is None else np.where(mask, scores, 0.0)
@@ -162,7 +191,8 @@ def _signals(
     rows: list[int],
     bm: np.ndarray,
     dense: np.ndarray,
-    per_clause: list[tuple[frozenset[str], np.ndarray, np.ndarray]],
+    sent: np.ndarray,
+    per_clause: list[Clause],
     matrix: Any,
     analysis: Analysis,
 ) -> Pool:
@@ -176,9 +206,14 @@ def _signals(
     signals[:, 2] = np.isin(sources, list(analysis.sources))
     for a, b in analysis.dates:
         signals[:, 3] = np.maximum(signals[:, 3], (ts >= a) & (ts <= b) & (ts >= 0))
-    for group, cbm, cdense in per_clause:
+    signals[:, 6] = sent[idx] / (float(sent.max()) or 1.0)
+    for group, cbm, cdense, csent in per_clause:
         inside = np.isin(sources, list(group))
         top = float(cbm.max()) or 1.0
+        stop = float(csent.max()) or 1.0
+        signals[:, 7] = np.where(
+            inside, np.maximum(signals[:, 7], csent[idx] / stop), signals[:, 7]
+        )
         signals[:, 4] = np.where(inside, np.maximum(signals[:, 4], cbm[idx] / top), signals[:, 4])
         signals[:, 5] = np.where(
             inside, np.maximum(signals[:, 5], cdense[idx] - 1.0), signals[:, 5]

@@ -20,12 +20,12 @@ from typing import Any
 import numpy as np
 
 from qa.store import iso_to_ts
-from qa.text import content_terms
+from qa.text import content_terms, sentence_spans
 
 K1 = 1.2
 B = 0.75
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS terms (term TEXT PRIMARY KEY, id INTEGER NOT NULL UNIQUE);
@@ -38,6 +38,7 @@ CREATE TABLE IF NOT EXISTS docs (
     published_ts INTEGER,
     length INTEGER NOT NULL,
     tf BLOB NOT NULL,
+    stf BLOB NOT NULL,
     vector BLOB
 );
 CREATE INDEX IF NOT EXISTS docs_article ON docs(article_id);
@@ -60,13 +61,28 @@ class KeywordDoc:
     author: str | None
     published_ts: int | None
     vector: np.ndarray | None = None
+    body: str = ""
+
+
+def _bm25(
+    rows: np.ndarray, terms: np.ndarray, tf: np.ndarray, lengths: np.ndarray, n_terms: int
+) -> Any:
+    """A (len(lengths) x n_terms) CSC matrix of BM25 weights from (row, term, tf) triples."""
+    from scipy.sparse import csc_matrix
+
+    n = len(lengths)
+    df = np.bincount(terms, minlength=n_terms).astype(np.float32)
+    idf = np.log1p((n - df + 0.5) / (df + 0.5))
+    avgdl = float(lengths.mean()) if n else 1.0
+    norm = K1 * (1 - B + B * lengths[rows] / (avgdl or 1.0))
+    w = idf[terms] * tf * (K1 + 1) / (tf + norm)
+    return csc_matrix((w, (rows, terms)), shape=(n, max(n_terms, 1)), dtype=np.float32)
 
 
 class _Matrix:
     """The searchable snapshot: BM25 weights (docs x terms) and per-doc filter columns."""
 
     def __init__(self, rows: list[tuple[Any, ...]], n_terms: int) -> None:
-        from scipy.sparse import csc_matrix
 
         self.passage_ids = [r[0] for r in rows]
         self.row_of = {pid: i for i, pid in enumerate(self.passage_ids)}
@@ -77,26 +93,38 @@ class _Matrix:
             [r[4] if r[4] is not None else -1 for r in rows], dtype=np.int64
         )
         lengths = np.array([r[5] for r in rows], dtype=np.float32)
-        self.vectors = _vectors([r[7] for r in rows])
+        self.vectors = _vectors([r[8] for r in rows])
         doc_idx, term_idx, tfs = [], [], []
+        sent_doc, sent_term, sent_tf, sent_of_doc = [], [], [], []
+        self.sent_start = np.zeros(len(rows), dtype=np.int64)
+        n_sent = 0
         for i, row in enumerate(rows):
             pairs = np.frombuffer(row[6], dtype=np.uint32).reshape(-1, 2)
-            doc_idx.append(np.full(len(pairs), i, dtype=np.int32))
-            term_idx.append(pairs[:, 0])
+            doc_idx.append(np.full(len(pairs), i, dtype=np.int64))
+            term_idx.append(pairs[:, 0].astype(np.int64))
             tfs.append(pairs[:, 1].astype(np.float32))
-        n = len(rows)
-        if n == 0:
-            self.weights = csc_matrix((0, max(n_terms, 1)), dtype=np.float32)
-            return
-        d = np.concatenate(doc_idx)
-        t = np.concatenate(term_idx).astype(np.int64)
-        tf = np.concatenate(tfs)
-        df = np.bincount(t, minlength=n_terms).astype(np.float32)
-        idf = np.log1p((n - df + 0.5) / (df + 0.5))
-        avgdl = float(lengths.mean()) or 1.0
-        norm = K1 * (1 - B + B * lengths[d] / avgdl)
-        w = idf[t] * tf * (K1 + 1) / (tf + norm)
-        self.weights = csc_matrix((w, (d, t)), shape=(n, max(n_terms, 1)), dtype=np.float32)
+            triples = np.frombuffer(row[7], dtype=np.uint32).reshape(-1, 3)
+            count = int(triples[:, 0].max()) + 1 if len(triples) else 1
+            self.sent_start[i] = n_sent
+            sent_doc.append(triples[:, 0].astype(np.int64) + n_sent)
+            sent_term.append(triples[:, 1].astype(np.int64))
+            sent_tf.append(triples[:, 2].astype(np.float32))
+            sent_of_doc.append(np.full(count, i, dtype=np.int64))
+            n_sent += count
+        empty = np.zeros(0, dtype=np.int64)
+        self.weights = _bm25(
+            np.concatenate(doc_idx or [empty]),
+            np.concatenate(term_idx or [empty]),
+            np.concatenate(tfs or [empty.astype(np.float32)]),
+            lengths,
+            n_terms,
+        )
+        s_rows = np.concatenate(sent_doc or [empty])
+        s_tf = np.concatenate(sent_tf or [empty.astype(np.float32)])
+        s_len = np.bincount(s_rows, weights=s_tf, minlength=n_sent).astype(np.float32)
+        self.sent_weights = _bm25(
+            s_rows, np.concatenate(sent_term or [empty]), s_tf, s_len, n_terms
+        )
 
     def __len__(self) -> int:
         return len(self.passage_ids)
@@ -173,13 +201,14 @@ class KeywordIndex:
                     tokens = tokenize(doc.text)
                     counts = Counter(self._term_ids(tokens, create=True))
                     tf = np.array(sorted(counts.items()), dtype=np.uint32).reshape(-1, 2)
+                    stf = self._sentence_tf(doc.body)
                     self._db.execute(
                         "INSERT INTO docs (passage_id, article_id, source, author, published_ts,"
-                        " length, tf, vector) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                        " length, tf, stf, vector) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
                         " ON CONFLICT(passage_id) DO UPDATE SET article_id=excluded.article_id,"
                         " source=excluded.source, author=excluded.author,"
                         " published_ts=excluded.published_ts, length=excluded.length,"
-                        " tf=excluded.tf, vector=excluded.vector",
+                        " tf=excluded.tf, stf=excluded.stf, vector=excluded.vector",
                         (
                             doc.passage_id,
                             doc.article_id,
@@ -188,6 +217,7 @@ class KeywordIndex:
                             doc.published_ts,
                             len(tokens),
                             tf.tobytes(),
+                            stf.tobytes(),
                             None
                             if doc.vector is None
                             else np.asarray(doc.vector, dtype=np.float32).tobytes(),
@@ -198,6 +228,14 @@ class KeywordIndex:
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
+
+    def _sentence_tf(self, body: str) -> np.ndarray:
+        """(sentence, term, tf) triples of a passage's sentences, as uint32."""
+        triples: list[tuple[int, int, int]] = []
+        for n, (start, end) in enumerate(sentence_spans(body)):
+            counts = Counter(self._term_ids(tokenize(body[start:end]), create=True))
+            triples.extend((n, t, c) for t, c in sorted(counts.items()))
+        return np.array(triples, dtype=np.uint32).reshape(-1, 3)
 
     def delete_article(self, article_id: str, keep: Sequence[str] = ()) -> None:
         """Remove an article's passages except those whose ids are in `keep`."""
@@ -224,7 +262,7 @@ class KeywordIndex:
                 rows = list(
                     self._db.execute(
                         "SELECT passage_id, article_id, source, author, published_ts, length, tf,"
-                        " vector FROM docs ORDER BY rowid"
+                        " stf, vector FROM docs ORDER BY rowid"
                     )
                 )
                 self._terms = dict(self._db.execute("SELECT term, id FROM terms"))
@@ -232,10 +270,14 @@ class KeywordIndex:
                 self._matrix_version = version
             return self._matrix
 
+    def query_terms(self, query: str) -> list[int]:
+        """The distinct known term ids of `query`."""
+        return sorted(set(self._term_ids(tokenize(query), create=False)))
+
     def scores(self, query: str, mask: np.ndarray | None = None) -> tuple[_Matrix, np.ndarray]:
         """BM25 score of every passage for `query` (0 where `mask` is False)."""
         matrix = self.snapshot()
-        ids = sorted(set(self._term_ids(tokenize(query), create=False)))
+        ids = self.query_terms(query)
         if not ids or len(matrix) == 0:
             return matrix, np.zeros(len(matrix), dtype=np.float32)
         ids = [i for i in ids if i < matrix.weights.shape[1]]
@@ -243,6 +285,15 @@ class KeywordIndex:
         if mask is not None:
             result = np.where(mask, result, 0.0).astype(np.float32)
         return matrix, result
+
+
+def sentence_scores(matrix: _Matrix, index: KeywordIndex, query: str) -> np.ndarray:
+    """For every passage, the BM25 score of its best-matching sentence for `query`."""
+    ids = [i for i in index.query_terms(query) if i < matrix.sent_weights.shape[1]]
+    if not ids or len(matrix) == 0:
+        return np.zeros(len(matrix), dtype=np.float32)
+    per_sentence = np.asarray(matrix.sent_weights[:, ids].sum(axis=1)).ravel()
+    return np.maximum.reduceat(per_sentence, matrix.sent_start).astype(np.float32)
 
 
 def keyword_doc(
@@ -258,7 +309,7 @@ def keyword_doc(
     """A passage for the keyword index: its text under a title / outlet header."""
     header = f"{title}\n{source}" if source else title
     return KeywordDoc(
-        passage_id, article_id, f"{header}\n{text}", source, author, published_ts, vector
+        passage_id, article_id, f"{header}\n{text}", source, author, published_ts, vector, text
     )
 
 
