@@ -71,19 +71,30 @@ def format_sources_html(answer: Answer | None) -> str:
 
 
 def answer_turn(
-    assistant: Assistant, message: str, history: list[Message] | None
+    assistant: Assistant,
+    message: str,
+    history: list[Message] | None,
+    sources: list[str] | None = None,
+    since: str = "",
+    until: str = "",
 ) -> tuple[str, list[Message], str]:
     """One chat turn: (cleared textbox, history with the reply, sources panel HTML).
 
-    Errors become a readable reply, never a traceback.
+    `sources`, `since` and `until` restrict the search (outlets; ISO dates). Errors become a
+    readable reply, never a traceback.
     """
+    from qa.types import SearchFilters
+
     history = list(history or [])
     if not message or not message.strip():
         return "", history, format_sources_html(None)
     history.append({"role": "user", "content": message})
     answer: Answer | None = None
     try:
-        answer = assistant.ask(message)
+        filters = SearchFilters(
+            tuple(sources or ()), (), since.strip() or None, until.strip() or None
+        )
+        answer = assistant.ask(message, filters=filters or None)
         reply = answer.text
         if answer.citations:
             reply += "\n\n**Sources**\n\n" + format_sources_markdown(answer)
@@ -121,15 +132,44 @@ def create_app(assistant: Assistant) -> gr.Blocks:
                         elem_id="question",
                     )
                     send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
+                with gr.Accordion("Filters", open=False):
+                    outlets = gr.Dropdown(
+                        choices=_outlets(assistant),
+                        multiselect=True,
+                        label="Outlets",
+                        elem_id="outlets",
+                    )
+                    with gr.Row():
+                        since = gr.Textbox(label="Published since", placeholder="2023-10-01")
+                        until = gr.Textbox(label="Published until", placeholder="2023-12-31")
             with gr.Column(scale=2):
                 gr.Markdown("### Sources")
                 sources = gr.HTML(format_sources_html(None), elem_id="sources")
 
-        def respond(message: str, history: list[Message]) -> tuple[str, list[Message], str]:
-            return answer_turn(assistant, message, history)
+        def respond(
+            message: str,
+            history: list[Message],
+            outlets: list[str] | None = None,
+            since: str = "",
+            until: str = "",
+        ) -> tuple[str, list[Message], str]:
+            return answer_turn(assistant, message, history, outlets, since or "", until or "")
 
-        gr.on([box.submit, send.click], respond, [box, chat], [box, chat, sources], api_name="ask")
+        gr.on(
+            [box.submit, send.click],
+            respond,
+            [box, chat, outlets, since, until],
+            [box, chat, sources],
+            api_name="ask",
+        )
     return demo
+
+
+def _outlets(assistant: Assistant) -> list[str]:
+    try:
+        return assistant.sources()
+    except NewsdeskError:
+        return []
 
 
 def serve(assistant: Assistant, host: str = "127.0.0.1", port: int = 7860, **launch: Any) -> None:

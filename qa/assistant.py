@@ -168,6 +168,10 @@ class Assistant:
             "latest": max(dates) if dates else None,
         }
 
+    def sources(self) -> list[str]:
+        """The outlets in the index, sorted (the names filters take)."""
+        return sorted(set(self.keyword.snapshot().sources) - {""})
+
     def _require_content(self) -> None:
         if self.store.count() == 0:
             raise EmptyIndexError(

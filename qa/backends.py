@@ -37,16 +37,23 @@ def build_keyword(settings: Settings, store: ChromaStore) -> KeywordIndex:
 def build_retriever(
     settings: Settings, embedder: Embedder, store: ChromaStore, keyword: KeywordIndex
 ) -> Retriever:
-    """The configured retriever: the hybrid pipeline, or a baseline alone."""
+    """The configured retriever (hybrid, or a baseline alone), behind a reranker if configured."""
+    base: Retriever
     match settings.retriever:
         case "dense":
-            return DenseRetriever(embedder, store)
+            base = DenseRetriever(embedder, store)
         case "bm25":
-            return KeywordRetriever(keyword, store)
+            base = KeywordRetriever(keyword, store)
         case "hybrid":
             from qa.hybrid import HybridRetriever
 
-            return HybridRetriever(embedder, store, keyword, per_article=settings.per_article)
+            base = HybridRetriever(embedder, store, keyword, per_article=settings.per_article)
+    if settings.reranker_model_path is None:
+        return base
+    from qa.rerank import CrossEncoderReranker, RerankingRetriever
+
+    reranker = CrossEncoderReranker(settings.reranker_model_path)
+    return RerankingRetriever(base, reranker, depth=settings.rerank_depth)
 
 
 def build_answerer(settings: Settings, embedder: Embedder) -> Answerer:

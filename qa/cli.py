@@ -143,7 +143,7 @@ def search(
     """Show the passages that best match QUERY, best first."""
     passages = _assistant().search(query, k=k, filters=_filters(source, author, since, until))
     rows = [
-        {"rank": i, "score": round(p.score, 4), **_passage_fields(p)}
+        {"rank": i, "score": round(p.score, 4), **p.contract_fields()}
         for i, p in enumerate(passages, start=1)
     ]
     if as_json:
@@ -211,20 +211,6 @@ def _field_map(pairs: list[str]) -> dict[str, str]:
             )
         mapping[name.strip()] = theirs.strip()
     return mapping
-
-
-def _passage_fields(p: Any) -> dict[str, Any]:
-    return {
-        "text": p.text,
-        "article_id": p.article_id,
-        "title": p.title,
-        "source": p.source,
-        "author": p.author,
-        "published_at": p.published_at,
-        "url": p.url,
-        "start": p.start,
-        "end": p.end,
-    }
 
 
 def _byline(row: dict[str, Any]) -> str:

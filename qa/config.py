@@ -68,6 +68,12 @@ class Settings(BaseSettings):
         default="hybrid",
         description="'hybrid' (the full pipeline), or the 'bm25' / 'dense' baselines alone.",
     )
+    reranker_model_path: Path | None = Field(
+        default=None,
+        description="A sentence-transformers CrossEncoder folder; when set, it reorders the "
+        "retriever's best `rerank_depth` passages.",
+    )
+    rerank_depth: int = Field(default=30, ge=1, le=200)
     per_article: int | None = Field(
         default=None,
         ge=1,
@@ -87,7 +93,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=7860, ge=1, le=65535)
 
-    @field_validator("index_dir", "embed_model_path", mode="before")
+    @field_validator("index_dir", "embed_model_path", "reranker_model_path", mode="before")
     @classmethod
     def _expand(cls, value: object) -> object:
         if isinstance(value, str) and value:

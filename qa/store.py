@@ -200,19 +200,6 @@ class ChromaStore:
         }
         return [by_id[i] for i in ids if i in by_id]
 
-    def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
-        """The stored embedding of each passage id found."""
-        if not ids:
-            return {}
-        got = self._col.get(ids=list(ids), include=["embeddings"])
-        embeddings = got["embeddings"]
-        if embeddings is None:
-            return {}
-        return {
-            pid: np.asarray(v, dtype=np.float32)
-            for pid, v in zip(got["ids"], embeddings, strict=True)
-        }
-
     def iter_records(
         self, batch: int = 1000
     ) -> Iterator[tuple[str, str, dict[str, Any], np.ndarray]]:

@@ -47,6 +47,20 @@ class Passage:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def contract_fields(self) -> dict[str, Any]:
+        """The passage fields of the CLI's JSON contract (search rows, citations)."""
+        return {
+            "text": self.text,
+            "article_id": self.article_id,
+            "title": self.title,
+            "source": self.source,
+            "author": self.author,
+            "published_at": self.published_at,
+            "url": self.url,
+            "start": self.start,
+            "end": self.end,
+        }
+
 
 @dataclass(frozen=True)
 class SearchFilters:
@@ -78,24 +92,15 @@ class Citation:
     quote_end: int
 
     def to_dict(self) -> dict[str, Any]:
-        p = self.passage
         return {
             "n": self.n,
-            "text": p.text,
+            **self.passage.contract_fields(),
             "quote": self.quote,
             "quote_start": self.quote_start,
             "quote_end": self.quote_end,
             "also_in": [
                 {"source": a.get("source"), "url": a.get("url")} for a in self.passage.also
             ],
-            "article_id": p.article_id,
-            "title": p.title,
-            "source": p.source,
-            "author": p.author,
-            "published_at": p.published_at,
-            "url": p.url,
-            "start": p.start,
-            "end": p.end,
         }
 
 

@@ -107,13 +107,13 @@ def test_launched_server_answers_over_http(server: str) -> None:
 
     client = Client(server, verbose=False)
     _box, history, panel = client.predict(
-        "Who did Sullivan reportedly speak with?", [], api_name="/ask"
+        "Who did Sullivan reportedly speak with?", [], [], "", "", api_name="/ask"
     )
     text = str(history[-1]["content"])
     assert "Yuri Ushakov" in text and "Nikolai Patrushev" in text and "[1]" in text
     assert "Report: Jake Sullivan Has Held Undisclosed Talks With Putin Aides" in text
     assert "<mark>" in panel
-    _, history, _ = client.predict(UNANSWERABLE, [], api_name="/ask")
+    _, history, _ = client.predict(UNANSWERABLE, [], [], "", "", api_name="/ask")
     assert "does not answer" in str(history[-1]["content"])
 
 
@@ -191,3 +191,15 @@ def test_sources_say_where_else_a_wire_story_ran(fake_assistant: Assistant, tmp_
     reply = history[-1]["content"]
     assert "[1]" in reply and "twelve daily sailings" in reply
     assert "_also ran in: [Beta Post](https://b.example/ferry)_" in reply
+
+
+def test_turn_applies_outlet_and_date_filters(fake_assistant: Assistant) -> None:
+    fake_assistant.ingest([ARCHIVE])
+    question = "What did Kingsport city council vote to build?"
+    _, history, _ = answer_turn(fake_assistant, question, [], ["Valley Gazette"])
+    assert "Kingsport Courier" not in history[-1]["content"]
+    _, history, _ = answer_turn(fake_assistant, question, [], None, "2023-11-01", "2023-11-30")
+    reply = history[-1]["content"]
+    assert "library" in reply and "Kingsport Courier" in reply
+    _, history, _ = answer_turn(fake_assistant, question, [], None, "not a date")
+    assert history[-1]["content"].startswith("⚠️ Not an ISO-8601 date")
