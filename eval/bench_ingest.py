@@ -95,7 +95,7 @@ def synthetic_archive(corpus: Path, scale: int, path: Path) -> Path:
                 words = rec["body"].split(" ")
                 body = " ".join(rng.choice(words) if rng.random() < 0.3 else w for w in words)
                 variant = {**rec, "body": body, "title": f"{rec['title']} ({copy})"}
-                variant["url"] = f"{rec['url']}?variant={copy}"
+                variant["url"] = f"{rec['url']}{'&' if '?' in rec['url'] else '?'}variant={copy}"
                 fh.write(("" if first else ",\n") + json.dumps(variant))
                 first = False
         fh.write("]")

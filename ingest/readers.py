@@ -95,12 +95,10 @@ def estimate_records(path: Path) -> int:
             with source.open() as fh:
                 lines = sum(1 for line in fh if line.strip())
             return max(1, lines - (1 if source.suffix in (".csv", ".tsv") else 0))
-        if source.suffix == ".json" and path.stat().st_size < 64 * 1024 * 1024:
-            import json
+        if source.suffix == ".json":
+            from ingest.formats.jsonfile import count_records
 
-            data = json.loads(source.read_text())
-            if isinstance(data, list):
-                return max(1, len(data))
+            return max(1, count_records(source))
     except (OSError, ValueError, EOFError):
         pass
     return 1

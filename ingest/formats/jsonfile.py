@@ -53,6 +53,23 @@ def _records_of(data: Any) -> list[Any] | None:
     return None
 
 
+def count_records(source: Source) -> int:
+    """How many records a JSON file holds (streamed for large files); 0 when malformed."""
+    if source.path.stat().st_size <= STREAM_OVER_BYTES or source.compressed:
+        try:
+            records = _records_of(json.loads(source.read_text()))
+        except json.JSONDecodeError:
+            return 0
+        return len(records or [])
+    import ijson
+
+    with source.open() as fh:
+        try:
+            return sum(1 for _ in ijson.items(fh, "item"))
+        except ijson.JSONError:
+            return 0
+
+
 def _stream_json(source: Source) -> Iterator[ReadResult]:
     """A top-level JSON list read one record at a time, so memory stays flat."""
     import ijson
