@@ -8,8 +8,11 @@
    the same BM25 on the passage's best single sentence, which picks out the passage that holds
    the fact rather than another passage of the same article.
 3. A linear blend of the signals (weights in qa/ranker.json, fitted by eval/fit_ranker.py).
-4. Diversity: at most `per_article` passages of one article, and each named outlet's best
-   passage kept within the top k.
+4. Diversity: within the first `head` results at most `per_article` passages of one article,
+   below that only articles not yet listed; each named outlet's best passage kept in the top k.
+
+Dense scores come from the copy of the passage vectors kept in the local search index (exact
+cosine over all passages, a few milliseconds); Chroma stays the store of record.
 """
 
 from __future__ import annotations
@@ -111,25 +114,25 @@ class HybridRetriever:
         analysis = self.analyse(query)
         base = keyword_mask(filters, matrix)
         _, bm = self._keyword.scores(query, base)
-        mentions = [m for m, _ in analysis.outlets if m in analysis.clauses]
-        vectors = self._embedder.embed([query] + [analysis.clauses[m] for m in mentions])
+        with_clause = sorted(analysis.clauses)
+        vectors = self._embedder.embed([query] + [analysis.clauses[i] for i in with_clause])
         # Cosines shifted to 0..2 so that passages outside a mask (set to 0) are never picked.
         dense = _masked(matrix.vectors @ vectors[0] + 1.0, base)
         cands: set[int] = set(top_indices(bm, POOL)) | set(top_indices(dense, POOL))
         per_clause: list[Clause] = []
-        for mention, group in analysis.outlets:
+        for n, (_, group) in enumerate(analysis.outlets):
             mask = np.isin(matrix.sources, list(group))
             if base is not None:
                 mask &= base
             cands.update(top_indices(_masked(bm, mask), PER_OUTLET))
             cands.update(top_indices(_masked(dense, mask), PER_OUTLET))
-            if mention in mentions:
-                _, cbm = self._keyword.scores(analysis.clauses[mention], mask)
-                cvec = vectors[1 + mentions.index(mention)]
+            if n in analysis.clauses:
+                _, cbm = self._keyword.scores(analysis.clauses[n], mask)
+                cvec = vectors[1 + with_clause.index(n)]
                 cdense = _masked(matrix.vectors @ cvec + 1.0, mask)
                 cands.update(top_indices(cbm, PER_OUTLET))
                 cands.update(top_indices(cdense, PER_OUTLET))
-                csent = sentence_scores(matrix, self._keyword, analysis.clauses[mention])
+                csent = sentence_scores(matrix, self._keyword, analysis.clauses[n])
                 per_clause.append((group, cbm, cdense, csent))
         rows = sorted(cands)
         if not rows:

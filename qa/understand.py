@@ -44,14 +44,15 @@ _RELATIVE = {
 class Analysis:
     """What a question says about where and when its evidence was published.
 
-    `clauses` maps each outlet mention to the part of the question about that outlet's article
-    ("... the TechCrunch article suggest X, while The Guardian discusses Y" gives TechCrunch
-    "X" and The Guardian "Y"); absent when the part is too short to search on its own.
+    `outlets` lists every mention in order (an outlet named twice, for two of its articles, is
+    listed twice). `clauses` maps a mention's position in `outlets` to the part of the question
+    about that article ("... the TechCrunch article suggests X, while The Guardian discusses Y"
+    gives TechCrunch "X" and The Guardian "Y"); absent when the part is too short to search on.
     """
 
     outlets: list[tuple[str, frozenset[str]]] = field(default_factory=list)
     dates: list[tuple[int, int]] = field(default_factory=list)
-    clauses: dict[str, str] = field(default_factory=dict)
+    clauses: dict[int, str] = field(default_factory=dict)
 
     @property
     def sources(self) -> frozenset[str]:
@@ -80,7 +81,7 @@ class OutletMatcher:
         """(mention, outlets, offset) triples in order of appearance; longest mentions win."""
         tokens = [(m.group(0), m.start()) for m in _TOKEN.finditer(question)]
         taken = [False] * len(tokens)
-        found: dict[str, tuple[frozenset[str], int]] = {}
+        found: list[tuple[str, frozenset[str], int]] = []
         for n in range(min(MAX_NGRAM, len(tokens)), 0, -1):
             for i in range(len(tokens) - n + 1):
                 if any(taken[i : i + n]):
@@ -90,10 +91,9 @@ class OutletMatcher:
                 if key not in self._keys or not _capitalised(words):
                     continue
                 mention = question[tokens[i][1] : tokens[i + n - 1][1] + len(words[-1])]
-                if mention not in found:
-                    found[mention] = (frozenset(self._keys[key]), tokens[i][1])
+                found.append((mention, frozenset(self._keys[key]), tokens[i][1]))
                 taken[i : i + n] = [True] * n
-        return sorted(((m, g, at) for m, (g, at) in found.items()), key=lambda t: t[2])
+        return sorted(found, key=lambda t: t[2])
 
 
 def _capitalised(words: list[str]) -> bool:
@@ -168,7 +168,7 @@ def find_dates(question: str, as_of: datetime | None = None) -> list[tuple[int, 
 MIN_CLAUSE_TERMS = 4
 
 
-def outlet_clauses(question: str, spans: list[tuple[str, frozenset[str], int]]) -> dict[str, str]:
+def outlet_clauses(question: str, spans: list[tuple[str, frozenset[str], int]]) -> dict[int, str]:
     """The part of the question from each outlet mention up to the next one."""
     from qa.text import content_terms
 
@@ -179,7 +179,7 @@ def outlet_clauses(question: str, spans: list[tuple[str, frozenset[str], int]]) 
         end = spans[i + 1][2] if i + 1 < len(spans) else len(question)
         clause = question[start + len(mention) : end]
         if len(content_terms(clause)) >= MIN_CLAUSE_TERMS:
-            out[mention] = clause.strip(" ,;?")
+            out[i] = clause.strip(" ,;?")
     return out
 
 
