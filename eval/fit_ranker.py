@@ -123,13 +123,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--write", action="store_true", help="Write the fit to qa/ranker.json.")
     args = parser.parse_args(argv)
     from qa import Assistant
-    from qa.hybrid import HybridRetriever
+    from qa.hybrid import FEATURES, HybridRetriever
 
     assistant = Assistant.open(args.index, retriever="hybrid")
     retriever = assistant.retriever
     assert isinstance(retriever, HybridRetriever)
     texts = {pid: text for pid, text, _, _ in assistant.store.iter_records()}
     queries = list(load_queries(args.queries))
+    # Every signal computed (the retriever skips the ones whose weight is zero).
+    retriever.weights = dict.fromkeys(FEATURES, 1.0)
     pools = [retriever.pool(q.query) for q in queries]
     halves = (list(range(0, len(queries), 2)), list(range(1, len(queries), 2)))
     report: dict[str, Any] = {"folds": []}

@@ -115,7 +115,11 @@ class HybridRetriever:
         base = keyword_mask(filters, matrix)
         _, bm = self._keyword.scores(query, base)
         with_clause = sorted(analysis.clauses)
-        vectors = self._embedder.embed([query] + [analysis.clauses[i] for i in with_clause])
+        # Signals whose weight is zero are not computed (clause embeddings cost the most).
+        w = self.weights
+        embed_clauses = w.get("clause_dense", 0.0) > 0
+        texts = [query] + ([analysis.clauses[i] for i in with_clause] if embed_clauses else [])
+        vectors = self._embedder.embed(texts)
         # Cosines shifted to 0..2 so that passages outside a mask (set to 0) are never picked.
         dense = _masked(matrix.vectors @ vectors[0] + 1.0, base)
         cands: set[int] = set(top_indices(bm, POOL)) | set(top_indices(dense, POOL))
@@ -127,12 +131,16 @@ class HybridRetriever:
             cands.update(top_indices(_masked(bm, mask), PER_OUTLET))
             cands.update(top_indices(_masked(dense, mask), PER_OUTLET))
             if n in analysis.clauses:
-                _, cbm = self._keyword.scores(analysis.clauses[n], mask)
-                cvec = vectors[1 + with_clause.index(n)]
-                cdense = _masked(matrix.vectors @ cvec + 1.0, mask)
+                clause = analysis.clauses[n]
+                _, cbm = self._keyword.scores(clause, mask)
                 cands.update(top_indices(cbm, PER_OUTLET))
-                cands.update(top_indices(cdense, PER_OUTLET))
-                csent = sentence_scores(matrix, self._keyword, analysis.clauses[n])
+                cdense = csent = None
+                if embed_clauses:
+                    cvec = vectors[1 + with_clause.index(n)]
+                    cdense = _masked(matrix.vectors @ cvec + 1.0, mask)
+                    cands.update(top_indices(cdense, PER_OUTLET))
+                if w.get("clause_sentence", 0.0) > 0:
+                    csent = sentence_scores(matrix, self._keyword, clause)
                 per_clause.append((group, cbm, cdense, csent))
         rows = sorted(cands)
         if not rows:
@@ -181,8 +189,9 @@ class Pool:
         return self.signals @ w if len(self.rows) else np.zeros(0, dtype=np.float32)
 
 
-# (outlets of a named group, clause BM25, clause dense shifted to 0..2, clause best sentence)
-Clause = tuple[frozenset[str], np.ndarray, np.ndarray, np.ndarray]
+# (outlets of a named group, clause BM25, clause dense shifted to 0..2, clause best sentence);
+# the last two are None when their weights are zero.
+Clause = tuple[frozenset[str], np.ndarray, np.ndarray | None, np.ndarray | None]
 
 
 def _masked(scores: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
@@ -213,12 +222,14 @@ def _signals(
     for group, cbm, cdense, csent in per_clause:
         inside = np.isin(sources, list(group))
         top = float(cbm.max()) or 1.0
-        stop = float(csent.max()) or 1.0
-        signals[:, 7] = np.where(
-            inside, np.maximum(signals[:, 7], csent[idx] / stop), signals[:, 7]
-        )
+        if csent is not None:
+            stop = float(csent.max()) or 1.0
+            signals[:, 7] = np.where(
+                inside, np.maximum(signals[:, 7], csent[idx] / stop), signals[:, 7]
+            )
         signals[:, 4] = np.where(inside, np.maximum(signals[:, 4], cbm[idx] / top), signals[:, 4])
-        signals[:, 5] = np.where(
-            inside, np.maximum(signals[:, 5], cdense[idx] - 1.0), signals[:, 5]
-        )
+        if cdense is not None:
+            signals[:, 5] = np.where(
+                inside, np.maximum(signals[:, 5], cdense[idx] - 1.0), signals[:, 5]
+            )
     return Pool(matrix, analysis, rows, signals)
