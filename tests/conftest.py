@@ -29,6 +29,15 @@ SAMPLE_QUESTIONS = {
 UNANSWERABLE = "What did Sullivan eat for breakfast?"
 
 
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests never read the developer's own NEWSDESK_* settings."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -15,7 +14,7 @@ import httpx
 import pytest
 
 from app import answer_turn, create_app, format_sources_html
-from conftest import ARCHIVE, ROOT, UNANSWERABLE
+from conftest import ARCHIVE, ROOT, UNANSWERABLE, free_port
 from qa import Assistant
 
 
@@ -53,7 +52,16 @@ def test_blank_message_changes_nothing(fake_assistant: Assistant) -> None:
 
 
 def test_sources_panel_escapes_html() -> None:
+    from qa.types import Answer, Citation, Passage
+
     assert "Sources of the latest answer" in format_sources_html(None)
+    text = "Officials said <script>alert(1)</script> was found."
+    p = Passage(
+        "p", text, "a", "<b>Title</b>", "Outlet", None, None, "https://x.example/a", 0, len(text)
+    )
+    panel = format_sources_html(Answer("q", "x [1]", [Citation(1, p, text, 0, len(text))], False))
+    assert "<script>" not in panel and "&lt;script&gt;" in panel
+    assert "&lt;b&gt;Title&lt;/b&gt;" in panel and "<mark>" in panel
 
 
 def test_create_app_builds_blocks(fake_assistant: Assistant) -> None:
@@ -63,16 +71,10 @@ def test_create_app_builds_blocks(fake_assistant: Assistant) -> None:
     assert isinstance(demo, gr.Blocks)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(sample_index: Path) -> Iterator[str]:
     """`python app.py` serving the real sample index on a free local port."""
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}
     proc = subprocess.Popen(
         [sys.executable, str(ROOT / "app.py"), "--index", str(sample_index), "--port", str(port)],

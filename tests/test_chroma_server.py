@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -13,24 +12,18 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import ARCHIVE
+from conftest import ARCHIVE, free_port
 from qa import Assistant
 from qa.errors import StoreError
 
 pytestmark = pytest.mark.slow
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     chroma = shutil.which("chroma", path=str(Path(sys.executable).parent))
     assert chroma, "the chromadb package ships the `chroma` command"
-    port = _free_port()
+    port = free_port()
     data = tmp_path_factory.mktemp("chroma-server")
     proc = subprocess.Popen(
         [chroma, "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
@@ -73,6 +66,6 @@ def test_ingest_and_search_against_a_chroma_server(chroma_server: int, tmp_path:
 
 
 def test_unreachable_server_is_a_clear_error(tmp_path: Path) -> None:
-    a = Assistant.open(tmp_path, embedder="fake", chroma_host="127.0.0.1", chroma_port=_free_port())
+    a = Assistant.open(tmp_path, embedder="fake", chroma_host="127.0.0.1", chroma_port=free_port())
     with pytest.raises(StoreError, match=r"Could not open the Chroma server at 127\.0\.0\.1"):
         _ = a.store
