@@ -102,21 +102,56 @@ def synthetic_archive(corpus: Path, scale: int, path: Path) -> Path:
     return path
 
 
-def memory(corpus: Path, out: Path, scale: int) -> dict[str, Any]:
+class NullStore:
+    """A store that keeps nothing: isolates the pipeline's own memory from Chroma's."""
+
+    id = "null-store"
+
+    def count(self) -> int:
+        return 0
+
+    def upsert(self, items: Any) -> None:
+        return None
+
+    def delete_article_passages(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+    def set_also(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+    def iter_records(self, *args: Any, **kwargs: Any) -> Any:
+        return iter(())
+
+
+def measure(index: str, path: str, null_store: bool) -> None:
+    """Ingest `path` into `index` with the fake embedder; print counts, time and peak RSS."""
+    from qa import Assistant, Settings
+
+    settings = Settings(index_dir=Path(index), embedder="fake")
+    assistant = Assistant(settings, store=NullStore()) if null_store else Assistant(settings)  # type: ignore[arg-type]
+    started = time.perf_counter()
+    report = assistant.ingest([path])
+    print(
+        json.dumps(
+            {
+                "articles": report.added,
+                "passages": report.passages,
+                "seconds": round(time.perf_counter() - started, 1),
+                "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+            }
+        )
+    )
+
+
+def memory(corpus: Path, out: Path, scale: int, null_store: bool = False) -> dict[str, Any]:
     """Step 4: peak RSS of ingest subprocesses (fake embedder) at 1x and `scale`x."""
     big = synthetic_archive(corpus, scale, out / f"synthetic-{scale}x.json")
     rows = {}
     for label, path in (("1x", corpus), (f"{scale}x", big)):
         index = out / f"mem-index-{label}"
         shutil.rmtree(index, ignore_errors=True)
-        code = (
-            "import json, resource, sys, time; from qa import Assistant; "
-            f"t = time.perf_counter(); r = Assistant.open({str(index)!r}, embedder='fake')"
-            f".ingest([{str(path)!r}]); "
-            "print(json.dumps({'articles': r.added, 'passages': r.passages, "
-            "'seconds': round(time.perf_counter() - t, 1), "
-            "'max_rss_mb': round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}))"
-        )
+        call = f"measure({str(index)!r}, {str(path)!r}, {null_store})"
+        code = f"from eval.bench_ingest import measure; {call}"
         done = subprocess.run(
             [sys.executable, "-c", code], capture_output=True, text=True, check=True
         )
@@ -134,6 +169,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--scale", type=int, default=10)
     parser.add_argument("--skip-memory", action="store_true", help="Only steps 1-3.")
     parser.add_argument("--memory-only", action="store_true", help="Only step 4.")
+    parser.add_argument(
+        "--null-store", action="store_true", help="Step 4 without Chroma (the pipeline alone)."
+    )
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     result: dict[str, Any] = {"corpus": str(args.corpus), "cpus": _cpus()}
@@ -141,12 +179,14 @@ def main(argv: list[str] | None = None) -> None:
         result["throughput"] = throughput(args.corpus, args.out)
         print(json.dumps(result["throughput"], indent=2), flush=True)
     if not args.skip_memory:
-        result["memory"] = memory(args.corpus, args.out, args.scale)
+        result["memory"] = memory(args.corpus, args.out, args.scale, args.null_store)
         print(json.dumps(result["memory"], indent=2), flush=True)
     result["max_rss_mb_this_process"] = round(
         resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     )
     name = "ingest-memory.json" if args.memory_only else "ingest.json"
+    if args.null_store:
+        name = "ingest-memory-null-store.json"
     (args.out / name).write_text(json.dumps(result, indent=2) + "\n")
     print(f"wrote {args.out / name}")
 
