@@ -196,7 +196,15 @@ class Ingestor:
             for i, c in enumerate(chunks):
                 vector = vectors[row + i]
                 items.append(
-                    StoredChunk(c.passage, vector, digest, i, len(chunks), also[article.id])
+                    StoredChunk(
+                        c.passage,
+                        vector,
+                        digest,
+                        i,
+                        len(chunks),
+                        also[article.id],
+                        article.extra.get("published_raw", ""),
+                    )
                 )
                 docs.append(_keyword_doc(c, vector))
             row += len(chunks)

@@ -26,6 +26,7 @@ class StoredChunk:
     chunk: int
     n_chunks: int
     also: list[dict[str, Any]] = field(default_factory=list)
+    published_raw: str = ""
 
 
 def _metadata(item: StoredChunk) -> dict[str, Any]:
@@ -39,6 +40,7 @@ def _metadata(item: StoredChunk) -> dict[str, Any]:
         chunk=item.chunk,
         n_chunks=item.n_chunks,
         also=json.dumps(item.also),
+        published_raw=item.published_raw,
     )
     return meta
 

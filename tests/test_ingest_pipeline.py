@@ -82,3 +82,10 @@ def test_stats(fake_assistant: Assistant) -> None:
     assert stats["earliest"] == "2023-10-02T09:30:00+00:00"
     assert stats["latest"] == "2023-11-15T17:00:00+00:00"
     assert stats["chunks"] == fake_assistant.store.count()
+
+
+def test_original_date_string_is_kept_beside_the_normalised_one(fake_assistant: Assistant) -> None:
+    fake_assistant.ingest([ARCHIVE / "wire.jsonl"])
+    [meta] = list(fake_assistant.store.iter_metadata())
+    assert meta["published_at"] == "2023-11-07T06:15:00+00:00"
+    assert meta["published_raw"] == "Tue, 07 Nov 2023 06:15:00 GMT"
