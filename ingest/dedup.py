@@ -39,9 +39,6 @@ class NearDuplicates:
         self._lsh: Any = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
         self._sigs: dict[str, np.ndarray] = {}
 
-    def __len__(self) -> int:
-        return len(self._sigs)
-
     def _minhash(self, sig: np.ndarray) -> Any:
         from datasketch import MinHash
 

@@ -43,7 +43,6 @@ class IngestProgress:
     unchanged: int = 0
     duplicate: int = 0
     failures: list[str] = field(default_factory=list)
-    embed_seconds: float = 0.0
     started: float = field(default_factory=time.perf_counter)
 
     @property
@@ -183,9 +182,7 @@ class Ingestor:
 
     def _write(self, plan: _Plan, state: IngestProgress) -> None:
         texts = [c.embed_text for *_, chunks, _ in plan.new for c in chunks]
-        t0 = time.perf_counter()
         vectors = self.embedder.embed(texts) if texts else None
-        state.embed_seconds += time.perf_counter() - t0
         also: dict[str, list[dict[str, str | None]]] = {}
         items: list[StoredChunk] = []
         docs: list[KeywordDoc] = []

@@ -6,15 +6,13 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from app import answer_turn, create_app, format_sources_html
-from conftest import ARCHIVE, ROOT, UNANSWERABLE, free_port
+from conftest import ARCHIVE, ROOT, UNANSWERABLE, free_port, wait_for_http
 from qa import Assistant
 
 
@@ -86,17 +84,7 @@ def server(sample_index: Path) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}/"
     try:
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise RuntimeError(f"server exited: {proc.stdout.read() if proc.stdout else ''}")
-            try:
-                if httpx.get(url, timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.5)
-        else:
-            raise RuntimeError("server did not start in 180 s")
+        wait_for_http(url, proc, timeout=180)
         yield url
     finally:
         proc.terminate()
