@@ -85,3 +85,31 @@ def retrieval(
     else:
         typer.echo(format_table(results))
     typer.echo(f"wrote {out / 'retrieval.json'} and {out / 'retrieval.png'}", err=as_json)
+
+
+@eval_app.command()
+def answers(
+    corpus: Annotated[
+        Path, typer.Option(help="Articles to ask about: a file (e.g. corpus.json) or folder.")
+    ],
+    queries: Annotated[
+        Path,
+        typer.Option(help="JSON query file with gold evidence and answers (see eval/datasets.py)."),
+    ],
+    out: Annotated[
+        Path, typer.Option(help="Folder for the index, answers.json and answers-runs.jsonl.")
+    ] = Path("eval-out"),
+    limit: Annotated[
+        int | None,
+        typer.Option(min=1, help="Ask only the first N answerable and N null queries."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
+) -> None:
+    """Ask every query (null ones too) and score refusals, citations, answers and latency."""
+    from eval.answers import format_answer_table, run_answer_eval
+
+    results = run_answer_eval(
+        corpus, queries, out, limit=limit, progress=lambda m: typer.echo(m, err=True)
+    )
+    typer.echo(json.dumps(results, indent=2) if as_json else format_answer_table(results))
+    typer.echo(f"wrote {out / 'answers.json'} and {out / 'answers-runs.jsonl'}", err=as_json)

@@ -50,9 +50,15 @@ class Query:
 
 
 class QueryList(list[Query]):
-    """The answerable queries of a file; `skipped_null` counts the null queries left out."""
+    """The answerable queries of a file; `skipped_null` counts the null queries left out and
+    `null_queries` holds their texts (questions the archive should refuse)."""
 
     skipped_null: int = 0
+    null_queries: list[str]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.null_queries = []
 
 
 def load_queries(path: str | Path) -> QueryList:
@@ -75,6 +81,7 @@ def load_queries(path: str | Path) -> QueryList:
         query = _parse_item(path, index, item)
         if query is None:
             queries.skipped_null += 1
+            queries.null_queries.append(str(item["query"]).strip())
         else:
             queries.append(query)
     return queries

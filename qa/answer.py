@@ -10,13 +10,17 @@ from typing import Protocol
 import numpy as np
 
 from qa.embedding import Embedder
+from qa.evidence import (
+    asks_for_name,
+    asks_for_value,
+    candidate_names,
+    conflicting_values,
+    named_outlets,
+    refusal,
+    refusal_reason,
+)
 from qa.text import STOP_WORDS, content_terms, sentence_spans, words
 from qa.types import Answer, Citation, Passage
-
-REFUSAL = (
-    "The archive does not answer this question: none of the retrieved passages states it. "
-    "Try rephrasing, or ingest articles that cover it."
-)
 
 # Weights of the sentence score: meaning (embedding cosine) and word overlap with the question.
 SEMANTIC_WEIGHT = 0.6
@@ -25,7 +29,12 @@ LEXICAL_WEIGHT = 0.4
 # (names for 'who', dates for 'when', numbers for 'how many').
 TYPE_WEIGHT = 0.2
 # Extra sentences join the answer only when they score close to the best one.
-FOLLOW_UP_RATIO = 0.9
+FOLLOW_UP_RATIO = 0.8
+VALUE_RATIO = 0.6
+# Sentences embedded per question (the best by word overlap), and read for a name to lead with.
+EMBED_SENTENCES = 48
+PER_PASSAGE = 5
+LEAD_SENTENCES = 12
 
 _MONTHS = (
     "january february march april may june july august september october november december"
@@ -60,49 +69,118 @@ class ExtractiveAnswerer:
     """Answers with the sentences of the retrieved passages that best match the question.
 
     Each sentence is scored by its embedding similarity to the question and by the share of the
-    question's content words it contains; the question is refused when even the best sentence
-    scores below `min_evidence`.
+    question's content words it contains. The answer quotes the best sentence of up to
+    `max_sentences` different articles (one per outlet the question names first), each with its
+    outlet and date; a question asking for a name is answered first with the name the evidence
+    agrees on; values that differ between articles are shown side by side. The question is
+    refused (see qa.evidence.refusal_reason) when the evidence does not cover it.
     """
 
-    def __init__(self, embedder: Embedder, max_sentences: int = 3, min_evidence: float = 0.5):
+    def __init__(
+        self,
+        embedder: Embedder,
+        max_sentences: int = 3,
+        min_evidence: float = 0.3,
+        min_coverage: float = 0.4,
+        outlets: Callable[[], Sequence[str]] | None = None,
+        max_chars: int = 600,
+        read_passages: int = 6,
+    ):
         self._embedder = embedder
         self._max_sentences = max_sentences
         self._min_evidence = min_evidence
+        self._min_coverage = min_coverage
+        self._outlets = outlets or (lambda: ())
+        self._max_chars = max_chars
+        self._read = read_passages
 
     def answer(self, question: str, passages: Sequence[Passage]) -> Answer:
-        scored = self.score_sentences(question, passages)
-        if not scored or scored[0].score < self._min_evidence:
-            return Answer(question, REFUSAL, [], refused=True, passages=list(passages))
-        chosen = [scored[0]]
-        for sent in scored[1:]:
-            if len(chosen) >= self._max_sentences or sent.score < FOLLOW_UP_RATIO * scored[0].score:
+        """Quote the first `read_passages` passages; all of `passages` count as coverage."""
+        scored = self.score_sentences(question, passages[: self._read])
+        best = scored[0].score if scored else 0.0
+        reason = refusal_reason(
+            question, passages, list(self._outlets()), best, self._min_evidence, self._min_coverage
+        )
+        if reason is not None:
+            return refusal(question, passages, reason)
+        chosen = self._choose(question, scored, passages)
+        lead = _lead(question, scored, passages)
+        return _compose(question, chosen, passages, lead)
+
+    def _choose(
+        self, question: str, scored: list[_Sentence], passages: Sequence[Passage]
+    ) -> list[_Sentence]:
+        """The best sentence of each of the first articles in retrieval order.
+
+        When the question names outlets, only their articles are cited: for each, its first
+        articles in retrieval order (as many as the times it is named). Otherwise the first
+        articles whose best sentence scores within FOLLOW_UP_RATIO of the best one.
+        """
+        per_article: dict[str, _Sentence] = {}
+        for sent in scored:  # best first
+            per_article.setdefault(passages[sent.passage].article_id, sent)
+        # Articles in retrieval order (the retriever's ranking is the better judge of which
+        # article holds the evidence; the sentence score picks the sentence within it).
+        ranked = sorted(per_article.values(), key=lambda x: x.passage)
+        named = named_outlets(question, [p.source or "" for p in passages])
+        if named:
+            first: list[_Sentence] = []
+            for outlet, times in named:
+                first += [s for s in ranked if passages[s.passage].source == outlet][:times]
+            candidates = sorted(first, key=lambda x: x.passage)
+        else:
+            # Any article may hold a differing figure for a number or date (shown side by side).
+            ratio = VALUE_RATIO if asks_for_value(question) else FOLLOW_UP_RATIO
+            floor = ratio * scored[0].score
+            candidates = [s for s in ranked if s.score >= floor]
+        chosen: list[_Sentence] = []
+        length = 0
+        for sent in candidates:
+            if len(chosen) >= self._max_sentences:
                 break
-            if not any(_redundant(sent.text, c.text) for c in chosen):
-                chosen.append(sent)
-        return _compose(question, chosen, passages)
+            if chosen and length + len(sent.text) > self._max_chars:
+                continue
+            if any(_redundant(sent.text, c.text) for c in chosen):
+                continue
+            chosen.append(sent)
+            length += len(sent.text)
+        return chosen
 
     def score_sentences(self, question: str, passages: Sequence[Passage]) -> list[_Sentence]:
-        """Every sentence of `passages` with its evidence score, best first."""
+        """Every sentence of `passages` with its evidence score, best first.
+
+        Sentences are first ranked by word overlap; only the best `EMBED_SENTENCES` are embedded
+        (embedding every sentence of ten passages would take most of a second on two cores).
+        """
+        q_terms = set(content_terms(question))
         candidates = [
-            _Sentence(i, s, e, p.text[s:e], 0.0)
+            (_overlap(q_terms, p.text[s:e]), i, s, e)
             for i, p in enumerate(passages)
             for s, e in sentence_spans(p.text)
             if len(words(p.text[s:e])) >= 4
         ]
         if not candidates:
             return []
-        vectors = self._embedder.embed([question] + [c.text for c in candidates])
+        # The best few of every passage, so that each article has a sentence to offer.
+        candidates.sort(key=lambda c: (-c[0], c[1], c[2]))
+        taken: dict[int, int] = {}
+        kept: list[tuple[float, int, int, int]] = []
+        for cand in candidates:
+            if taken.get(cand[1], 0) < PER_PASSAGE and len(kept) < EMBED_SENTENCES:
+                kept.append(cand)
+                taken[cand[1]] = taken.get(cand[1], 0) + 1
+        candidates = kept
+        texts = [passages[i].text[s:e] for _, i, s, e in candidates]
+        vectors = self._embedder.embed([question, *texts])
         semantic = np.clip(vectors[1:] @ vectors[0], 0.0, 1.0)
-        q_terms = set(content_terms(question))
         wants = _answer_type(question)
         out = []
-        for cand, sem in zip(candidates, semantic, strict=True):
-            lexical = _overlap(q_terms, cand.text)
+        for (lexical, i, s, e), text, sem in zip(candidates, texts, semantic, strict=True):
             score = SEMANTIC_WEIGHT * float(sem) + LEXICAL_WEIGHT * lexical
             if wants is not None:
-                score *= (1.0 - TYPE_WEIGHT) + TYPE_WEIGHT * wants(cand.text, question)
-            out.append(_Sentence(cand.passage, cand.start, cand.end, cand.text, round(score, 4)))
-        out.sort(key=lambda s: (-s.score, s.passage, s.start))
+                score *= (1.0 - TYPE_WEIGHT) + TYPE_WEIGHT * wants(text, question)
+            out.append(_Sentence(i, s, e, text, round(score, 4)))
+        out.sort(key=lambda x: (-x.score, x.passage, x.start))
         return out
 
 
@@ -148,10 +226,29 @@ def _redundant(a: str, b: str) -> bool:
     return bool(ta and tb) and len(ta & tb) / min(len(ta), len(tb)) > 0.8
 
 
-def _compose(question: str, chosen: list[_Sentence], passages: Sequence[Passage]) -> Answer:
+def _lead(question: str, scored: list[_Sentence], passages: Sequence[Passage]) -> str | None:
+    """For a question asking for a name, the name the best sentences of most articles give."""
+    if not asks_for_name(question):
+        return None
+    top = scored[:LEAD_SENTENCES]
+    names = candidate_names(
+        [(passages[s.passage].article_id, s.text, s.score) for s in top], question
+    )
+    return names[0][0] if names else None
+
+
+def _attribution(p: Passage) -> str:
+    """'The Verge, 2023-10-05' (the parts that are known)."""
+    parts = [p.source or p.title, (p.published_at or "")[:10]]
+    return ", ".join(x for x in parts if x)
+
+
+def _compose(
+    question: str, chosen: list[_Sentence], passages: Sequence[Passage], lead: str | None = None
+) -> Answer:
     numbers: dict[int, int] = {}
     citations: list[Citation] = []
-    parts: list[str] = []
+    quotes: list[str] = []
     for sent in chosen:
         if sent.passage not in numbers:
             numbers[sent.passage] = len(numbers) + 1
@@ -161,6 +258,18 @@ def _compose(question: str, chosen: list[_Sentence], passages: Sequence[Passage]
                     numbers[sent.passage], p, sent.text, p.start + sent.start, p.start + sent.end
                 )
             )
-        text = sent.text.rstrip()
-        parts.append(f"{text} [{numbers[sent.passage]}]")
+        p = passages[sent.passage]
+        quotes.append(
+            f"{_attribution(p)}: \u201c{sent.text.strip()}\u201d [{numbers[sent.passage]}]"
+        )
+    parts = []
+    differ = conflicting_values(question, [(c.quote, c.n, c.passage) for c in citations])
+    if differ:
+        parts.append(differ)
+    elif lead:
+        parts.append(f"{lead}.")
+    parts.extend(quotes)
+    dates = [c.passage.published_at[:10] for c in citations if c.passage.published_at]
+    if dates:
+        parts.append(f"(As of {max(dates)}, the date of the newest report cited.)")
     return Answer(question, " ".join(parts), citations, refused=False, passages=list(passages))

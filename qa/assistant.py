@@ -88,7 +88,7 @@ class Assistant:
 
     @cached_property
     def answerer(self) -> Answerer:
-        return backends.build_answerer(self.settings, self.embedder)
+        return backends.build_answerer(self.settings, self.embedder, self.sources)
 
     def ingest(
         self,
@@ -140,7 +140,7 @@ class Assistant:
         passages = self.search(
             question, max(self.settings.top_k, self.settings.answer_passages), filters
         )
-        return self.answerer.answer(question, passages[: self.settings.answer_passages])
+        return self.answerer.answer(question, passages)
 
     def stats(self) -> dict[str, Any]:
         """Index counts: articles, chunks (passages), sources, earliest and latest dates."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 from qa.answer import Answerer, ExtractiveAnswerer
 from qa.config import Settings
 from qa.embedding import Embedder, FakeEmbedder, SentenceTransformerEmbedder, default_model_path
@@ -56,9 +58,16 @@ def build_retriever(
     return RerankingRetriever(base, reranker, depth=settings.rerank_depth)
 
 
-def build_answerer(settings: Settings, embedder: Embedder) -> Answerer:
-    return ExtractiveAnswerer(
+def build_answerer(
+    settings: Settings, embedder: Embedder, outlets: Callable[[], Sequence[str]] | None = None
+) -> Answerer:
+    """The extractive answerer, or an LLM answerer that falls back to it."""
+    extractive = ExtractiveAnswerer(
         embedder,
         max_sentences=settings.max_answer_sentences,
         min_evidence=settings.min_evidence,
+        min_coverage=settings.min_coverage,
+        outlets=outlets,
+        read_passages=settings.answer_passages,
     )
+    return extractive

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_INDEX = Path("data/index")
@@ -80,20 +80,57 @@ class Settings(BaseSettings):
         description="Most passages of one article among the results (hybrid); default fitted.",
     )
     top_k: int = Field(default=10, ge=1, le=100)
-    answer_passages: int = Field(default=6, ge=1, le=50, description="Passages the answerer reads.")
-    max_answer_sentences: int = Field(default=3, ge=1, le=10)
+    answer_passages: int = Field(
+        default=10, ge=1, le=50, description="Passages the answerer reads."
+    )
+    max_answer_sentences: int = Field(default=4, ge=1, le=10)
     min_evidence: float = Field(
-        default=0.5,
+        default=0.3,
         ge=0.0,
         le=1.0,
         description="Best sentence score below which a question is refused as unanswered.",
     )
+    min_coverage: float = Field(
+        default=0.4,
+        ge=0.0,
+        le=1.0,
+        description="Share of the question's content words the retrieved passages must contain; "
+        "below it the question is refused.",
+    )
+
+    # Answer generation
+    answerer: Literal["extractive", "openai", "ollama", "llama-cpp"] = Field(
+        default="extractive",
+        description="'extractive' quotes the archive (no LLM); 'openai' (any OpenAI-compatible "
+        "server), 'ollama' or 'llama-cpp' (a local GGUF file) write the answer with an LLM.",
+    )
+    llm_base_url: str | None = Field(
+        default=None,
+        description="Base URL of the LLM server (openai: e.g. http://127.0.0.1:8080/v1; "
+        "ollama: default http://127.0.0.1:11434).",
+    )
+    llm_model: str | None = Field(default=None, description="Model name sent to the LLM server.")
+    llm_api_key: SecretStr | None = Field(
+        default=None,
+        description="Key for the OpenAI-compatible server; from NEWSDESK_LLM_API_KEY (or "
+        "OPENAI_API_KEY), never written to logs.",
+    )
+    llm_model_path: Path | None = Field(
+        default=None, description="A GGUF model file for the 'llama-cpp' answerer."
+    )
+    llm_timeout: float = Field(
+        default=60.0, gt=0, description="Seconds before the LLM is given up."
+    )
+    llm_max_tokens: int = Field(default=400, ge=16, le=8192)
+    llm_temperature: float = Field(default=0.0, ge=0.0, le=2.0)
 
     # Web chat
     host: str = "127.0.0.1"
     port: int = Field(default=7860, ge=1, le=65535)
 
-    @field_validator("index_dir", "embed_model_path", "reranker_model_path", mode="before")
+    @field_validator(
+        "index_dir", "embed_model_path", "reranker_model_path", "llm_model_path", mode="before"
+    )
     @classmethod
     def _expand(cls, value: object) -> object:
         if isinstance(value, str) and value:

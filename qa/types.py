@@ -113,13 +113,23 @@ class Answer:
     citations: list[Citation]
     refused: bool
     passages: list[Passage] = field(default_factory=list)
+    reason: str | None = None  # why it was refused
+    standalone_question: str | None = None  # a follow-up rewritten with its context (chat)
+    notes: list[str] = field(default_factory=list)  # e.g. answer checks and fallbacks applied
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        d: dict[str, Any] = {
             "answer": self.text,
             "refused": self.refused,
             "citations": [c.to_dict() for c in self.citations],
         }
+        if self.reason:
+            d["reason"] = self.reason
+        if self.standalone_question:
+            d["standalone_question"] = self.standalone_question
+        if self.notes:
+            d["notes"] = list(self.notes)
+        return d
 
 
 @dataclass(frozen=True)

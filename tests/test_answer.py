@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from qa.answer import REFUSAL, ExtractiveAnswerer
+from qa.answer import ExtractiveAnswerer
 from qa.embedding import FakeEmbedder
+from qa.evidence import REFUSAL
 from qa.types import Passage
 
 
@@ -34,7 +35,10 @@ def test_answers_with_the_matching_sentence_and_numbered_citations() -> None:
     answerer = ExtractiveAnswerer(FakeEmbedder(), min_evidence=0.3)
     answer = answerer.answer("When will the harbour bridge close?", PASSAGES)
     assert not answer.refused
-    assert answer.text.startswith("The harbour bridge will close in March. [1]")
+    assert answer.text.startswith(
+        "Test Times, 2023-11-01: \u201cThe harbour bridge will close in March.\u201d [1]"
+    )
+    assert answer.text.endswith("(As of 2023-11-01, the date of the newest report cited.)")
     first = answer.citations[0]
     assert first.n == 1 and first.passage.id == "a"
     assert first.quote == "The harbour bridge will close in March."
@@ -56,9 +60,17 @@ def test_who_question_prefers_sentences_naming_someone_new() -> None:
 def test_refuses_when_no_sentence_is_good_enough() -> None:
     answerer = ExtractiveAnswerer(FakeEmbedder(), min_evidence=0.5)
     answer = answerer.answer("What did the chef cook for breakfast?", PASSAGES)
-    assert answer.refused and answer.text == REFUSAL
+    assert answer.refused and answer.text.startswith(REFUSAL)
     assert answer.citations == []
-    assert answer.to_dict() == {"answer": REFUSAL, "refused": True, "citations": []}
+    assert answer.reason is not None and answer.reason in answer.text
+    # The refusal lists the closest coverage the archive has.
+    assert "\u201cTitle a\u201d (Test Times, 2023-11-01)" in answer.text
+    assert answer.to_dict() == {
+        "answer": answer.text,
+        "refused": True,
+        "citations": [],
+        "reason": answer.reason,
+    }
 
 
 def test_refuses_without_passages() -> None:

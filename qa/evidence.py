@@ -1,0 +1,351 @@
+"""What the retrieved passages cover of a question: names, answer candidates, refusal reasons.
+
+Shared by every answerer, so the decision to refuse rests on the evidence, never on the wording
+of an answer: a question is answerable only when the passages mention the people, places and
+organisations it names, and when some sentence matches it well enough.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from qa.text import STOP_WORDS, content_terms, stem, words
+from qa.types import Answer, Passage
+
+# Capitalised words that start a question or a clause and name nothing.
+_NOT_NAMES = STOP_WORDS | frozenset(
+    """considering given between among following based regarding despite after before
+    during since while within across per yes true false which what who whom whose when where
+    why how is was are were does did do has have had can could would should will shall may
+    might must the a an in on at by for from of to and or but as""".split()
+)
+_MONTHS_DAYS = frozenset(
+    """january february march april may june july august september october november december
+    jan feb mar apr jun jul aug sep sept oct nov dec monday tuesday wednesday thursday friday
+    saturday sunday""".split()
+)
+_TOKEN = re.compile(r"[A-Za-z0-9][\w'’&.-]*")
+
+
+@dataclass(frozen=True)
+class Name:
+    """A run of capitalised words in a text ('Sam Bankman-Fried', 'Federal Reserve')."""
+
+    text: str
+    terms: tuple[str, ...]  # the stemmed lower-case words that identify it
+    initial: bool = False  # a single word opening a sentence (may be any capitalised word)
+
+
+def _clean(token: str) -> str:
+    return token.strip(".,'’-&").replace("’", "'").removesuffix("'s")
+
+
+def names_in(text: str, keep_initial: bool = False) -> list[Name]:
+    """Runs of capitalised words in `text`, without question words, stop words or dates.
+
+    Punctuation and lower-case words end a run. A run of one word at the start of a sentence is
+    left out ('Housing prices rose'), since any first word is capitalised, unless
+    `keep_initial` (then it is flagged `initial`).
+    """
+    out: list[Name] = []
+    run: list[str] = []
+    run_at_start = False
+
+    def flush() -> None:
+        initial = run_at_start and len(run) == 1
+        if run and (keep_initial or not initial):
+            terms = tuple(stem(w) for t in run for w in words(t))
+            out.append(Name(" ".join(run), terms, initial))
+        run.clear()
+
+    for match in _TOKEN.finditer(text):
+        raw = match.group(0)
+        token = _clean(raw)
+        before = text[max(0, match.start() - 3) : match.start()]
+        at_start = match.start() == 0 or any(c in before for c in '.?!:;"“(\n')
+        if at_start:
+            flush()
+        lower = token.lower()
+        if token[:1].isupper() and lower not in _NOT_NAMES and lower not in _MONTHS_DAYS:
+            if not run:
+                run_at_start = at_start
+            run.append(token)
+        else:
+            flush()
+        if raw[-1:] in ",.;:?!" or raw != raw.rstrip(".,"):
+            flush()
+    flush()
+    return out
+
+
+def vocabulary(passages: Sequence[Passage]) -> set[str]:
+    """Stemmed lower-case words of the passages' texts, titles, outlets and wire copies."""
+    vocab: set[str] = set()
+    for p in passages:
+        extra = " ".join(str(a.get("source") or "") for a in p.also)
+        for w in words(f"{p.text} {p.title} {p.source or ''} {p.author or ''} {extra}"):
+            vocab.add(stem(w))
+    return vocab
+
+
+def missing_names(
+    question: str,
+    passages: Sequence[Passage],
+    outlets: Iterable[str] = (),
+) -> list[str]:
+    """Names in `question` the evidence does not mention, so the question cannot be answered.
+
+    A name is missing when fewer than half of its words occur in `passages` (texts, titles,
+    outlets, bylines). Outlet names of the archive (`outlets`) are not required in the passages,
+    only somewhere in the archive.
+    """
+    vocab = vocabulary(passages)
+    outlet_terms = {stem(w) for o in outlets for w in words(o)}
+    missing = []
+    for name in names_in(question):
+        is_outlet = all(t in outlet_terms for t in name.terms)
+        found = sum(t in vocab for t in name.terms)
+        if not is_outlet and (found * 2 < len(name.terms) or found == 0):
+            missing.append(name.text)
+    return missing
+
+
+def candidate_names(
+    texts: Sequence[tuple[str, str, float]], question: str
+) -> list[tuple[str, float]]:
+    """Names the evidence offers as the answer to `question`, best first.
+
+    `texts` are (article id, text, weight). A name scores the sum over the articles that
+    mention it of the best weight of its mentions there: a name several articles agree on wins.
+    Names sharing a word with the question are left out (they are what is asked about, not the
+    answer). Shorter forms are credited to the longest form seen ('Bankman-Fried' to
+    'Sam Bankman-Fried').
+    """
+    asked = {stem(w) for w in words(question)}
+    per_name: dict[tuple[str, ...], dict[str, float]] = defaultdict(dict)
+    surface: dict[tuple[str, ...], str] = {}
+    initial: set[tuple[str, ...]] = set()
+    full: set[tuple[str, ...]] = set()
+    for article, text, weight in texts:
+        for name in names_in(text, keep_initial=True):
+            (initial if name.initial else full).add(name.terms)
+            if any(t in asked for t in name.terms) or all(t.isdigit() for t in name.terms):
+                continue
+            seen = per_name[name.terms]
+            seen[article] = max(seen.get(article, 0.0), weight)
+            surface.setdefault(name.terms, name.text)
+    # A capitalised word opening a sentence counts only as a part of a longer name seen elsewhere.
+    for terms in initial - full:
+        if not any(len(o) > len(terms) and _contains(o, terms) for o in full):
+            per_name.pop(terms, None)
+    longest: dict[tuple[str, ...], tuple[str, ...]] = {}
+    for terms in per_name:
+        longer = [o for o in per_name if len(o) > len(terms) and _contains(o, terms)]
+        longest[terms] = max(longer, key=lambda o: (len(per_name[o]), len(o)), default=terms)
+    totals: dict[tuple[str, ...], dict[str, float]] = defaultdict(dict)
+    for terms, seen in per_name.items():
+        target = totals[longest[terms]]
+        for article, weight in seen.items():
+            target[article] = max(target.get(article, 0.0), weight)
+    person = bool(re.match(r"\s*(who|whom|whose)\b", question, re.I))
+    ranked = sorted(
+        (
+            (surface[t], sum(seen.values()))
+            for t, seen in totals.items()
+            # 'Who' asks for a person: a first and last name, not 'AI' or 'FTX'.
+            if not person or len(t) >= 2
+        ),
+        key=lambda item: -item[1],
+    )
+    return ranked
+
+
+def _contains(longer: tuple[str, ...], shorter: tuple[str, ...]) -> bool:
+    n = len(shorter)
+    return any(longer[i : i + n] == shorter for i in range(len(longer) - n + 1))
+
+
+_KIND = r"(?:article|report|piece|story|column|editorial|review|post|op-ed|feature)s?"
+_CAP = r"[A-Z][\w'’&.-]*(?:\s+(?:of\s+|&\s+)?[A-Z][\w'’&.-]*)*"
+# How questions name the outlet of an article: 'a CNBC article', 'an article from Bloomberg',
+# 'another in The Guardian', 'The Wall Street Journal's first article', 'reported by Wired'.
+# ('an article on X' and 'according to X' are left out: X is as often a topic or a person.)
+_OUTLET_PATTERNS = (
+    re.compile(rf"\ban?\s+({_CAP})\s+{_KIND}\b"),
+    re.compile(rf"\b{_KIND}\s+(?:from|by|in)\s+(?:the\s+|The\s+)?({_CAP})"),
+    re.compile(rf"\b(?:another|one)\s+(?:from|by|in)\s+(?:the\s+|The\s+)?({_CAP})"),
+    re.compile(rf"\b({_CAP})(?:'s|’s)\s+(?:\w+\s+)?{_KIND}\b"),
+    re.compile(rf"\b(?:reported|published|covered)\s+(?:by|in)\s+(?:the\s+|The\s+)?({_CAP})"),
+)
+
+
+def outlet_mentions(question: str) -> list[str]:
+    """Names the question uses as the outlet of an article ('a CNBC article', 'a report by X')."""
+    found = []
+    for pattern in _OUTLET_PATTERNS:
+        for match in pattern.finditer(question):
+            name = re.sub(r"^(?:The|the)\s+", "", match.group(1).strip())
+            first = name.split()[0].lower() if name else ""
+            if first and first not in _NOT_NAMES and first not in _MONTHS_DAYS:
+                found.append(name)
+    return list(dict.fromkeys(found))
+
+
+def unknown_outlets(question: str, outlets: Iterable[str]) -> list[str]:
+    """Outlets the question asks about that publish nothing in the archive (`outlets`)."""
+    known = [{stem(w) for w in words(o)} - {"the"} for o in outlets]
+    missing = []
+    for name in outlet_mentions(question):
+        terms = {stem(w) for w in words(name)} - {"the"}
+        if terms and not any(terms <= k or k <= terms for k in known if k):
+            missing.append(name)
+    return missing
+
+
+REFUSAL = "The archive does not answer this question."
+_NAME_QUESTION = re.compile(
+    r"^\s*(?:who|whom|whose|which\s+(?!of\b)\w+(?:\s+\w+)?|what\s+(?:is|was|are|were)\s+the\s+"
+    r"(?:name|title|identity)|what\s+(?:company|organi[sz]ation|firm|person|team|country|city|"
+    r"entity|individual|platform|product|brand|group|agency|exchange|player|app|service)|name\s)",
+    re.I,
+)
+
+
+def asks_for_name(question: str) -> bool:
+    """Whether the question asks for a person, organisation, product or place by name."""
+    return bool(_NAME_QUESTION.match(question))
+
+
+def named_outlets(question: str, sources: Sequence[str]) -> list[tuple[str, int]]:
+    """The outlets among `sources` the question names, with how many times, in question order."""
+    q_terms = [stem(w) for w in words(question)]
+    found = []
+    for source in dict.fromkeys(s for s in sources if s):
+        terms = [stem(w) for w in words(source) if w.lower() != "the"]
+        at = _positions(q_terms, terms) if terms else []
+        if at:
+            found.append((at[0], source, len(at)))
+    return [(s, n) for _, s, n in sorted(found)]
+
+
+def _positions(haystack: list[str], needle: list[str]) -> list[int]:
+    n = len(needle)
+    return [i for i in range(len(haystack) - n + 1) if haystack[i : i + n] == needle]
+
+
+def refusal_reason(
+    question: str,
+    passages: Sequence[Passage],
+    outlets: Sequence[str],
+    best_score: float,
+    min_evidence: float,
+    min_coverage: float = 0.4,
+) -> str | None:
+    """Why the evidence does not answer `question`, or None when it may.
+
+    In order: nothing retrieved; the question asks for articles of an outlet the archive does
+    not hold; it names someone or something no retrieved passage mentions; fewer than
+    `min_coverage` of its content words occur in the passages; no sentence of the passages
+    matches it well enough (`best_score` below `min_evidence`).
+    """
+    if not passages:
+        return "Nothing in the archive matches it."
+    if outlets:
+        unknown = unknown_outlets(question, outlets)
+        if unknown:
+            return f"The archive holds no articles from {_join(unknown)}."
+    missing = missing_names(question, passages, outlets=outlets)
+    if missing:
+        return f"None of the retrieved articles mentions {_join(missing)}."
+    terms = set(content_terms(question))
+    vocab = vocabulary(passages)
+    covered = sum(t in vocab for t in terms) / len(terms) if terms else 1.0
+    if covered < min_coverage:
+        absent = sorted(t for t in terms if t not in vocab)[:5]
+        return (
+            f"Most of what it asks about does not occur in the retrieved articles "
+            f"({covered:.0%} of its words do; missing: {', '.join(absent)})."
+        )
+    if best_score < min_evidence:
+        return (
+            f"No retrieved sentence states it (best evidence score {best_score:.2f}, "
+            f"below {min_evidence:.2f})."
+        )
+    return None
+
+
+def _join(items: Sequence[str]) -> str:
+    items = list(dict.fromkeys(items))
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
+
+
+def closest_coverage(passages: Sequence[Passage], n: int = 3) -> list[str]:
+    """'“Title” (Outlet, 2023-10-05)' for the first `n` distinct articles of `passages`."""
+    seen: dict[str, str] = {}
+    for p in passages:
+        if p.article_id not in seen and len(seen) < n:
+            meta = ", ".join(x for x in (p.source, (p.published_at or "")[:10]) if x)
+            seen[p.article_id] = f"\u201c{p.title}\u201d" + (f" ({meta})" if meta else "")
+    return list(seen.values())
+
+
+def refusal(question: str, passages: Sequence[Passage], reason: str) -> Answer:
+    """A refused Answer: says so, why, and what the archive has that comes closest."""
+    text = f"{REFUSAL} {reason}"
+    closest = closest_coverage(passages)
+    if closest:
+        text += " Closest coverage: " + "; ".join(closest) + "."
+    return Answer(question, text, [], refused=True, passages=list(passages), reason=reason)
+
+
+# Values a question can ask for, and how to read them from a sentence.
+def asks_for_value(question: str) -> bool:
+    """Whether the question asks for a number, an amount or a date."""
+    return bool(_VALUE_QUESTION.match(question))
+
+
+_VALUE_QUESTION = re.compile(
+    r"^\s*(?:how\s+(?:many|much|long|old)|when|what\s+(?:year|date|day|time|percentage|number|amount|price))\b",
+    re.I,
+)
+_NUMBER = re.compile(
+    r"[$€£]?\d[\d,]*(?:\.\d+)?\s*(?:%|percent|per cent|million|billion|trillion|thousand)?", re.I
+)
+
+
+def _values(text: str, question: str) -> set[str]:
+    asked = set(_NUMBER.findall(question))
+    out = set()
+    for raw in _NUMBER.findall(text):
+        value = " ".join(raw.lower().replace(",", "").split())
+        if raw not in asked and not re.fullmatch(r"(19|20)\d\d", value.strip("$€£ ")):
+            out.add(value)
+    return out
+
+
+def conflicting_values(question: str, quotes: Sequence[tuple[str, int, Passage]]) -> str | None:
+    """When the cited articles give different values for what is asked, a sentence showing each.
+
+    `quotes` are (quoted sentence, citation number, passage). Applies to questions asking for a
+    number, amount or date; two quotes from different articles conflict when each holds such a
+    value and they share none. Returns e.g. 'Reports differ: The Verge (2023-10-05) gives 12 [1];
+    TechCrunch (2023-10-07) gives 15 [2].'
+    """
+    if not _VALUE_QUESTION.match(question):
+        return None
+    per_article: dict[str, tuple[set[str], int, Passage]] = {}
+    for text, n, p in quotes:
+        values = _values(text, question)
+        if values and p.article_id not in per_article:
+            per_article[p.article_id] = (values, n, p)
+    found = list(per_article.values())
+    if len(found) < 2 or set.intersection(*(v for v, _, _ in found)):
+        return None
+    parts = []
+    for values, n, p in found:
+        meta = ", ".join(x for x in (p.source, (p.published_at or "")[:10]) if x)
+        parts.append(f"{meta or p.title} gives {' / '.join(sorted(values))} [{n}]")
+    return "Reports differ: " + "; ".join(parts) + "."
