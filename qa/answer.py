@@ -97,15 +97,26 @@ class ExtractiveAnswerer:
     def answer(self, question: str, passages: Sequence[Passage]) -> Answer:
         """Quote the first `read_passages` passages; all of `passages` count as coverage."""
         scored = self.score_sentences(question, passages[: self._read])
+        refused = self._refusal(question, passages, scored)
+        if refused is not None:
+            return refused
+        chosen = self._choose(question, scored, passages)
+        lead = _lead(question, scored, passages)
+        return _compose(question, chosen, passages, lead)
+
+    def refusal_for(self, question: str, passages: Sequence[Passage]) -> Answer | None:
+        """The refusal when the evidence does not answer `question`, else None (any answerer)."""
+        scored = self.score_sentences(question, passages[: self._read])
+        return self._refusal(question, passages, scored)
+
+    def _refusal(
+        self, question: str, passages: Sequence[Passage], scored: list[_Sentence]
+    ) -> Answer | None:
         best = scored[0].score if scored else 0.0
         reason = refusal_reason(
             question, passages, list(self._outlets()), best, self._min_evidence, self._min_coverage
         )
-        if reason is not None:
-            return refusal(question, passages, reason)
-        chosen = self._choose(question, scored, passages)
-        lead = _lead(question, scored, passages)
-        return _compose(question, chosen, passages, lead)
+        return None if reason is None else refusal(question, passages, reason)
 
     def _choose(
         self, question: str, scored: list[_Sentence], passages: Sequence[Passage]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -141,6 +141,21 @@ class Assistant:
             question, max(self.settings.top_k, self.settings.answer_passages), filters
         )
         return self.answerer.answer(question, passages)
+
+    def ask_stream(
+        self, question: str, filters: SearchFilters | None = None
+    ) -> Iterator[str | Answer]:
+        """Like :meth:`ask`, but yields the answer's text as an LLM writes it (unchecked), then
+        the checked Answer last. The extractive answerer yields only the Answer."""
+        question = _require_text(question, "question")
+        passages = self.search(
+            question, max(self.settings.top_k, self.settings.answer_passages), filters
+        )
+        stream = getattr(self.answerer, "stream", None)
+        if stream is None:
+            yield self.answerer.answer(question, passages)
+        else:
+            yield from stream(question, passages)
 
     def stats(self) -> dict[str, Any]:
         """Index counts: articles, chunks (passages), sources, earliest and latest dates."""

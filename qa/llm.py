@@ -1,0 +1,430 @@
+"""LLM answerers: an OpenAI-compatible server, Ollama or llama.cpp writes the answer; newsdesk
+checks every sentence against the passages it cites before showing it.
+
+The flow of :class:`LLMAnswerer`:
+
+1. The evidence checks of qa.evidence decide first whether the archive can answer at all (the
+   same refusal rules as the extractive answerer; no LLM call is spent on a refusal).
+2. The passages go into the prompt as numbered, quoted data; the system prompt (package data,
+   ``qa/prompts``) tells the model they are untrusted text, never instructions.
+3. Tokens stream to the caller as they arrive.
+4. The finished text is checked (:func:`check_answer`): citation numbers that match no passage
+   are removed; each sentence must be supported by a passage it cites (its content words
+   found there, or a close embedding match), otherwise it is dropped; a sentence without a
+   citation gets the passage that supports it, or is dropped. Passage sentences that read as
+   instructions to a model ("ignore previous instructions", "SYSTEM:") never count as support,
+   so an answer that obeys an injected instruction is caught.
+5. If the model fails, times out, or nothing it wrote survives the checks, the extractive
+   answer is returned instead, with a note saying so.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+from importlib import resources
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from qa.answer import ExtractiveAnswerer
+from qa.embedding import Embedder
+from qa.errors import NewsdeskError
+from qa.evidence import refusal
+from qa.text import content_terms, sentence_spans
+from qa.types import Answer, Citation, Passage
+
+Message = dict[str, str]
+INSUFFICIENT = "INSUFFICIENT"
+# A sentence is supported by a passage when this share of its content words occur there ...
+MIN_OVERLAP = 0.6
+# ... or when its embedding is this close to one of the passage's sentences.
+MIN_COSINE = 0.75
+_VERDICTS = {"yes", "no", "true", "false", "fals", "correct", "incorrect"}
+_MARKER = re.compile(r"\[(\d{1,3})\]")
+_INJECTION = re.compile(
+    r"ignore\s+(?:all\s+|any\s+)?(?:the\s+)?(?:previous|prior|above|earlier|your|these)\s+"
+    r"(?:instructions?|prompts?|rules?|directions?)|disregard\s+(?:all\s+|any\s+)?(?:the\s+)?"
+    r"(?:previous|prior|above|your)|(?:^|\n|\s)(?:system|assistant|developer)\s*:|"
+    r"you\s+are\s+now\b|new\s+instructions?\b|as\s+an\s+ai\b|language\s+model",
+    re.I,
+)
+
+
+class LLMError(NewsdeskError):
+    """The language model could not be reached, failed, or timed out."""
+
+
+class ChatClient(Protocol):
+    """A chat-completion backend that streams the reply's text."""
+
+    name: str
+
+    def stream(self, messages: list[Message]) -> Iterator[str]:
+        """Yield the reply to `messages` piece by piece; raises LLMError on failure."""
+        ...
+
+
+def load_prompt(name: str) -> str:
+    """A prompt template shipped as package data in qa/prompts."""
+    return resources.files("qa").joinpath("prompts", name).read_text(encoding="utf-8")
+
+
+class OpenAICompatibleClient:
+    """Any server speaking OpenAI's /v1/chat/completions (vLLM, llama.cpp server, LM Studio,
+    OpenAI itself); Ollama serves the same API under http://127.0.0.1:11434/v1."""
+
+    def __init__(
+        self,
+        base_url: str,
+        model: str,
+        api_key: str | None = None,
+        timeout: float = 60.0,
+        max_tokens: int = 400,
+        temperature: float = 0.0,
+        name: str = "openai",
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.model = model
+        self._api_key = api_key
+        self.timeout = timeout
+        self.max_tokens = max_tokens
+        self.temperature = temperature
+        self.name = name
+
+    def __repr__(self) -> str:  # never shows the key
+        return f"OpenAICompatibleClient({self.base_url!r}, model={self.model!r})"
+
+    def stream(self, messages: list[Message]) -> Iterator[str]:
+        import httpx
+
+        headers = {"Content-Type": "application/json"}
+        if self._api_key:
+            headers["Authorization"] = f"Bearer {self._api_key}"
+        body = {
+            "model": self.model,
+            "messages": messages,
+            "stream": True,
+            "max_tokens": self.max_tokens,
+            "temperature": self.temperature,
+        }
+        url = f"{self.base_url}/chat/completions"
+        deadline = time.monotonic() + self.timeout
+        try:
+            with httpx.stream(
+                "POST", url, json=body, headers=headers, timeout=self.timeout
+            ) as response:
+                if response.status_code >= 400:
+                    response.read()
+                    raise LLMError(
+                        f"The LLM server at {self.base_url} answered HTTP "
+                        f"{response.status_code}: {response.text[:200]}",
+                        "check NEWSDESK_LLM_BASE_URL, NEWSDESK_LLM_MODEL and the key",
+                    )
+                if "text/event-stream" not in response.headers.get("content-type", ""):
+                    response.read()
+                    yield _message_content(response.json())
+                    return
+                for line in response.iter_lines():
+                    if time.monotonic() > deadline:
+                        raise LLMError(f"The LLM took longer than {self.timeout:.0f} s")
+                    if not line.startswith("data:"):
+                        continue
+                    payload = line[5:].strip()
+                    if payload == "[DONE]":
+                        break
+                    piece = _delta_content(json.loads(payload))
+                    if piece:
+                        yield piece
+        except httpx.TimeoutException as exc:
+            raise LLMError(f"The LLM took longer than {self.timeout:.0f} s") from exc
+        except httpx.HTTPError as exc:
+            raise LLMError(
+                f"Could not reach the LLM server at {self.base_url}: {exc}",
+                "start it, or set NEWSDESK_ANSWERER=extractive",
+            ) from exc
+        except (json.JSONDecodeError, KeyError, IndexError, TypeError) as exc:
+            raise LLMError(f"The LLM server sent a reply newsdesk cannot read: {exc}") from exc
+
+
+def _delta_content(chunk: dict[str, Any]) -> str:
+    choices = chunk.get("choices") or []
+    if not choices:
+        return ""
+    return str((choices[0].get("delta") or {}).get("content") or "")
+
+
+def _message_content(data: dict[str, Any]) -> str:
+    return str(data["choices"][0]["message"]["content"] or "")
+
+
+class LlamaCppClient:
+    """A local GGUF model through llama-cpp-python (the optional `llama` extra)."""
+
+    name = "llama-cpp"
+
+    def __init__(
+        self,
+        model_path: Path,
+        max_tokens: int = 400,
+        temperature: float = 0.0,
+        n_ctx: int = 4096,
+        threads: int | None = None,
+        timeout: float = 120.0,
+    ) -> None:
+        self.model_path = Path(model_path)
+        self.max_tokens = max_tokens
+        self.temperature = temperature
+        self.n_ctx = n_ctx
+        self.threads = threads
+        self.timeout = timeout
+        self._llm: Any = None
+
+    def _model(self) -> Any:
+        if self._llm is None:
+            try:
+                from llama_cpp import Llama
+            except ImportError as exc:
+                raise LLMError(
+                    "llama-cpp-python is not installed",
+                    "pip install 'newsdesk[llama]', or choose another answerer",
+                ) from exc
+            if not self.model_path.is_file():
+                raise LLMError(
+                    f"GGUF model not found: {self.model_path}", "set NEWSDESK_LLM_MODEL_PATH"
+                )
+            self._llm = Llama(
+                model_path=str(self.model_path),
+                n_ctx=self.n_ctx,
+                n_threads=self.threads,
+                verbose=False,
+            )
+        return self._llm
+
+    def stream(self, messages: list[Message]) -> Iterator[str]:
+        llm = self._model()
+        deadline = time.monotonic() + self.timeout
+        try:
+            for chunk in llm.create_chat_completion(
+                messages=messages,
+                stream=True,
+                max_tokens=self.max_tokens,
+                temperature=self.temperature,
+            ):
+                if time.monotonic() > deadline:
+                    raise LLMError(f"The LLM took longer than {self.timeout:.0f} s")
+                piece = _delta_content(chunk)
+                if piece:
+                    yield piece
+        except LLMError:
+            raise
+        except Exception as exc:  # llama.cpp raises plain ValueError/RuntimeError
+            raise LLMError(f"llama.cpp failed: {exc}") from exc
+
+
+def passages_block(passages: Sequence[Passage]) -> str:
+    """The passages as numbered, quoted data for the prompt.
+
+    Text that could pass for prompt structure is neutralised: square-bracket numbers become
+    parentheses (no fake citation markers) and the quote delimiters cannot be closed early.
+    """
+    blocks = []
+    for n, p in enumerate(passages, start=1):
+        meta = " | ".join(
+            x for x in (p.title, p.source, (p.published_at or "")[:10], p.author) if x
+        )
+        text = _MARKER.sub(r"(\1)", p.text).replace('"""', "''")
+        blocks.append(f'[{n}] {meta}\n"""\n{text}\n"""')
+    return "\n\n".join(blocks)
+
+
+def answer_messages(question: str, passages: Sequence[Passage]) -> list[Message]:
+    """The chat messages asking the model to answer `question` from `passages`."""
+    user = load_prompt("answer_user.txt").format(
+        passages=passages_block(passages), question=question
+    )
+    return [
+        {"role": "system", "content": load_prompt("answer_system.txt").strip()},
+        {"role": "user", "content": user},
+    ]
+
+
+@dataclass(frozen=True)
+class _Support:
+    passage: int  # index into passages
+    start: int  # the supporting sentence within the passage text
+    end: int
+    score: float
+
+
+class AnswerChecker:
+    """Checks an LLM answer against its passages (see the module docstring, step 4)."""
+
+    def __init__(self, embedder: Embedder) -> None:
+        self._embedder = embedder
+
+    def check(
+        self, question: str, raw: str, passages: Sequence[Passage]
+    ) -> tuple[Answer | None, list[str]]:
+        """The checked Answer (None when nothing usable is left) and notes on what was removed."""
+        notes: list[str] = []
+        text = raw.strip()
+        if not text:
+            return None, ["The language model returned nothing."]
+        if text.strip(" .").upper() == INSUFFICIENT:
+            reason = "The language model found no answer in the retrieved passages."
+            return refusal(question, passages, reason), notes
+        sentences = [text[s:e] for s, e in sentence_spans(text)]
+        evidence = self._evidence(passages)
+        kept: list[tuple[str, list[_Support]]] = []
+        for sentence in sentences:
+            numbers = [int(n) for n in _MARKER.findall(sentence)]
+            claim = _MARKER.sub("", sentence).strip()
+            claim = re.sub(r"\s+([.,;:!?])", r"\1", claim)
+            if not claim or claim.strip(" .").upper() == INSUFFICIENT:
+                continue
+            valid = [n for n in numbers if 1 <= n <= len(passages)]
+            for n in sorted(set(numbers) - set(valid)):
+                notes.append(f"Removed citation [{n}]: no passage has that number.")
+            if set(content_terms(claim)) <= _VERDICTS:
+                kept.append((claim, []))  # 'Yes.' / 'No.': stands on the sentences after it
+                continue
+            support = self._support(claim, [n - 1 for n in dict.fromkeys(valid)], evidence)
+            if not support:
+                found = self._support(claim, list(range(len(passages))), evidence)[:1]
+                if found and not valid:
+                    support = found
+                    notes.append(f"Added citation to an uncited sentence: {claim[:60]!r}.")
+                else:
+                    notes.append(f"Dropped a sentence no cited passage supports: {claim[:80]!r}.")
+                    continue
+            kept.append((claim, support))
+        if not any(support for _, support in kept):
+            return None, [*notes, "No sentence of the language model's answer was supported."]
+        return _assemble(question, kept, passages, notes), notes
+
+    def _evidence(self, passages: Sequence[Passage]) -> list[list[tuple[int, int, str]]]:
+        """Per passage, its sentences that may support a claim (injected instructions left out)."""
+        out = []
+        for p in passages:
+            spans = [(s, e, p.text[s:e]) for s, e in sentence_spans(p.text)]
+            out.append([x for x in spans if not _INJECTION.search(x[2])])
+        return out
+
+    def _support(
+        self, claim: str, indices: list[int], evidence: list[list[tuple[int, int, str]]]
+    ) -> list[_Support]:
+        """The passages among `indices` that support `claim`, best first."""
+        terms = set(content_terms(claim))
+        found: list[_Support] = []
+        pending: list[tuple[int, int, int, str]] = []
+        for i in indices:
+            best: _Support | None = None
+            for s, e, text in evidence[i]:
+                # Words of the claim found in this sentence and its neighbours' passage text.
+                overlap = len(terms & set(content_terms(text))) / len(terms) if terms else 0.0
+                if best is None or overlap > best.score:
+                    best = _Support(i, s, e, overlap)
+            whole = {t for _, _, x in evidence[i] for t in content_terms(x)}
+            passage_overlap = len(terms & whole) / len(terms) if terms else 0.0
+            if best is not None and (passage_overlap >= MIN_OVERLAP or best.score >= MIN_OVERLAP):
+                found.append(replace(best, score=max(best.score, passage_overlap)))
+            else:
+                pending += [(i, s, e, text) for s, e, text in evidence[i]]
+        if pending:
+            vectors = self._embedder.embed([claim] + [t for *_, t in pending])
+            cosines = vectors[1:] @ vectors[0]
+            best_per: dict[int, _Support] = {}
+            for (i, s, e, _), cos in zip(pending, cosines, strict=True):
+                if float(cos) >= MIN_COSINE and (
+                    i not in best_per or float(cos) > best_per[i].score
+                ):
+                    best_per[i] = _Support(i, s, e, float(np.round(cos, 4)))
+            found += best_per.values()
+        return sorted(found, key=lambda x: -x.score)
+
+
+def _assemble(
+    question: str,
+    kept: list[tuple[str, list[_Support]]],
+    passages: Sequence[Passage],
+    notes: list[str],
+) -> Answer:
+    """The checked sentences with citations renumbered in order of first use."""
+    numbers: dict[int, int] = {}
+    citations: list[Citation] = []
+    parts = []
+    for claim, support in kept:
+        marks = []
+        for sup in support:
+            if sup.passage not in numbers:
+                numbers[sup.passage] = len(numbers) + 1
+                p = passages[sup.passage]
+                citations.append(
+                    Citation(
+                        numbers[sup.passage],
+                        p,
+                        p.text[sup.start : sup.end],
+                        p.start + sup.start,
+                        p.start + sup.end,
+                    )
+                )
+            marks.append(f"[{numbers[sup.passage]}]")
+        parts.append(f"{claim.rstrip()} {''.join(marks)}".rstrip())
+    return Answer(
+        question, " ".join(parts), citations, refused=False, passages=list(passages), notes=notes
+    )
+
+
+class LLMAnswerer:
+    """Answers with a language model, checked against the passages; extractive as the fallback."""
+
+    def __init__(
+        self,
+        client: ChatClient,
+        extractive: ExtractiveAnswerer,
+        embedder: Embedder,
+        read_passages: int = 6,
+    ) -> None:
+        self.client = client
+        self._extractive = extractive
+        self._checker = AnswerChecker(embedder)
+        self._read = read_passages
+
+    def answer(self, question: str, passages: Sequence[Passage]) -> Answer:
+        final: Answer | None = None
+        for item in self.stream(question, passages):
+            if isinstance(item, Answer):
+                final = item
+        assert final is not None
+        return final
+
+    def stream(self, question: str, passages: Sequence[Passage]) -> Iterator[str | Answer]:
+        """Yield the model's text as it arrives (unchecked), then the checked Answer."""
+        refused = self._extractive.refusal_for(question, passages)
+        if refused is not None:
+            yield refused
+            return
+        reading = list(passages[: self._read])
+        pieces: list[str] = []
+        try:
+            for piece in self.client.stream(answer_messages(question, reading)):
+                pieces.append(piece)
+                yield piece
+        except LLMError as exc:
+            yield self._fallback(question, passages, f"The language model failed ({exc.message})")
+            return
+        answer, notes = self._checker.check(question, "".join(pieces), reading)
+        if answer is None:
+            yield self._fallback(question, passages, notes[-1].rstrip("."))
+            return
+        yield replace(answer, passages=list(passages))
+
+    def _fallback(self, question: str, passages: Sequence[Passage], why: str) -> Answer:
+        answer = self._extractive.answer(question, passages)
+        note = f"{why}; this answer quotes the archive instead (extractive)."
+        return replace(answer, notes=[*answer.notes, note])
