@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -141,6 +142,32 @@ class Assistant:
             question, max(self.settings.top_k, self.settings.answer_passages), filters
         )
         return self.answerer.answer(question, passages)
+
+    def chat(
+        self, messages: Sequence[Mapping[str, str]], filters: SearchFilters | None = None
+    ) -> Answer:
+        """Answer the last user message of a conversation, follow-ups made standalone first.
+
+        `messages` are ``{"role": "user" | "assistant", "content": ...}``, oldest first. The
+        Answer's `standalone_question` is the question actually asked of the archive.
+        """
+        question = self.standalone_question(messages)
+        answer = self.ask(question, filters)
+        return replace(answer, standalone_question=question)
+
+    def standalone_question(self, messages: Sequence[Mapping[str, str]]) -> str:
+        """The conversation's last question, rewritten to stand alone (qa.conversation); an LLM
+        answerer's model does the rewriting when it can, the rules otherwise."""
+        from qa.conversation import standalone
+
+        plain = [
+            {"role": str(m.get("role", "")), "content": str(m.get("content", ""))} for m in messages
+        ]
+        rules = standalone(plain, self.sources())
+        rewrite = getattr(self.answerer, "rewrite", None)
+        if rewrite is None or sum(m["role"] == "user" for m in plain) < 2:
+            return rules
+        return str(rewrite(plain) or rules)
 
     def ask_stream(
         self, question: str, filters: SearchFilters | None = None

@@ -424,6 +424,22 @@ class LLMAnswerer:
             return
         yield replace(answer, passages=list(passages))
 
+    def rewrite(self, messages: list[Message]) -> str | None:
+        """The last user message as a standalone question, written by the model; None when the
+        model fails or replies with something that is not one short question."""
+        convo = "\n".join(f"{m['role']}: {m['content'][:1000]}" for m in messages[-8:])
+        prompt = [
+            {"role": "system", "content": load_prompt("rewrite_system.txt").strip()},
+            {"role": "user", "content": convo},
+        ]
+        try:
+            text = "".join(self.client.stream(prompt)).strip().strip('"')
+        except LLMError:
+            return None
+        if not text or "\n" in text or len(text) > 400:
+            return None
+        return text
+
     def _fallback(self, question: str, passages: Sequence[Passage], why: str) -> Answer:
         answer = self._extractive.answer(question, passages)
         note = f"{why}; this answer quotes the archive instead (extractive)."

@@ -146,6 +146,7 @@ def find_dates(question: str, as_of: datetime | None = None) -> list[tuple[int, 
             if rng:
                 ranges.append(rng)
                 spans.append(m.span())
+    ranges = _join_between(question, spans, ranges)
     for m in _MONTH_YEAR.finditer(question):
         if any(s <= m.start() < e for s, e in spans):
             continue
@@ -163,6 +164,46 @@ def find_dates(question: str, as_of: datetime | None = None) -> list[tuple[int, 
                 end = midnight + timedelta(days=1 + ahead)
                 ranges.append((int(start.timestamp()), int(end.timestamp())))
     return ranges
+
+
+_BETWEEN_BEFORE = re.compile(r"\b(?:between|from)\s*$", re.I)
+_BETWEEN_MIDDLE = re.compile(r"^\s*(?:and|to|until|through|-|–)\s*$", re.I)
+
+
+def _join_between(
+    question: str, spans: list[tuple[int, int]], ranges: list[tuple[int, int]]
+) -> list[tuple[int, int]]:
+    """'between October 8, 2023 and October 14, 2023' as one range instead of two days."""
+    pairs = sorted(zip(spans, ranges, strict=True))
+    out: list[tuple[int, int]] = []
+    i = 0
+    while i < len(pairs):
+        (s1, e1), r1 = pairs[i]
+        if i + 1 < len(pairs):
+            (s2, _), r2 = pairs[i + 1]
+            if _BETWEEN_BEFORE.search(question[:s1]) and _BETWEEN_MIDDLE.match(question[e1:s2]):
+                out.append((r1[0], r2[1]))
+                i += 2
+                continue
+        out.append(r1)
+        i += 1
+    return out
+
+
+def date_phrases(question: str) -> list[tuple[int, int]]:
+    """Character spans of the dates in `question` (days, months, 'between X and Y')."""
+    spans = [
+        m.span()
+        for p in (_DAY_FIRST, _MONTH_FIRST, _ISO, _MONTH_YEAR)
+        for m in p.finditer(question)
+    ]
+    merged: list[tuple[int, int]] = []
+    for s, e in sorted(spans):
+        if merged and s <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(e, merged[-1][1]))
+        else:
+            merged.append((s, e))
+    return merged
 
 
 MIN_CLAUSE_TERMS = 4
