@@ -94,8 +94,11 @@ def answer_turn(
         filters = SearchFilters(
             tuple(sources or ()), (), since.strip() or None, until.strip() or None
         )
-        answer = assistant.ask(message, filters=filters or None)
+        # Follow-ups ("what did he say next?") are made standalone from the conversation.
+        answer = assistant.chat(history, filters=filters or None)
         reply = answer.text
+        if answer.standalone_question and answer.standalone_question != message.strip():
+            reply = f"_Searched for: {answer.standalone_question}_\n\n{reply}"
         if answer.citations:
             reply += "\n\n**Sources**\n\n" + format_sources_markdown(answer)
     except NewsdeskError as exc:

@@ -106,10 +106,14 @@ def rewrite(question: str, previous: str | None, outlets: Sequence[str] = ()) ->
     out = _CONTINUES.sub("", out).strip()
     out = out[:1].upper() + out[1:]
     have = {t for n in names_in(out) for t in n.terms}
-    outlet_terms = {t for o in outlets for t in content_terms(o)}
+    outlet_sets = [set(content_terms(o)) for o in outlets]
     extra = [n for n in before if not set(n.terms) <= have]
-    topics = [n.text for n in extra if not set(n.terms) <= outlet_terms]
-    sources = [n.text for n in extra if set(n.terms) <= outlet_terms]
+
+    def is_outlet(name: Name) -> bool:
+        return any(o and o <= set(name.terms) for o in outlet_sets)
+
+    topics = [n.text for n in extra if not is_outlet(n)]
+    sources = [n.text for n in extra if is_outlet(n)]
     context = []
     if topics:
         context.append("about " + ", ".join(dict.fromkeys(topics)))

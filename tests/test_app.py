@@ -193,3 +193,13 @@ def test_turn_applies_outlet_and_date_filters(fake_assistant: Assistant) -> None
     assert "library" in reply and "Kingsport Courier" in reply
     _, history, _ = answer_turn(fake_assistant, question, [], None, "not a date")
     assert history[-1]["content"].startswith("⚠️ Not an ISO-8601 date")
+
+
+def test_a_follow_up_in_the_chat_is_made_standalone(fake_assistant: Assistant) -> None:
+    fake_assistant.ingest([ARCHIVE])
+    _, history, _ = answer_turn(
+        fake_assistant, "What did Kingsport city council vote to build?", []
+    )
+    _, history, _ = answer_turn(fake_assistant, "and how much will it cost?", history)
+    reply = history[-1]["content"]
+    assert reply.startswith("_Searched for: How much will it cost, about Kingsport?_")
