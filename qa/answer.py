@@ -242,8 +242,9 @@ def _lead(question: str, scored: list[_Sentence], passages: Sequence[Passage]) -
     if not asks_for_name(question):
         return None
     top = scored[:LEAD_SENTENCES]
+    outlets = {p.source for p in passages if p.source}
     names = candidate_names(
-        [(passages[s.passage].article_id, s.text, s.score) for s in top], question
+        [(passages[s.passage].article_id, s.text, s.score) for s in top], question, outlets
     )
     return names[0][0] if names else None
 

@@ -114,7 +114,7 @@ def missing_names(
 
 
 def candidate_names(
-    texts: Sequence[tuple[str, str, float]], question: str
+    texts: Sequence[tuple[str, str, float]], question: str, outlets: Iterable[str] = ()
 ) -> list[tuple[str, float]]:
     """Names the evidence offers as the answer to `question`, best first.
 
@@ -125,6 +125,8 @@ def candidate_names(
     'Sam Bankman-Fried').
     """
     asked = {stem(w) for w in words(question)}
+    # Outlet names ('Sporting News') are where the evidence comes from, not an answer.
+    outlet_names = {tuple(stem(w) for w in words(o) if w.lower() != "the") for o in outlets}
     per_name: dict[tuple[str, ...], dict[str, float]] = defaultdict(dict)
     surface: dict[tuple[str, ...], str] = {}
     initial: set[tuple[str, ...]] = set()
@@ -133,6 +135,8 @@ def candidate_names(
         for name in names_in(text, keep_initial=True):
             (initial if name.initial else full).add(name.terms)
             if any(t in asked for t in name.terms) or all(t.isdigit() for t in name.terms):
+                continue
+            if name.terms in outlet_names:
                 continue
             seen = per_name[name.terms]
             seen[article] = max(seen.get(article, 0.0), weight)
@@ -206,10 +210,17 @@ def unknown_outlets(question: str, outlets: Iterable[str]) -> list[str]:
 
 
 REFUSAL = "The archive does not answer this question."
+# 'Who ...', 'Which company ...', 'What institution ...', 'What is the name of ...': questions
+# answered by a name. 'What did ...', 'What happened ...' ask for something else.
+_NOT_NAME_NOUNS = (
+    r"reason|impact|effect|significance|difference|purpose|role|status|outcome|result|results|"
+    r"relationship|main|primary|overall|key|way|cause|nature|extent|trend|view|stance|focus"
+)
 _NAME_QUESTION = re.compile(
-    r"^\s*(?:who|whom|whose|which\s+(?!of\b)\w+(?:\s+\w+)?|what\s+(?:is|was|are|were)\s+the\s+"
-    r"(?:name|title|identity)|what\s+(?:company|organi[sz]ation|firm|person|team|country|city|"
-    r"entity|individual|platform|product|brand|group|agency|exchange|player|app|service)|name\s)",
+    r"^\s*(?:who|whom|whose|which|name\b|what\s+(?:is|was|are|were)\s+the\s+"
+    rf"(?!(?:{_NOT_NAME_NOUNS})\b)[a-z-]+\b|"
+    r"what\s+(?!(?:is|was|are|were|did|does|do|has|have|had|can|could|would|should|will|"
+    r"happened|about|if)\b)[a-z-]+(?:\s+of\s+[a-z-]+)?(?:\s+|,)(?!(?:did|does|do)\b))",
     re.I,
 )
 
