@@ -16,6 +16,7 @@ from qa.evidence import (
     candidate_names,
     conflicting_values,
     named_outlets,
+    outlet_clauses,
     refusal,
     refusal_reason,
 )
@@ -31,6 +32,10 @@ TYPE_WEIGHT = 0.2
 # Extra sentences join the answer only when they score close to the best one.
 FOLLOW_UP_RATIO = 0.8
 VALUE_RATIO = 0.6
+# For an outlet the question names: how many of its articles (in retrieval order) compete to
+# be cited, and the score a later article gives up per rank.
+MENTION_ARTICLES = 3
+RANK_COST = 0.1
 # Sentences embedded per question (the best by word overlap), and read for a name to lead with.
 EMBED_SENTENCES = 48
 PER_PASSAGE = 5
@@ -135,10 +140,7 @@ class ExtractiveAnswerer:
         ranked = sorted(per_article.values(), key=lambda x: x.passage)
         named = named_outlets(question, [p.source or "" for p in passages])
         if named:
-            first: list[_Sentence] = []
-            for outlet, times in named:
-                first += [s for s in ranked if passages[s.passage].source == outlet][:times]
-            candidates = sorted(first, key=lambda x: x.passage)
+            candidates = self._per_mention(question, scored, passages)
         else:
             # Any article may hold a differing figure for a number or date (shown side by side).
             ratio = VALUE_RATIO if asks_for_value(question) else FOLLOW_UP_RATIO
@@ -156,6 +158,36 @@ class ExtractiveAnswerer:
             chosen.append(sent)
             length += len(sent.text)
         return chosen
+
+    def _per_mention(
+        self, question: str, scored: list[_Sentence], passages: Sequence[Passage]
+    ) -> list[_Sentence]:
+        """For each outlet mention, the sentence of one of that outlet's first articles that
+        best matches the part of the question about it ('the TechCrunch article suggests X,
+        while The Verge reports Y': X for TechCrunch, Y for The Verge)."""
+        chosen: list[_Sentence] = []
+        used: set[str] = set()
+        for outlet, clause in outlet_clauses(question, [p.source or "" for p in passages]):
+            terms = set(content_terms(clause))
+            articles = list(
+                dict.fromkeys(
+                    p.article_id
+                    for p in passages
+                    if p.source == outlet and p.article_id not in used
+                )
+            )[:MENTION_ARTICLES]
+            best: tuple[float, _Sentence] | None = None
+            for rank, article in enumerate(articles):
+                for sent in scored:
+                    if passages[sent.passage].article_id != article:
+                        continue
+                    value = sent.score + _overlap(terms, sent.text) - RANK_COST * rank
+                    if best is None or value > best[0]:
+                        best = (value, sent)
+            if best is not None:
+                chosen.append(best[1])
+                used.add(passages[best[1].passage].article_id)
+        return sorted(chosen, key=lambda x: x.passage)
 
     def score_sentences(self, question: str, passages: Sequence[Passage]) -> list[_Sentence]:
         """Every sentence of `passages` with its evidence score, best first.

@@ -242,6 +242,26 @@ def named_outlets(question: str, sources: Sequence[str]) -> list[tuple[str, int]
     return [(s, n) for _, s, n in sorted(found)]
 
 
+def outlet_clauses(question: str, sources: Sequence[str]) -> list[tuple[str, str]]:
+    """Each mention of an outlet of `sources` in the question, in order, with the part of the
+    question about it: from the mention to the next one (the whole question when that part is
+    too short to say anything)."""
+    tokens = list(re.finditer(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?", question))
+    q_terms = [stem(m.group(0)) for m in tokens]
+    mentions: list[tuple[int, int, str]] = []
+    for source in dict.fromkeys(s for s in sources if s):
+        terms = [stem(w) for w in words(source) if w.lower() != "the"]
+        for i in _positions(q_terms, terms) if terms else []:
+            mentions.append((i, i + len(terms), source))
+    mentions.sort()
+    out = []
+    for n, (_, end, source) in enumerate(mentions):
+        stop = mentions[n + 1][0] if n + 1 < len(mentions) else len(tokens)
+        clause = " ".join(m.group(0) for m in tokens[end:stop])
+        out.append((source, clause if len(content_terms(clause)) >= 4 else question))
+    return out
+
+
 def _positions(haystack: list[str], needle: list[str]) -> list[int]:
     n = len(needle)
     return [i for i in range(len(haystack) - n + 1) if haystack[i : i + n] == needle]
