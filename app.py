@@ -175,13 +175,32 @@ def _outlets(assistant: Assistant) -> list[str]:
         return []
 
 
-def serve(assistant: Assistant, host: str = "127.0.0.1", port: int = 7860, **launch: Any) -> None:
-    """Load the models, then serve the chat until interrupted."""
+def build_server(assistant: Assistant, host: str = "127.0.0.1") -> Any:
+    """The ASGI app: the HTTP API (qa.http_api) with the web chat mounted at /.
+
+    Raises ConfigError when `host` is beyond loopback and no authentication is configured.
+    """
+    import gradio as gr
+
+    from qa.http_api import build_api, check_bind, load_users
+
+    settings = assistant.settings
+    secret = settings.auth.get_secret_value() if settings.auth else None
+    users = load_users(secret, settings.auth_file)
+    check_bind(host, users, settings.insecure_no_auth)
+    api = build_api(assistant, users)
+    return gr.mount_gradio_app(api, create_app(assistant).queue(), path="/", css=CSS)
+
+
+def serve(assistant: Assistant, host: str = "127.0.0.1", port: int = 7860) -> None:
+    """Load the models, then serve the chat and the API until interrupted."""
+    import uvicorn
+
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    server = build_server(assistant, host)  # refuses an unsafe bind before loading anything
     _ = assistant.embedder, assistant.store  # load before the first question, not during it
-    demo = create_app(assistant)
-    print(f"newsdesk: serving the web chat on http://{host}:{port}", flush=True)
-    demo.queue().launch(server_name=host, server_port=port, share=False, css=CSS, **launch)
+    print(f"newsdesk: serving the web chat and API on http://{host}:{port}", flush=True)
+    uvicorn.run(server, host=host, port=port, log_level="warning")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -189,11 +208,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--index", default=None, help="Index directory [./data/index].")
     parser.add_argument("--host", default=None)
     parser.add_argument("--port", type=int, default=None)
+    parser.add_argument(
+        "--insecure-no-auth",
+        action="store_true",
+        help="Allow serving beyond 127.0.0.1 without authentication.",
+    )
     args = parser.parse_args(argv)
     from qa.assistant import Assistant
 
     try:
-        assistant = Assistant.open(args.index)
+        extra = {"insecure_no_auth": True} if args.insecure_no_auth else {}
+        assistant = Assistant.open(args.index, **extra)
         serve(assistant, args.host or assistant.settings.host, args.port or assistant.settings.port)
     except NewsdeskError as exc:
         hint = f"\nhint: {exc.hint}" if exc.hint else ""

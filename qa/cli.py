@@ -190,10 +190,18 @@ def serve(
         str | None, typer.Option(help="Address to listen on [default: 127.0.0.1].")
     ] = None,
     port: Annotated[int | None, typer.Option(help="Port [default: 7860].")] = None,
+    insecure_no_auth: Annotated[
+        bool,
+        typer.Option(
+            "--insecure-no-auth", help="Allow a non-loopback address without authentication."
+        ),
+    ] = False,
 ) -> None:
-    """Serve the web chat."""
+    """Serve the web chat and the HTTP API (docs at /docs)."""
     from app import serve as serve_app
 
+    if insecure_no_auth:
+        _State.overrides["insecure_no_auth"] = True
     assistant = _assistant()
     serve_app(assistant, host=host or assistant.settings.host, port=port or assistant.settings.port)
 

@@ -124,9 +124,20 @@ class Settings(BaseSettings):
     llm_max_tokens: int = Field(default=400, ge=16, le=8192)
     llm_temperature: float = Field(default=0.0, ge=0.0, le=2.0)
 
-    # Web chat
+    # Web chat and HTTP API
     host: str = "127.0.0.1"
     port: int = Field(default=7860, ge=1, le=65535)
+    auth: SecretStr | None = Field(
+        default=None,
+        description="'user:password' (comma-separated for several) required by the web chat "
+        "and the API; needed to serve beyond 127.0.0.1.",
+    )
+    auth_file: Path | None = Field(
+        default=None, description="A file of 'user:password' lines, instead of or besides auth."
+    )
+    insecure_no_auth: bool = Field(
+        default=False, description="Serve beyond 127.0.0.1 without authentication (trusted LANs)."
+    )
 
     @field_validator(
         "index_dir", "embed_model_path", "reranker_model_path", "llm_model_path", mode="before"

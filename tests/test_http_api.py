@@ -1,0 +1,212 @@
+"""The HTTP API over real HTTP: ask/search/stats, OpenAPI, concurrency, the OpenAI-compatible
+endpoint through the `openai` client, the Python client, auth, and the loopback-only rule."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from conftest import ARCHIVE, ROOT, free_port
+from qa import Assistant
+from qa.client import Client
+from qa.errors import ConfigError, NewsdeskError
+from qa.http_api import authorized, check_bind, load_users
+
+QUESTION = "How many tonnes of apples did orchard growers pick?"
+
+
+def _serve(assistant: Assistant) -> Iterator[str]:
+    import uvicorn
+
+    from app import build_server
+
+    port = free_port()
+    config = uvicorn.Config(
+        build_server(assistant), host="127.0.0.1", port=port, log_level="warning"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while not server.started:  # uvicorn sets it once the socket listens
+            if time.monotonic() > deadline or not thread.is_alive():
+                raise RuntimeError(f"the API server on {url} did not start")
+            time.sleep(0.1)
+        yield url
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def archive_assistant(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
+    assistant = Assistant.open(tmp_path_factory.mktemp("api") / "index", embedder="fake")
+    assistant.ingest([ARCHIVE])
+    return assistant
+
+
+@pytest.fixture(scope="module")
+def api(archive_assistant: Assistant) -> Iterator[str]:
+    yield from _serve(archive_assistant)
+
+
+def test_ask_search_and_stats_follow_the_cli_contract(api: str) -> None:
+    answer = httpx.post(f"{api}/api/ask", json={"question": QUESTION}, timeout=60).json()
+    assert set(answer) >= {"answer", "refused", "citations", "standalone_question"}
+    assert "41,000 tonnes" in answer["answer"] and not answer["refused"]
+    cited = answer["citations"][0]
+    assert cited["title"] == "Orchard growers report record apple harvest"
+    assert {"quote", "quote_start", "quote_end", "url", "source", "also_in"} <= set(cited)
+    rows = httpx.get(f"{api}/api/search", params={"q": "apple harvest", "k": 3}).json()
+    assert [r["rank"] for r in rows] == [1, 2, 3]
+    assert {"score", "text", "title", "source", "url", "start", "end"} <= set(rows[0])
+    only = httpx.get(
+        f"{api}/api/search", params={"q": "city council", "source": "Valley Gazette"}
+    ).json()
+    assert only and {r["source"] for r in only} == {"Valley Gazette"}
+    stats = httpx.get(f"{api}/api/stats").json()
+    assert stats["articles"] >= 3 and stats["chunks"] >= stats["articles"]
+
+
+def test_a_follow_up_uses_the_history(api: str) -> None:
+    body = {
+        "question": "and how much will it cost?",
+        "history": [
+            {"role": "user", "content": "What did Kingsport city council vote to build?"},
+            {"role": "assistant", "content": "A library [1]."},
+        ],
+    }
+    answer = httpx.post(f"{api}/api/ask", json=body, timeout=60).json()
+    assert answer["standalone_question"] == "How much will it cost, about Kingsport?"
+
+
+def test_errors_are_json_with_a_status(api: str, tmp_path: Path) -> None:
+    bad = httpx.post(
+        f"{api}/api/ask", json={"question": QUESTION, "filters": {"since": "not a date"}}
+    )
+    assert bad.status_code == 400
+    assert bad.json()["error"]["message"].startswith("Not an ISO-8601 date")
+    assert httpx.post(f"{api}/api/ask", json={"question": ""}).status_code == 422
+
+
+def test_openapi_schema_lists_the_routes(api: str) -> None:
+    schema = httpx.get(f"{api}/openapi.json").json()
+    assert {"/api/ask", "/api/search", "/api/stats", "/v1/chat/completions"} <= set(schema["paths"])
+
+
+def test_twenty_concurrent_asks_are_all_answered_correctly(api: str) -> None:
+    questions = [QUESTION, "What did Kingsport city council vote to build?"] * 10
+
+    def ask(q: str) -> dict[str, Any]:
+        r = httpx.post(f"{api}/api/ask", json={"question": q}, timeout=120)
+        r.raise_for_status()
+        return dict(r.json())
+
+    with ThreadPoolExecutor(20) as pool:
+        answers = list(pool.map(ask, questions))
+    for q, a in zip(questions, answers, strict=True):
+        assert not a["refused"] and a["citations"]
+        assert ("41,000 tonnes" in a["answer"]) == (q == QUESTION)
+        if q != QUESTION:
+            assert "library" in a["answer"]
+
+
+def test_the_openai_client_can_use_newsdesk_as_a_model(api: str) -> None:
+    from openai import OpenAI
+
+    client = OpenAI(base_url=f"{api}/v1", api_key="unused")
+    assert [m.id for m in client.models.list()] == ["newsdesk"]
+    done = client.chat.completions.create(
+        model="newsdesk", messages=[{"role": "user", "content": QUESTION}]
+    )
+    content = done.choices[0].message.content or ""
+    assert "41,000 tonnes" in content and "Sources:" in content
+    extra = (done.model_extra or {})["newsdesk"]
+    assert extra["refused"] is False and extra["citations"][0]["url"]
+    stream = client.chat.completions.create(
+        model="newsdesk", messages=[{"role": "user", "content": QUESTION}], stream=True
+    )
+    chunks = list(stream)
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert text == content and len(chunks) > 3
+    assert (chunks[-1].model_extra or {})["newsdesk"]["citations"]
+
+
+def test_the_python_client_mirrors_the_assistant(api: str) -> None:
+    with Client(api) as client:
+        answer = client.ask(QUESTION)
+        assert "41,000 tonnes" in answer.text and answer.citations[0].passage.url
+        assert client.search("apple harvest", k=2)[0].title
+        assert client.stats()["articles"] >= 3
+        with pytest.raises(NewsdeskError, match="Not an ISO-8601 date"):
+            from qa.types import SearchFilters
+
+            client.search("apples", filters=SearchFilters(since="yesterday-ish"))
+
+
+def test_auth_protects_the_api_and_the_chat(
+    archive_assistant: Assistant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from openai import AuthenticationError, OpenAI
+
+    locked = Assistant(
+        archive_assistant.settings.model_copy(update={"auth": SecretStr("ann:s3cret")}),
+        embedder=archive_assistant.embedder,
+        store=archive_assistant.store,
+    )
+    for url in _serve(locked):
+        assert httpx.get(f"{url}/api/stats").status_code == 401
+        assert httpx.get(f"{url}/").status_code == 401  # the web chat too
+        assert httpx.get(f"{url}/api/stats", auth=("ann", "wrong")).status_code == 401
+        assert httpx.get(f"{url}/api/stats", auth=("ann", "s3cret")).status_code == 200
+        assert httpx.get(f"{url}/", auth=("ann", "s3cret")).status_code == 200
+        with Client(url, auth=("ann", "s3cret")) as client:
+            assert client.stats()["articles"] >= 3
+        with pytest.raises(AuthenticationError):
+            OpenAI(base_url=f"{url}/v1", api_key="nope").models.list()
+        models = OpenAI(base_url=f"{url}/v1", api_key="ann:s3cret").models.list()
+        assert [m.id for m in models] == ["newsdesk"]
+
+
+def test_auth_settings_and_headers() -> None:
+    users = load_users("ann:pw1,bob:pw2", None)
+    assert users == {"ann": "pw1", "bob": "pw2"}
+    assert authorized("Basic YW5uOnB3MQ==", users)  # ann:pw1
+    assert authorized("Bearer bob:pw2", users)
+    assert not authorized("Bearer bob:pw1", users) and not authorized(None, users)
+    with pytest.raises(ConfigError, match="user:password"):
+        load_users("just-a-password", None)
+
+
+def test_serving_beyond_loopback_needs_auth() -> None:
+    check_bind("127.0.0.1", {}, False)
+    check_bind("0.0.0.0", {"ann": "pw"}, False)
+    check_bind("0.0.0.0", {}, True)
+    with pytest.raises(ConfigError, match="without authentication"):
+        check_bind("0.0.0.0", {}, False)
+
+
+@pytest.mark.slow
+def test_the_server_refuses_to_start_open_to_the_network(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "app.py"), "--index", str(tmp_path), "--host", "0.0.0.0"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode != 0
+    assert "Refusing to serve on 0.0.0.0 without authentication" in proc.stderr
+    assert "NEWSDESK_AUTH" in proc.stderr and "Traceback" not in proc.stderr
