@@ -20,8 +20,10 @@ from qa.evidence import (
     refusal,
     refusal_reason,
 )
+from qa.store import iso_to_ts
 from qa.text import STOP_WORDS, content_terms, sentence_spans, words
 from qa.types import Answer, Citation, Passage
+from qa.understand import find_dates
 
 # Weights of the sentence score: meaning (embedding cosine) and word overlap with the question.
 SEMANTIC_WEIGHT = 0.6
@@ -36,6 +38,7 @@ VALUE_RATIO = 0.6
 # be cited, and the score a later article gives up per rank.
 MENTION_ARTICLES = 3
 RANK_COST = 0.1
+DATE_BONUS = 0.3
 # Sentences embedded per question (the best by word overlap), and read for a name to lead with.
 EMBED_SENTENCES = 48
 PER_PASSAGE = 5
@@ -169,6 +172,8 @@ class ExtractiveAnswerer:
         used: set[str] = set()
         for outlet, clause in outlet_clauses(question, [p.source or "" for p in passages]):
             terms = set(content_terms(clause))
+            # A date said of this article ('... TechCrunch on October 6, 2023') picks it out.
+            periods = find_dates(clause) or find_dates(question)
             articles = list(
                 dict.fromkeys(
                     p.article_id
@@ -182,6 +187,8 @@ class ExtractiveAnswerer:
                     if passages[sent.passage].article_id != article:
                         continue
                     value = sent.score + _overlap(terms, sent.text) - RANK_COST * rank
+                    if periods and _published_in(passages[sent.passage], periods):
+                        value += DATE_BONUS
                     if best is None or value > best[0]:
                         best = (value, sent)
             if best is not None:
@@ -267,6 +274,11 @@ def _answer_type(question: str) -> Callable[[str, str], float] | None:
 def _redundant(a: str, b: str) -> bool:
     ta, tb = set(content_terms(a)), set(content_terms(b))
     return bool(ta and tb) and len(ta & tb) / min(len(ta), len(tb)) > 0.8
+
+
+def _published_in(passage: Passage, periods: list[tuple[int, int]]) -> bool:
+    ts = iso_to_ts(passage.published_at)
+    return ts >= 0 and any(a <= ts <= b for a, b in periods)
 
 
 def _lead(question: str, scored: list[_Sentence], passages: Sequence[Passage]) -> str | None:
