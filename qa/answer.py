@@ -299,6 +299,24 @@ def _attribution(p: Passage) -> str:
     return ", ".join(x for x in parts if x)
 
 
+def cite(
+    numbers: dict[int, int],
+    citations: list[Citation],
+    passages: Sequence[Passage],
+    index: int,
+    start: int,
+    end: int,
+) -> int:
+    """The citation number of passages[index], quoting its text[start:end]; numbers follow the
+    order of first use, and a passage's first quote is the one its Citation keeps."""
+    if index not in numbers:
+        numbers[index] = len(numbers) + 1
+        p = passages[index]
+        quote = p.text[start:end]
+        citations.append(Citation(numbers[index], p, quote, p.start + start, p.start + end))
+    return numbers[index]
+
+
 def _compose(
     question: str, chosen: list[_Sentence], passages: Sequence[Passage], lead: str | None = None
 ) -> Answer:
@@ -306,18 +324,9 @@ def _compose(
     citations: list[Citation] = []
     quotes: list[str] = []
     for sent in chosen:
-        if sent.passage not in numbers:
-            numbers[sent.passage] = len(numbers) + 1
-            p = passages[sent.passage]
-            citations.append(
-                Citation(
-                    numbers[sent.passage], p, sent.text, p.start + sent.start, p.start + sent.end
-                )
-            )
+        n = cite(numbers, citations, passages, sent.passage, sent.start, sent.end)
         p = passages[sent.passage]
-        quotes.append(
-            f"{_attribution(p)}: \u201c{sent.text.strip()}\u201d [{numbers[sent.passage]}]"
-        )
+        quotes.append(f"{_attribution(p)}: \u201c{sent.text.strip()}\u201d [{n}]")
     parts = []
     differ = conflicting_values(question, [(c.quote, c.n, c.passage) for c in citations])
     if differ:

@@ -31,7 +31,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from qa.answer import ExtractiveAnswerer
+from qa.answer import ExtractiveAnswerer, cite
 from qa.embedding import Embedder
 from qa.errors import NewsdeskError
 from qa.evidence import refusal
@@ -361,19 +361,8 @@ def _assemble(
     for claim, support in kept:
         marks = []
         for sup in support:
-            if sup.passage not in numbers:
-                numbers[sup.passage] = len(numbers) + 1
-                p = passages[sup.passage]
-                citations.append(
-                    Citation(
-                        numbers[sup.passage],
-                        p,
-                        p.text[sup.start : sup.end],
-                        p.start + sup.start,
-                        p.start + sup.end,
-                    )
-                )
-            marks.append(f"[{numbers[sup.passage]}]")
+            n = cite(numbers, citations, passages, sup.passage, sup.start, sup.end)
+            marks.append(f"[{n}]")
         parts.append(f"{claim.rstrip()} {''.join(marks)}".rstrip())
     return Answer(
         question, " ".join(parts), citations, refused=False, passages=list(passages), notes=notes
