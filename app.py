@@ -47,10 +47,39 @@ def format_sources_markdown(answer: Answer) -> str:
     return "\n".join(lines).strip()
 
 
+def format_evidence_html(answer: Answer) -> str:
+    """The evidence view: the question searched, why it was refused or what the checks changed,
+    and every retrieved passage with its score (collapsed; all article text escaped)."""
+    items = []
+    if answer.standalone_question:
+        items.append(f"<p><b>Searched for:</b> {html.escape(answer.standalone_question)}</p>")
+    if answer.refused and answer.reason:
+        items.append(f"<p><b>Refused because:</b> {html.escape(answer.reason)}</p>")
+    for note in answer.notes:
+        items.append(f"<p><b>Check:</b> {html.escape(note)}</p>")
+    rows = []
+    for p in answer.passages:
+        meta = " · ".join(x for x in (p.source, (p.published_at or "")[:10]) if x)
+        rows.append(
+            f"<li><b>{p.score:.3f}</b> {html.escape(p.title)} "
+            f"<span class='nd-meta'>{html.escape(meta)}</span>"
+            f"<div class='nd-meta'>{html.escape(p.text[:240])}…</div></li>"
+        )
+    if rows:
+        items.append(
+            f"<p><b>Retrieved passages</b> (score, best first):</p><ol>{''.join(rows)}</ol>"
+        )
+    body = "".join(items) or "<p class='nd-empty'>No evidence.</p>"
+    return f"<details class='nd-evidence'><summary>Evidence</summary>{body}</details>"
+
+
 def format_sources_html(answer: Answer | None) -> str:
-    """The side panel: each cited passage in full, the quoted sentence highlighted."""
-    if answer is None or not answer.citations:
+    """The side panel: each cited passage in full, the quoted sentence highlighted; below, the
+    evidence view."""
+    if answer is None:
         return "<p class='nd-empty'>Sources of the latest answer appear here.</p>"
+    if not answer.citations:
+        return "<p class='nd-empty'>No sources cited.</p>" + format_evidence_html(answer)
     blocks = []
     for c in answer.citations:
         p = c.passage
@@ -67,7 +96,7 @@ def format_sources_html(answer: Answer | None) -> str:
             f"<div class='nd-source'><div><b>[{c.n}]</b> {title}</div>"
             f"<div class='nd-meta'>{meta}</div><p>{body}</p></div>"
         )
-    return "\n".join(blocks)
+    return "\n".join(blocks) + format_evidence_html(answer)
 
 
 def answer_turn(

@@ -57,7 +57,10 @@ def test_sources_panel_escapes_html() -> None:
     p = Passage(
         "p", text, "a", "<b>Title</b>", "Outlet", None, None, "https://x.example/a", 0, len(text)
     )
-    panel = format_sources_html(Answer("q", "x [1]", [Citation(1, p, text, 0, len(text))], False))
+    panel = format_sources_html(
+        Answer("q", "x [1]", [Citation(1, p, text, 0, len(text))], False, passages=[p])
+    )
+    assert "Retrieved passages" in panel  # the evidence view lists the passage too, escaped
     assert "<script>" not in panel and "&lt;script&gt;" in panel
     assert "&lt;b&gt;Title&lt;/b&gt;" in panel and "<mark>" in panel
 
@@ -203,3 +206,19 @@ def test_a_follow_up_in_the_chat_is_made_standalone(fake_assistant: Assistant) -
     _, history, _ = answer_turn(fake_assistant, "and how much will it cost?", history)
     reply = history[-1]["content"]
     assert reply.startswith("_Searched for: How much will it cost, about Kingsport?_")
+
+
+def test_the_evidence_view_shows_the_search_refusals_and_scores(fake_assistant: Assistant) -> None:
+    fake_assistant.ingest([ARCHIVE])
+    _, history, panel = answer_turn(
+        fake_assistant, "What did Kingsport city council vote to build?", []
+    )
+    _, history, panel = answer_turn(fake_assistant, "and how much will it cost?", history)
+    assert "<summary>Evidence</summary>" in panel
+    assert "<b>Searched for:</b> How much will it cost, about Kingsport?" in panel
+    assert "Retrieved passages" in panel and "<ol><li><b>" in panel
+    _, _, refused = answer_turn(
+        fake_assistant, "What did a Bloomberg article say about Kingsport?", []
+    )
+    assert "No sources cited." in refused
+    assert "<b>Refused because:</b> The archive holds no articles from Bloomberg." in refused
