@@ -6,6 +6,7 @@ import argparse
 import html
 import logging
 import os
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qa.errors import NewsdeskError
@@ -139,6 +140,28 @@ def answer_turn(
     return "", history, format_sources_html(answer)
 
 
+def export_markdown(history: list[Message] | None) -> str | None:
+    """The latest question and its answer, sources included, as a Markdown file; its path
+    (None when there is no answer yet)."""
+    import tempfile
+    from datetime import UTC, datetime
+
+    turns = list(history or [])
+    answer = next((m for m in reversed(turns) if m.get("role") == "assistant"), None)
+    if answer is None:
+        return None
+    at = turns.index(answer)
+    question = next(
+        (str(m["content"]) for m in reversed(turns[:at]) if m.get("role") == "user"), ""
+    )
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    text = f"# {question}\n\n{answer['content']}\n\n_Exported from newsdesk, {stamp}._\n"
+    folder = Path(tempfile.mkdtemp(prefix="newsdesk-export-"))
+    path = folder / "newsdesk-answer.md"
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
 CSS = """
 .nd-source {border-left: 3px solid #888; padding: 4px 10px; margin-bottom: 12px;}
 .nd-meta {color: #666; font-size: 0.9em;}
@@ -164,6 +187,9 @@ def create_app(assistant: Assistant) -> gr.Blocks:
                         elem_id="question",
                     )
                     send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
+                with gr.Accordion("Export", open=False):
+                    export = gr.Button("Export the latest answer (Markdown)", elem_id="export")
+                    exported = gr.File(label="Exported answer", elem_id="exported", height=80)
                 with gr.Accordion("Filters", open=False):
                     outlets = gr.Dropdown(
                         choices=_outlets(assistant),
@@ -194,6 +220,7 @@ def create_app(assistant: Assistant) -> gr.Blocks:
             [box, chat, sources],
             api_name="ask",
         )
+        export.click(export_markdown, [chat], [exported], api_name="export")
     return demo
 
 

@@ -222,3 +222,18 @@ def test_the_evidence_view_shows_the_search_refusals_and_scores(fake_assistant: 
     )
     assert "No sources cited." in refused
     assert "<b>Refused because:</b> The archive holds no articles from Bloomberg." in refused
+
+
+def test_an_answer_exports_as_markdown_with_its_sources(fake_assistant: Assistant) -> None:
+    from app import export_markdown
+
+    assert export_markdown([]) is None
+    fake_assistant.ingest([ARCHIVE])
+    question = "How many tonnes of apples did orchard growers pick?"
+    _, history, _ = answer_turn(fake_assistant, question, [])
+    path = export_markdown(history)
+    assert path is not None and path.endswith(".md")
+    text = Path(path).read_text(encoding="utf-8")
+    assert text.startswith(f"# {question}\n")
+    assert "41,000 tonnes" in text and "**Sources**" in text
+    assert "(https://valley-gazette.example/apple-harvest)" in text
