@@ -170,13 +170,35 @@ CSS = """
 """
 
 
+def archive_summary(assistant: Assistant) -> tuple[str, Any]:
+    """The archive tab: counts and date span as Markdown, and articles per month as a table."""
+    import pandas as pd
+
+    try:
+        stats = assistant.stats()
+        months = assistant.coverage()
+    except NewsdeskError as exc:
+        return f"⚠️ {exc.message}", pd.DataFrame({"month": [], "articles": []})
+    span = (
+        f"{(stats['earliest'] or '')[:10]} to {(stats['latest'] or '')[:10]}"
+        if stats["earliest"]
+        else "no dates"
+    )
+    text = (
+        f"**{stats['articles']:,}** articles · **{stats['chunks']:,}** passages · "
+        f"**{stats['sources']:,}** outlets · published {span}"
+    )
+    return text, pd.DataFrame(months or {"month": [], "articles": []})
+
+
 def create_app(assistant: Assistant) -> gr.Blocks:
-    """The chat page: question box, answers with numbered sources, and a sources panel."""
+    """The chat page (question box, answers with numbered sources, sources and evidence panel)
+    and the archive tab (counts, date span, articles per month)."""
     import gradio as gr
 
     with gr.Blocks(title=TITLE) as demo:
         gr.Markdown(f"# {TITLE}\n{INTRO}")
-        with gr.Row():
+        with gr.Tab("Chat"), gr.Row():
             with gr.Column(scale=3):
                 chat = gr.Chatbot(label="Answers", height=520, elem_id="chat")
                 with gr.Row():
@@ -203,6 +225,12 @@ def create_app(assistant: Assistant) -> gr.Blocks:
             with gr.Column(scale=2):
                 gr.Markdown("### Sources")
                 sources = gr.HTML(format_sources_html(None), elem_id="sources")
+        with gr.Tab("Archive"):
+            summary = gr.Markdown(elem_id="archive-summary")
+            per_month = gr.BarPlot(
+                x="month", y="articles", title="Articles per month", elem_id="coverage"
+            )
+            refresh = gr.Button("Refresh", size="sm")
 
         def respond(
             message: str,
@@ -221,6 +249,12 @@ def create_app(assistant: Assistant) -> gr.Blocks:
             api_name="ask",
         )
         export.click(export_markdown, [chat], [exported], api_name="export")
+
+        def archive() -> tuple[str, Any]:
+            return archive_summary(assistant)
+
+        demo.load(archive, None, [summary, per_month], api_name=False)
+        refresh.click(archive, None, [summary, per_month], api_name="archive")
     return demo
 
 

@@ -210,6 +210,16 @@ class Assistant:
             "latest": max(dates) if dates else None,
         }
 
+    def coverage(self) -> list[dict[str, Any]]:
+        """Articles per month of publication, oldest first: ``[{"month": "2023-10",
+        "articles": 120}]`` (articles without a date are left out)."""
+        months: dict[str, set[str]] = {}
+        for meta in self.store.iter_metadata():
+            date = str(meta.get("published_at") or "")
+            if len(date) >= 7:
+                months.setdefault(date[:7], set()).add(str(meta["article_id"]))
+        return [{"month": m, "articles": len(ids)} for m, ids in sorted(months.items())]
+
     def sources(self) -> list[str]:
         """The outlets in the index, sorted (the names filters take)."""
         return sorted(set(self.keyword.snapshot().sources) - {""})

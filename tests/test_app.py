@@ -237,3 +237,17 @@ def test_an_answer_exports_as_markdown_with_its_sources(fake_assistant: Assistan
     assert text.startswith(f"# {question}\n")
     assert "41,000 tonnes" in text and "**Sources**" in text
     assert "(https://valley-gazette.example/apple-harvest)" in text
+
+
+def test_the_archive_tab_counts_articles_per_month(fake_assistant: Assistant) -> None:
+    from app import archive_summary
+
+    fake_assistant.ingest([ARCHIVE])
+    stats = fake_assistant.stats()
+    months = fake_assistant.coverage()
+    assert sum(m["articles"] for m in months) <= stats["articles"]
+    assert [m["month"] for m in months] == sorted(m["month"] for m in months)
+    assert {"2023-10", "2023-11"} <= {m["month"] for m in months}
+    text, table = archive_summary(fake_assistant)
+    assert f"**{stats['articles']:,}** articles" in text and "published 20" in text
+    assert list(table.columns) == ["month", "articles"] and len(table) == len(months)
