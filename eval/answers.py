@@ -129,9 +129,8 @@ def ask_one(assistant: Any, qid: str, text: str, qtype: str, query: Query | None
     latency_ms = (time.perf_counter() - started) * 1000
     cited = []
     for c in answer.citations:
-        urls = {canonical_url(u) for u in [c.passage.url] + [a.get("url") for a in c.passage.also]}
-        urls.discard("")
-        cited.append({u for u in urls if u})
+        urls = [c.passage.url] + [a.get("url") for a in c.passage.also]
+        cited.append({v for u in urls if u and (v := canonical_url(u))})
     return AnswerRun(
         qid=qid,
         question=text,
@@ -159,7 +158,7 @@ def run_answer_eval(
     ``out/answers.json`` (the figures, overall and per type) and ``out/answers-runs.jsonl``
     (one answer per line) and returns the figures. `overrides` are Settings fields.
     """
-    from qa.assistant import Assistant
+    from eval.runner import ingest_corpus
 
     corpus, queries, out = Path(corpus), Path(queries), Path(out)
     if not corpus.exists():
@@ -170,17 +169,7 @@ def run_answer_eval(
     if not answerable and not nulls:
         raise NewsdeskError(f"{queries}: holds no queries", "see the format in eval/datasets.py")
     say = progress or (lambda _msg: None)
-    out.mkdir(parents=True, exist_ok=True)
-    index = out / "index"
-    overrides.setdefault("chroma_host", None)
-    say(f"ingesting {corpus} into {index}")
-    assistant = Assistant.open(index, **overrides)
-    report = assistant.ingest([corpus])
-    if report.failures:
-        raise NewsdeskError(
-            f"Could not ingest {corpus}: {'; '.join(report.failures[:3])}",
-            "fix the corpus file (see `newsdesk ingest`)",
-        )
+    assistant = ingest_corpus(corpus, out, say, overrides)
     say(f"asking {len(answerable)} answerable and {len(nulls)} null questions")
     warm = answerable[0].query if answerable else nulls[0]
     assistant.ask(warm)  # load the models before timing

@@ -70,16 +70,7 @@ def run_retrieval_eval(
     selected = list(items[:limit] if limit is not None else items)
     if not selected:
         raise NewsdeskError(f"{queries}: holds no answerable queries", "add queries with evidence")
-    out.mkdir(parents=True, exist_ok=True)
-    index = out / "index"
-    overrides.setdefault("chroma_host", None)  # always the local index under `out`
-    say(f"ingesting {corpus} into {index}")
-    report = Assistant.open(index, **overrides).ingest([corpus])
-    if report.failures:
-        raise NewsdeskError(
-            f"Could not ingest {corpus}: {'; '.join(report.failures[:3])}",
-            "fix the corpus file (see `newsdesk ingest`)",
-        )
+    index = ingest_corpus(corpus, out, say, overrides).settings.index_dir
     results: dict[str, Any] = {
         "corpus": str(corpus),
         "queries": str(queries),
@@ -100,6 +91,29 @@ def run_retrieval_eval(
 
     plot(results, out / "retrieval.png")
     return results
+
+
+def ingest_corpus(corpus: Path, out: Path, say: Progress, overrides: dict[str, Any]) -> Any:
+    """Ingest `corpus` into the local index ``out/index`` (a no-op when it already is); returns
+    the Assistant that did it (over that index, with `overrides`), its models loaded.
+
+    Sets ``chroma_host`` to None in `overrides`: evaluations always use that local index.
+    Raises NewsdeskError when any of the corpus cannot be read.
+    """
+    from qa.assistant import Assistant
+
+    out.mkdir(parents=True, exist_ok=True)
+    index = out / "index"
+    overrides.setdefault("chroma_host", None)
+    say(f"ingesting {corpus} into {index}")
+    assistant = Assistant.open(index, **overrides)
+    report = assistant.ingest([corpus])
+    if report.failures:
+        raise NewsdeskError(
+            f"Could not ingest {corpus}: {'; '.join(report.failures[:3])}",
+            "fix the corpus file (see `newsdesk ingest`)",
+        )
+    return assistant
 
 
 def _check_args(corpus: Path, retrievers: Sequence[str], k: int, limit: int | None) -> list[str]:

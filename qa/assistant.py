@@ -138,10 +138,7 @@ class Assistant:
     def ask(self, question: str, filters: SearchFilters | None = None) -> Answer:
         """Answer `question` from the archive with numbered citations, or refuse when it cannot."""
         question = _require_text(question, "question")
-        passages = self.search(
-            question, max(self.settings.top_k, self.settings.answer_passages), filters
-        )
-        return self.answerer.answer(question, passages)
+        return self.answerer.answer(question, self._evidence(question, filters))
 
     def chat(
         self, messages: Sequence[Mapping[str, str]], filters: SearchFilters | None = None
@@ -175,9 +172,7 @@ class Assistant:
         """Like :meth:`ask`, but yields the answer's text as an LLM writes it (unchecked), then
         the checked Answer last. The extractive answerer yields only the Answer."""
         question = _require_text(question, "question")
-        passages = self.search(
-            question, max(self.settings.top_k, self.settings.answer_passages), filters
-        )
+        passages = self._evidence(question, filters)
         stream = getattr(self.answerer, "stream", None)
         if stream is None:
             yield self.answerer.answer(question, passages)
@@ -223,6 +218,11 @@ class Assistant:
     def sources(self) -> list[str]:
         """The outlets in the index, sorted (the names filters take)."""
         return sorted(set(self.keyword.snapshot().sources) - {""})
+
+    def _evidence(self, question: str, filters: SearchFilters | None) -> list[Passage]:
+        """The passages an answer reads and counts as coverage."""
+        k = max(self.settings.top_k, self.settings.answer_passages)
+        return self.search(question, k, filters)
 
     def _require_content(self) -> None:
         if self.store.count() == 0:

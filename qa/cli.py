@@ -142,10 +142,9 @@ def search(
 ) -> None:
     """Show the passages that best match QUERY, best first."""
     passages = _assistant().search(query, k=k, filters=_filters(source, author, since, until))
-    rows = [
-        {"rank": i, "score": round(p.score, 4), **p.contract_fields()}
-        for i, p in enumerate(passages, start=1)
-    ]
+    from qa.types import search_rows
+
+    rows = search_rows(passages)
     if as_json:
         _print_json(rows)
         return

@@ -36,7 +36,7 @@ _SHIFT = re.compile(
     re.I,
 )
 _DAYS = {"day": 1, "week": 7, "month": 30, "year": 365}
-_PERSON = {"he": "", "him": "", "she": "", "his": "'s", "her": ""}
+_PERSON = {"he": "", "him": "", "she": "", "his": "'s"}
 
 
 def _person(names: Sequence[Name]) -> str | None:
@@ -63,8 +63,8 @@ def _shifted(previous: str, match: re.Match[str]) -> str | None:
     start = min(r[0] for r in ranges) + 12 * 3600
     end = max(r[1] for r in ranges) - 12 * 3600
     if direction in ("after", "later", "next", "following"):
-        new_start = datetime.fromtimestamp(end, UTC) + timedelta(days=0)
-        lo, hi = new_start, new_start + timedelta(days=days - 1)
+        lo = datetime.fromtimestamp(end, UTC)  # the day after the last day asked about
+        hi = lo + timedelta(days=days - 1)
     else:
         first = datetime.fromtimestamp(start, UTC) - timedelta(days=days)
         lo, hi = first, first + timedelta(days=days - 1)

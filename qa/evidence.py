@@ -75,7 +75,7 @@ def names_in(text: str, keep_initial: bool = False) -> list[Name]:
             run.append(token)
         else:
             flush()
-        if raw[-1:] in ",.;:?!" or raw != raw.rstrip(".,"):
+        if raw[-1:] in ",.;:?!":
             flush()
     flush()
     return out
@@ -95,14 +95,15 @@ def missing_names(
     question: str,
     passages: Sequence[Passage],
     outlets: Iterable[str] = (),
+    vocab: set[str] | None = None,
 ) -> list[str]:
     """Names in `question` the evidence does not mention, so the question cannot be answered.
 
     A name is missing when fewer than half of its words occur in `passages` (texts, titles,
     outlets, bylines). Outlet names of the archive (`outlets`) are not required in the passages,
-    only somewhere in the archive.
+    only somewhere in the archive. `vocab` is vocabulary(passages), when already at hand.
     """
-    vocab = vocabulary(passages)
+    vocab = vocabulary(passages) if vocab is None else vocab
     outlet_terms = {stem(w) for o in outlets for w in words(o)}
     missing = []
     for name in names_in(question):
@@ -288,11 +289,11 @@ def refusal_reason(
         unknown = unknown_outlets(question, outlets)
         if unknown:
             return f"The archive holds no articles from {_join(unknown)}."
-    missing = missing_names(question, passages, outlets=outlets)
+    vocab = vocabulary(passages)
+    missing = missing_names(question, passages, outlets, vocab)
     if missing:
         return f"None of the retrieved articles mentions {_join(missing)}."
     terms = set(content_terms(question))
-    vocab = vocabulary(passages)
     covered = sum(t in vocab for t in terms) / len(terms) if terms else 1.0
     if covered < min_coverage:
         absent = sorted(t for t in terms if t not in vocab)[:5]

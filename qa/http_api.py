@@ -22,14 +22,14 @@ import hmac
 import json
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
 
 from qa.errors import ConfigError, EmptyIndexError, NewsdeskError, StoreError
-from qa.types import Answer, SearchFilters
+from qa.types import Answer, SearchFilters, search_rows
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -75,14 +75,6 @@ class ChatIn(BaseModel):
     newsdesk_filters: FiltersIn | None = Field(
         default=None, description="Optional newsdesk search filters (an extension)."
     )
-
-
-def search_rows(passages: Sequence[Any]) -> list[dict[str, Any]]:
-    """The ``search --json`` rows."""
-    return [
-        {"rank": i, "score": round(p.score, 4), **p.contract_fields()}
-        for i, p in enumerate(passages, start=1)
-    ]
 
 
 def answer_json(answer: Answer) -> dict[str, Any]:

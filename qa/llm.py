@@ -44,7 +44,7 @@ INSUFFICIENT = "INSUFFICIENT"
 MIN_OVERLAP = 0.6
 # ... or when its embedding is this close to one of the passage's sentences.
 MIN_COSINE = 0.75
-_VERDICTS = {"yes", "no", "true", "false", "fals", "correct", "incorrect"}
+_VERDICTS = {"yes", "no", "true", "false", "correct", "incorrect"}
 _MARKER = re.compile(r"\[(\d{1,3})\]")
 _INJECTION = re.compile(
     r"ignore\s+(?:all\s+|any\s+)?(?:the\s+)?(?:previous|prior|above|earlier|your|these)\s+"
@@ -254,6 +254,12 @@ def answer_messages(question: str, passages: Sequence[Passage]) -> list[Message]
 
 
 @dataclass(frozen=True)
+class _Evidence:
+    sentences: list[tuple[int, int, str, frozenset[str]]]  # (start, end, text, content words)
+    terms: frozenset[str]  # the content words of all of them
+
+
+@dataclass(frozen=True)
 class _Support:
     passage: int  # index into passages
     start: int  # the supporting sentence within the passage text
@@ -295,9 +301,10 @@ class AnswerChecker:
                 continue
             support = self._support(claim, [n - 1 for n in dict.fromkeys(valid)], evidence)
             if not support:
-                found = self._support(claim, list(range(len(passages))), evidence)[:1]
-                if found and not valid:
-                    support = found
+                # Only a sentence that cites nothing is given the passage that supports it.
+                found = [] if valid else self._support(claim, list(range(len(passages))), evidence)
+                if found:
+                    support = found[:1]
                     notes.append(f"Added citation to an uncited sentence: {claim[:60]!r}.")
                 else:
                     notes.append(f"Dropped a sentence no cited passage supports: {claim[:80]!r}.")
@@ -307,34 +314,35 @@ class AnswerChecker:
             return None, [*notes, "No sentence of the language model's answer was supported."]
         return _assemble(question, kept, passages, notes), notes
 
-    def _evidence(self, passages: Sequence[Passage]) -> list[list[tuple[int, int, str]]]:
-        """Per passage, its sentences that may support a claim (injected instructions left out)."""
+    def _evidence(self, passages: Sequence[Passage]) -> list[_Evidence]:
+        """Per passage, its sentences that may support a claim (injected instructions left
+        out), each with its content words, tokenised once per answer."""
         out = []
         for p in passages:
             spans = [(s, e, p.text[s:e]) for s, e in sentence_spans(p.text)]
-            out.append([x for x in spans if not _INJECTION.search(x[2])])
+            kept = [
+                (s, e, text, frozenset(content_terms(text)))
+                for s, e, text in spans
+                if not _INJECTION.search(text)
+            ]
+            out.append(_Evidence(kept, frozenset().union(*(x[3] for x in kept))))
         return out
 
-    def _support(
-        self, claim: str, indices: list[int], evidence: list[list[tuple[int, int, str]]]
-    ) -> list[_Support]:
+    def _support(self, claim: str, indices: list[int], evidence: list[_Evidence]) -> list[_Support]:
         """The passages among `indices` that support `claim`, best first."""
         terms = set(content_terms(claim))
         found: list[_Support] = []
         pending: list[tuple[int, int, int, str]] = []
         for i in indices:
-            best: _Support | None = None
-            for s, e, text in evidence[i]:
-                # Words of the claim found in this sentence and its neighbours' passage text.
-                overlap = len(terms & set(content_terms(text))) / len(terms) if terms else 0.0
-                if best is None or overlap > best.score:
-                    best = _Support(i, s, e, overlap)
-            whole = {t for _, _, x in evidence[i] for t in content_terms(x)}
-            passage_overlap = len(terms & whole) / len(terms) if terms else 0.0
-            if best is not None and (passage_overlap >= MIN_OVERLAP or best.score >= MIN_OVERLAP):
-                found.append(replace(best, score=max(best.score, passage_overlap)))
+            sentences = evidence[i].sentences
+            # Words of the claim found anywhere in the passage (never less than in any one of
+            # its sentences); the citation quotes the sentence holding the most of them.
+            overlap = len(terms & evidence[i].terms) / len(terms) if terms else 0.0
+            if sentences and overlap >= MIN_OVERLAP:
+                s, e, _, _ = max(sentences, key=lambda x: len(terms & x[3]))
+                found.append(_Support(i, s, e, overlap))
             else:
-                pending += [(i, s, e, text) for s, e, text in evidence[i]]
+                pending += [(i, s, e, text) for s, e, text, _ in sentences]
         if pending:
             vectors = self._embedder.embed([claim] + [t for *_, t in pending])
             cosines = vectors[1:] @ vectors[0]

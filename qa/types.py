@@ -62,6 +62,14 @@ class Passage:
         }
 
 
+def search_rows(passages: list[Passage]) -> list[dict[str, Any]]:
+    """The ``search --json`` rows (CLI and HTTP API): rank, score and the contract fields."""
+    return [
+        {"rank": i, "score": round(p.score, 4), **p.contract_fields()}
+        for i, p in enumerate(passages, start=1)
+    ]
+
+
 @dataclass(frozen=True)
 class SearchFilters:
     """Restrict a search: outlets (exact names as stored), authors, a publication date range.

@@ -15,6 +15,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from qa import Assistant
+from qa.types import Passage
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_DIR = ROOT / "data" / "sample"
@@ -28,6 +29,29 @@ SAMPLE_QUESTIONS = {
     "When was the last confirmed call between Sullivan and a Russian official?": ["March"],
 }
 UNANSWERABLE = "What did Sullivan eat for breakfast?"
+
+
+def make_passage(
+    pid: str,
+    text: str,
+    source: str = "Daily Planet",
+    date: str = "2023-10-05",
+    author: str | None = None,
+    start: int = 0,
+) -> Passage:
+    """A hand-made passage 'Story <pid>' at https://news.test/<pid>, published `date` 09:00 UTC."""
+    return Passage(
+        id=pid,
+        text=text,
+        article_id=f"https://news.test/{pid}",
+        title=f"Story {pid}",
+        source=source,
+        author=author,
+        published_at=f"{date}T09:00:00+00:00",
+        url=f"https://news.test/{pid}",
+        start=start,
+        end=start + len(text),
+    )
 
 
 def free_port() -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from conftest import make_passage
 from qa.answer import ExtractiveAnswerer
 from qa.embedding import FakeEmbedder
 from qa.evidence import (
@@ -13,22 +14,8 @@ from qa.evidence import (
     names_in,
     unknown_outlets,
 )
-from qa.types import Passage
 
-
-def _p(pid: str, text: str, source: str = "Daily Planet", date: str = "2023-10-05") -> Passage:
-    return Passage(
-        id=pid,
-        text=text,
-        article_id=f"https://news.test/{pid}",
-        title=f"Story {pid}",
-        source=source,
-        author=None,
-        published_at=f"{date}T09:00:00+00:00",
-        url=f"https://news.test/{pid}",
-        start=0,
-        end=len(text),
-    )
+_p = make_passage
 
 
 def test_names_skip_question_words_dates_and_sentence_starts() -> None:

@@ -5,32 +5,21 @@ from __future__ import annotations
 
 import importlib.util
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import pytest
 
+from conftest import make_passage
 from qa import Assistant
 from qa.answer import ExtractiveAnswerer
 from qa.embedding import FakeEmbedder
 from qa.errors import ConfigError
 from qa.llm import LLMAnswerer, OpenAICompatibleClient, answer_messages, passages_block
-from qa.types import Answer, Passage
+from qa.types import Answer
 from tests.scripted_llm import ScriptedLLM
 
-
-def _p(pid: str, text: str, source: str = "Harbour Herald") -> Passage:
-    return Passage(
-        id=pid,
-        text=text,
-        article_id=f"https://news.test/{pid}",
-        title=f"Story {pid}",
-        source=source,
-        author="Ann Lee",
-        published_at="2023-10-05T09:00:00+00:00",
-        url=f"https://news.test/{pid}",
-        start=10,
-        end=10 + len(text),
-    )
+_p = partial(make_passage, source="Harbour Herald", author="Ann Lee", start=10)
 
 
 PASSAGES = [
