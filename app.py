@@ -6,6 +6,7 @@ import argparse
 import html
 import logging
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -14,8 +15,9 @@ from qa.errors import NewsdeskError
 if TYPE_CHECKING:
     import gradio as gr
 
+    from ingest.pipeline import IngestProgress
     from qa.assistant import Assistant
-    from qa.types import Answer
+    from qa.types import Answer, SearchFilters
 
 log = logging.getLogger("newsdesk.app")
 
@@ -74,9 +76,32 @@ def format_evidence_html(answer: Answer) -> str:
     return f"<details class='nd-evidence'><summary>Evidence</summary>{body}</details>"
 
 
+def article_link(article_id: str, start: int | None = None, end: int | None = None) -> str:
+    """The relative link of the article view (qa.http_api), the span start..end highlighted."""
+    from urllib.parse import quote, urlencode
+
+    query = f"?{urlencode({'start': start, 'end': end})}#hl" if start is not None else ""
+    return f"article/{quote(article_id, safe='')}{query}"
+
+
+def _also_html(also: list[dict[str, str | None]]) -> str:
+    if not also:
+        return ""
+    names = []
+    for a in also:
+        name = html.escape(str(a.get("source") or a.get("url") or ""))
+        url = a.get("url") or ""
+        if url.startswith(("http://", "https://")):
+            href = html.escape(url, quote=True)
+            name = f"<a href='{href}' target='_blank' rel='noopener'>{name}</a>"
+        names.append(name)
+    return f"<div class='nd-meta nd-also'>Also published by: {', '.join(names)}</div>"
+
+
 def format_sources_html(answer: Answer | None) -> str:
-    """The side panel: each cited passage in full, the quoted sentence highlighted; below, the
-    evidence view."""
+    """The side panel: a card per cited passage (title, outlet, byline, date, link, the passage
+    with the cited sentence highlighted, a link to the whole article with that span
+    highlighted); below, the evidence view. Every piece of article text is escaped."""
     if answer is None:
         return "<p class='nd-empty'>Sources of the latest answer appear here.</p>"
     if not answer.citations:
@@ -84,20 +109,97 @@ def format_sources_html(answer: Answer | None) -> str:
     blocks = []
     for c in answer.citations:
         p = c.passage
-        esc_text = html.escape(p.text)
-        esc_quote = html.escape(c.quote)
-        body = esc_text.replace(esc_quote, f"<mark>{esc_quote}</mark>", 1)
-        title = html.escape(p.title)
-        if p.url:
-            title = f"<a href='{html.escape(p.url, quote=True)}' target='_blank'>{title}</a>"
+        at = c.quote_start - p.start
+        if at >= 0 and p.text[at : at + len(c.quote)] == c.quote:
+            body = (
+                html.escape(p.text[:at])
+                + f"<mark>{html.escape(c.quote)}</mark>"
+                + html.escape(p.text[at + len(c.quote) :])
+            )
+        else:
+            esc_quote = html.escape(c.quote)
+            body = html.escape(p.text).replace(esc_quote, f"<mark>{esc_quote}</mark>", 1)
+        title = html.escape(p.title or "(untitled)")
+        if p.url and p.url.startswith(("http://", "https://")):
+            title = (
+                f"<a href='{html.escape(p.url, quote=True)}' target='_blank' rel='noopener'>"
+                f"{title}</a>"
+            )
         meta = " · ".join(
             html.escape(x) for x in (p.source, (p.published_at or "")[:10], p.author) if x
         )
+        link = html.escape(article_link(p.article_id, c.quote_start, c.quote_end), quote=True)
         blocks.append(
-            f"<div class='nd-source'><div><b>[{c.n}]</b> {title}</div>"
-            f"<div class='nd-meta'>{meta}</div><p>{body}</p></div>"
+            f"<div class='nd-source' id='source-{c.n}'><div><b>[{c.n}]</b> {title}</div>"
+            f"<div class='nd-meta'>{meta}</div>{_also_html(p.also)}<p>{body}</p>"
+            f"<a class='nd-open' href='{link}' target='_blank'>Read the whole article</a></div>"
         )
     return "\n".join(blocks) + format_evidence_html(answer)
+
+
+def turn_filters(
+    sources: list[str] | None = None, since: str = "", until: str = "", as_of: str = ""
+) -> SearchFilters | None:
+    """The chat's filter panel as SearchFilters (None when nothing is set)."""
+    from qa.types import SearchFilters
+
+    return (
+        SearchFilters(
+            tuple(sources or ()),
+            (),
+            (since or "").strip() or None,
+            (until or "").strip() or None,
+            (as_of or "").strip() or None,
+        )
+        or None
+    )
+
+
+def answer_turn_stream(
+    assistant: Assistant,
+    message: str,
+    history: list[Message] | None,
+    filters: SearchFilters | None = None,
+) -> Iterator[tuple[str, list[Message], str]]:
+    """One chat turn, streamed: (cleared textbox, history with the reply so far, sources panel).
+
+    The reply says which filters applied; an LLM answerer's words appear as they are written,
+    and the checked answer with its sources replaces them at the end. Errors become a readable
+    reply, never a traceback.
+    """
+    history = list(history or [])
+    if not message or not message.strip():
+        yield "", history, format_sources_html(None)
+        return
+    history.append({"role": "user", "content": message})
+    header = f"_Filters: {filters.describe()}_\n\n" if filters else ""
+    reply = [*history, {"role": "assistant", "content": header + "_Searching the archive…_"}]
+    yield "", reply, format_sources_html(None)
+    answer: Answer | None = None
+    try:
+        # Follow-ups ("what did he say next?") are made standalone from the conversation.
+        written = ""
+        for item in assistant.chat_stream(history, filters=filters):
+            if isinstance(item, str):
+                written += item
+                reply[-1] = {"role": "assistant", "content": header + written + " ▌"}
+                yield "", reply, format_sources_html(None)
+            else:
+                answer = item
+        if answer is None:
+            raise RuntimeError("the answerer returned nothing")
+        text = answer.text
+        if answer.standalone_question and answer.standalone_question != message.strip():
+            text = f"_Searched for: {answer.standalone_question}_\n\n{text}"
+        if answer.citations:
+            text += "\n\n**Sources**\n\n" + format_sources_markdown(answer)
+    except NewsdeskError as exc:
+        text = f"⚠️ {exc.message}" + (f"\n\n_{exc.hint}_" if exc.hint else "")
+    except Exception as exc:  # the web boundary: log it, show a readable message
+        log.exception("question failed")
+        text = f"⚠️ Something went wrong while answering: {exc}"
+    reply[-1] = {"role": "assistant", "content": header + text}
+    yield "", reply, format_sources_html(answer)
 
 
 def answer_turn(
@@ -107,37 +209,16 @@ def answer_turn(
     sources: list[str] | None = None,
     since: str = "",
     until: str = "",
+    as_of: str = "",
 ) -> tuple[str, list[Message], str]:
-    """One chat turn: (cleared textbox, history with the reply, sources panel HTML).
+    """One chat turn, whole: the last state of :func:`answer_turn_stream`.
 
-    `sources`, `since` and `until` restrict the search (outlets; ISO dates). Errors become a
-    readable reply, never a traceback.
+    `sources`, `since`, `until` and `as_of` restrict the search (outlets; ISO dates).
     """
-    from qa.types import SearchFilters
+    filters = turn_filters(sources, since, until, as_of)
+    from collections import deque
 
-    history = list(history or [])
-    if not message or not message.strip():
-        return "", history, format_sources_html(None)
-    history.append({"role": "user", "content": message})
-    answer: Answer | None = None
-    try:
-        filters = SearchFilters(
-            tuple(sources or ()), (), since.strip() or None, until.strip() or None
-        )
-        # Follow-ups ("what did he say next?") are made standalone from the conversation.
-        answer = assistant.chat(history, filters=filters or None)
-        reply = answer.text
-        if answer.standalone_question and answer.standalone_question != message.strip():
-            reply = f"_Searched for: {answer.standalone_question}_\n\n{reply}"
-        if answer.citations:
-            reply += "\n\n**Sources**\n\n" + format_sources_markdown(answer)
-    except NewsdeskError as exc:
-        reply = f"⚠️ {exc.message}" + (f"\n\n_{exc.hint}_" if exc.hint else "")
-    except Exception as exc:  # the web boundary: log it, show a readable message
-        log.exception("question failed")
-        reply = f"⚠️ Something went wrong while answering: {exc}"
-    history.append({"role": "assistant", "content": reply})
-    return "", history, format_sources_html(answer)
+    return deque(answer_turn_stream(assistant, message, history, filters), maxlen=1)[0]
 
 
 def export_markdown(history: list[Message] | None) -> str | None:
@@ -167,6 +248,8 @@ CSS = """
 .nd-meta {color: #666; font-size: 0.9em;}
 .nd-empty {color: #888;}
 .nd-source p {white-space: pre-wrap;}
+.nd-source mark {background: #ffe066;}
+.nd-open {font-size: 0.9em;}
 """
 
 
@@ -191,16 +274,96 @@ def archive_summary(assistant: Assistant) -> tuple[str, Any]:
     return text, pd.DataFrame(months or {"month": [], "articles": []})
 
 
+def example_questions(assistant: Assistant) -> list[str]:
+    """The questions offered on the empty chat: the configured ones, else one about each of the
+    archive's newest articles (none for an empty archive)."""
+    if assistant.settings.example_questions:
+        return list(assistant.settings.example_questions)
+    try:
+        newest = assistant.newest(3)
+    except NewsdeskError:
+        return []
+    return [
+        f"What did {p.source} report in “{p.title}”?"
+        if p.source
+        else f"What happened in “{p.title}”?"
+        for p in newest
+        if p.title
+    ]
+
+
+def upload_files(assistant: Assistant, paths: list[str] | None, progress: Any = None) -> str:
+    """The archive tab's upload: ingest the files the browser sent (qa.uploads checks, renames
+    and stores them), reporting progress; a Markdown summary with every per-file error."""
+    from qa.uploads import ingest_uploads
+
+    if not paths:
+        return "Choose files to add first."
+
+    def tick(state: IngestProgress) -> None:
+        if progress is not None:
+            done = state.articles / state.total if state.total else None
+            progress(done, desc=f"{state.articles:,} articles read, {state.passages:,} passages")
+
+    from contextlib import ExitStack
+
+    try:
+        with ExitStack() as stack:
+            files = [(Path(p).name, stack.enter_context(Path(p).open("rb"))) for p in paths]
+            report = ingest_uploads(assistant, files, tick)
+    except NewsdeskError as exc:
+        return f"⚠️ {exc.message}" + (f"\n\n_{exc.hint}_" if exc.hint else "")
+    lines = [
+        f"**{report.added}** added · **{report.updated}** updated · "
+        f"**{report.unchanged}** unchanged · **{report.duplicate}** wire copies · "
+        f"**{report.passages}** passages · **{report.failed}** failed · {report.seconds:.1f} s"
+    ]
+    lines += [f"- ⚠️ {_markdown_text(f)}" for f in report.failures]
+    return "\n".join(lines)
+
+
+def _markdown_text(text: str) -> str:
+    """Text shown as-is inside Markdown: HTML escaped, Markdown punctuation backslashed."""
+    import re
+
+    return re.sub(r"([\\`*_{}\[\]<>()#+!|~])", r"\\\1", html.escape(text, quote=False))
+
+
 def create_app(assistant: Assistant) -> gr.Blocks:
-    """The chat page (question box, answers with numbered sources, sources and evidence panel)
-    and the archive tab (counts, date span, articles per month)."""
+    """The chat page (filters panel, streamed answers with numbered sources, a sources and
+    evidence panel) and the archive tab (counts, coverage per month, uploads)."""
     import gradio as gr
 
+    from qa.uploads import allowed_suffixes
+
+    examples = example_questions(assistant)
     with gr.Blocks(title=TITLE) as demo:
         gr.Markdown(f"# {TITLE}\n{INTRO}")
         with gr.Tab("Chat"), gr.Row():
+            with gr.Column(scale=1, min_width=220, elem_id="filters"):
+                gr.Markdown("### Filters\nThey apply to the next question.")
+                outlets = gr.Dropdown(
+                    choices=_outlets(assistant),
+                    multiselect=True,
+                    label="Outlets",
+                    elem_id="outlets",
+                )
+                since = gr.Textbox(label="Published since", placeholder="2023-10-01")
+                until = gr.Textbox(label="Published until", placeholder="2023-12-31")
+                as_of = gr.Textbox(
+                    label="As of",
+                    placeholder="2023-11-15",
+                    info="Read the archive as it stood on this date.",
+                    elem_id="as-of",
+                )
             with gr.Column(scale=3):
-                chat = gr.Chatbot(label="Answers", height=520, elem_id="chat")
+                chat = gr.Chatbot(
+                    label="Answers",
+                    height=520,
+                    elem_id="chat",
+                    examples=[{"text": q} for q in examples] or None,
+                    placeholder="Ask about the archive; every claim comes with its source.",
+                )
                 with gr.Row():
                     box = gr.Textbox(
                         placeholder="e.g. Who did Sullivan reportedly speak with?",
@@ -212,16 +375,6 @@ def create_app(assistant: Assistant) -> gr.Blocks:
                 with gr.Accordion("Export", open=False):
                     export = gr.Button("Export the latest answer (Markdown)", elem_id="export")
                     exported = gr.File(label="Exported answer", elem_id="exported", height=80)
-                with gr.Accordion("Filters", open=False):
-                    outlets = gr.Dropdown(
-                        choices=_outlets(assistant),
-                        multiselect=True,
-                        label="Outlets",
-                        elem_id="outlets",
-                    )
-                    with gr.Row():
-                        since = gr.Textbox(label="Published since", placeholder="2023-10-01")
-                        until = gr.Textbox(label="Published until", placeholder="2023-12-31")
             with gr.Column(scale=2):
                 gr.Markdown("### Sources")
                 sources = gr.HTML(format_sources_html(None), elem_id="sources")
@@ -231,6 +384,19 @@ def create_app(assistant: Assistant) -> gr.Blocks:
                 x="month", y="articles", title="Articles per month", elem_id="coverage"
             )
             refresh = gr.Button("Refresh", size="sm")
+            gr.Markdown(
+                "### Add to the archive\n"
+                f"Up to {assistant.settings.max_upload_mb} MB per file; the ingest formats "
+                "(text, HTML, JSON/JSONL, CSV, RSS/Atom, WARC, and .gz of each)."
+            )
+            uploads = gr.File(
+                file_count="multiple",
+                file_types=[*allowed_suffixes(), ".gz"],
+                label="Files to ingest",
+                elem_id="upload",
+            )
+            ingest = gr.Button("Ingest the files", elem_id="ingest")
+            ingested = gr.Markdown(elem_id="ingest-report")
 
         def respond(
             message: str,
@@ -238,23 +404,40 @@ def create_app(assistant: Assistant) -> gr.Blocks:
             outlets: list[str] | None = None,
             since: str = "",
             until: str = "",
-        ) -> tuple[str, list[Message], str]:
-            return answer_turn(assistant, message, history, outlets, since or "", until or "")
+            as_of: str = "",
+        ) -> Iterator[tuple[str, list[Message], str]]:
+            filters = turn_filters(outlets, since or "", until or "", as_of or "")
+            yield from answer_turn_stream(assistant, message, history, filters)
 
-        gr.on(
-            [box.submit, send.click],
-            respond,
-            [box, chat, outlets, since, until],
-            [box, chat, sources],
-            api_name="ask",
+        turn_inputs = [box, chat, outlets, since, until, as_of]
+        gr.on([box.submit, send.click], respond, turn_inputs, [box, chat, sources], api_name="ask")
+
+        def pick_example(evt: gr.SelectData) -> str:
+            return str(evt.value.get("text", "")) if isinstance(evt.value, dict) else ""
+
+        # Gradio finds the event parameter by its annotation, which must be the class itself.
+        pick_example.__annotations__["evt"] = gr.SelectData
+
+        chat.example_select(pick_example, None, [box], api_visibility="private").then(
+            respond, turn_inputs, [box, chat, sources], api_visibility="private"
         )
         export.click(export_markdown, [chat], [exported], api_name="export")
 
         def archive() -> tuple[str, Any]:
             return archive_summary(assistant)
 
+        def add_files(
+            paths: list[str] | None,
+            progress: gr.Progress = gr.Progress(),  # noqa: B008
+        ) -> tuple[str, Any]:
+            report = upload_files(assistant, paths, progress)
+            return report, gr.update(choices=_outlets(assistant))
+
         demo.load(archive, None, [summary, per_month], api_name=False)
         refresh.click(archive, None, [summary, per_month], api_name="archive")
+        ingest.click(add_files, [uploads], [ingested, outlets], api_name="ingest").then(
+            archive, None, [summary, per_month], api_name=False
+        )
     return demo
 
 
@@ -279,7 +462,13 @@ def build_server(assistant: Assistant, host: str = "127.0.0.1") -> Any:
     users = load_users(secret, settings.auth_file)
     check_bind(host, users, settings.insecure_no_auth)
     api = build_api(assistant, users)
-    return gr.mount_gradio_app(api, create_app(assistant).queue(), path="/", css=CSS)
+    return gr.mount_gradio_app(
+        api,
+        create_app(assistant).queue(),
+        path="/",
+        css=CSS,
+        max_file_size=settings.max_upload_mb * 1_000_000,
+    )
 
 
 def serve(assistant: Assistant, host: str = "127.0.0.1", port: int = 7860) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from functools import cached_property
@@ -13,11 +14,11 @@ from qa import backends
 from qa.answer import Answerer
 from qa.config import Settings
 from qa.embedding import Embedder
-from qa.errors import ConfigError, EmptyIndexError, NewsdeskError
+from qa.errors import ConfigError, EmptyIndexError, NewsdeskError, NotFoundError
 from qa.keyword import KeywordIndex
 from qa.retrieve import Retriever
 from qa.store import ChromaStore
-from qa.types import Answer, IngestReport, Passage, SearchFilters
+from qa.types import Answer, Article, IngestReport, Passage, SearchFilters
 
 if TYPE_CHECKING:
     from ingest.pipeline import IngestProgress
@@ -40,6 +41,7 @@ class Assistant:
         answerer: Answerer | None = None,
     ) -> None:
         self.settings = settings
+        self._ingest_lock = threading.Lock()  # one ingest at a time (uploads may overlap)
         # Components passed in (tests, embedding apps) win over the ones the settings describe.
         for name, value in (
             ("embedder", embedder),
@@ -104,6 +106,15 @@ class Assistant:
         ingested. `field_map` maps newsdesk field names (body, title, published_at, source,
         author, url) to the names an export uses, e.g. ``{"body": "story"}``.
         """
+        with self._ingest_lock:
+            return self._ingest(paths, field_map, progress)
+
+    def _ingest(
+        self,
+        paths: Iterable[str | Path],
+        field_map: Mapping[str, str] | None,
+        progress: Callable[[IngestProgress], None] | None,
+    ) -> IngestReport:
         from ingest.catalog import Catalog
         from ingest.chunk import Chunker
         from ingest.pipeline import Ingestor
@@ -152,6 +163,15 @@ class Assistant:
         answer = self.ask(question, filters)
         return replace(answer, standalone_question=question)
 
+    def chat_stream(
+        self, messages: Sequence[Mapping[str, str]], filters: SearchFilters | None = None
+    ) -> Iterator[str | Answer]:
+        """Like :meth:`chat`, streamed as :meth:`ask_stream` streams: text pieces as an LLM
+        writes them, then the checked Answer (with its standalone question) last."""
+        question = self.standalone_question(messages)
+        for item in self.ask_stream(question, filters):
+            yield replace(item, standalone_question=question) if isinstance(item, Answer) else item
+
     def standalone_question(self, messages: Sequence[Mapping[str, str]]) -> str:
         """The conversation's last question, rewritten to stand alone (qa.conversation); an LLM
         answerer's model does the rewriting when it can, the rules otherwise."""
@@ -178,6 +198,19 @@ class Assistant:
             yield self.answerer.answer(question, passages)
         else:
             yield from stream(question, passages)
+
+    def article(self, article_id: str) -> Article:
+        """One stored article, whole (title, outlet, byline, date, link, body, wire copies).
+
+        Raises NotFoundError when the index holds no article with that id.
+        """
+        passages = self.store.article_passages(article_id)
+        if not passages:
+            raise NotFoundError(
+                f"No article with id {article_id!r} in the index",
+                "article ids come from search results and citations",
+            )
+        return Article.from_passages(passages)
 
     def stats(self) -> dict[str, Any]:
         """Index counts: articles, chunks (passages), sources, earliest and latest dates."""
@@ -214,6 +247,27 @@ class Assistant:
             if len(date) >= 7:
                 months.setdefault(date[:7], set()).add(str(meta["article_id"]))
         return [{"month": m, "articles": len(ids)} for m, ids in sorted(months.items())]
+
+    def newest(self, n: int = 3) -> list[Passage]:
+        """A passage of each of the `n` newest dated articles, from different outlets when the
+        archive has several (what the chat offers example questions about)."""
+        import numpy as np
+
+        matrix = self.keyword.snapshot()
+        order = [r for r in np.argsort(-matrix.published_ts, kind="stable")[: 50 * n]]
+        order = [r for r in order if matrix.published_ts[r] >= 0]
+        picked: dict[str, str] = {}  # article id -> passage id
+        outlets: set[str] = set()
+        for distinct_outlets in (True, False):
+            for row in order:
+                article, outlet = matrix.article_ids[row], matrix.sources[row]
+                if len(picked) == n or article in picked:
+                    continue
+                if distinct_outlets and outlet in outlets:
+                    continue
+                outlets.add(outlet)
+                picked[article] = matrix.passage_ids[row]
+        return self.store.get(list(picked.values()))
 
     def sources(self) -> list[str]:
         """The outlets in the index, sorted (the names filters take)."""

@@ -120,14 +120,22 @@ SinceOpt = Annotated[
     str | None, typer.Option("--since", help="Published on or after (ISO date, e.g. 2023-10-01).")
 ]
 UntilOpt = Annotated[str | None, typer.Option("--until", help="Published on or before (ISO date).")]
+AsOfOpt = Annotated[
+    str | None,
+    typer.Option("--as-of", help="Ask the archive as it stood on this date (ISO date)."),
+]
 
 
 def _filters(
-    source: list[str] | None, author: list[str] | None, since: str | None, until: str | None
+    source: list[str] | None,
+    author: list[str] | None,
+    since: str | None,
+    until: str | None,
+    as_of: str | None = None,
 ) -> Any:
     from qa.types import SearchFilters
 
-    return SearchFilters(tuple(source or ()), tuple(author or ()), since, until) or None
+    return SearchFilters(tuple(source or ()), tuple(author or ()), since, until, as_of) or None
 
 
 @app.command()
@@ -138,10 +146,12 @@ def search(
     author: AuthorOpt = None,
     since: SinceOpt = None,
     until: UntilOpt = None,
+    as_of: AsOfOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Show the passages that best match QUERY, best first."""
-    passages = _assistant().search(query, k=k, filters=_filters(source, author, since, until))
+    filters = _filters(source, author, since, until, as_of)
+    passages = _assistant().search(query, k=k, filters=filters)
     from qa.types import search_rows
 
     rows = search_rows(passages)
@@ -160,10 +170,11 @@ def ask(
     author: AuthorOpt = None,
     since: SinceOpt = None,
     until: UntilOpt = None,
+    as_of: AsOfOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Answer QUESTION from the archive, with numbered citations (or say it cannot)."""
-    answer = _assistant().ask(question, filters=_filters(source, author, since, until))
+    answer = _assistant().ask(question, filters=_filters(source, author, since, until, as_of))
     if as_json:
         _print_json(answer.to_dict())
         return

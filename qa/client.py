@@ -47,6 +47,7 @@ def _filters(filters: SearchFilters | None) -> dict[str, Any] | None:
         "authors": list(filters.authors),
         "since": filters.since,
         "until": filters.until,
+        "as_of": filters.as_of,
     }
 
 
@@ -128,6 +129,7 @@ class Client:
                 author=list(filters.authors),
                 since=filters.since,
                 until=filters.until,
+                as_of=filters.as_of,
             )
             params = {key: v for key, v in params.items() if v not in (None, [])}
         rows = self._call("GET", "/api/search", params=params)

@@ -138,9 +138,25 @@ class Settings(BaseSettings):
     insecure_no_auth: bool = Field(
         default=False, description="Serve beyond 127.0.0.1 without authentication (trusted LANs)."
     )
+    upload_dir: Path | None = Field(
+        default=None,
+        description="Where files uploaded in the web chat or to /api/ingest are kept; default "
+        "<index_dir>/uploads.",
+    )
+    max_upload_mb: int = Field(default=50, ge=1, le=10_000, description="Largest upload, in MB.")
+    example_questions: list[str] = Field(
+        default_factory=list,
+        description="Questions offered on the empty chat; default: made from the archive's "
+        "newest articles.",
+    )
 
     @field_validator(
-        "index_dir", "embed_model_path", "reranker_model_path", "llm_model_path", mode="before"
+        "index_dir",
+        "embed_model_path",
+        "reranker_model_path",
+        "llm_model_path",
+        "upload_dir",
+        mode="before",
     )
     @classmethod
     def _expand(cls, value: object) -> object:
@@ -151,3 +167,7 @@ class Settings(BaseSettings):
     @property
     def chroma_path(self) -> Path:
         return self.index_dir / "chroma"
+
+    @property
+    def upload_path(self) -> Path:
+        return self.upload_dir or self.index_dir / "uploads"

@@ -31,6 +31,10 @@ class EmptyIndexError(NewsdeskError):
     """A search or question was asked of an index that holds no articles yet."""
 
 
+class NotFoundError(NewsdeskError):
+    """Something asked for by id (an article) is not in the index."""
+
+
 class IngestError(NewsdeskError):
     """An input file or record could not be read; names the file (and record) and the reason."""
 

@@ -28,8 +28,8 @@ def _bound(value: str, end: bool) -> int:
 
 def date_range(filters: SearchFilters) -> tuple[int | None, int | None]:
     since = _bound(filters.since, end=False) if filters.since else None
-    until = _bound(filters.until, end=True) if filters.until else None
-    return since, until
+    bounds = [_bound(v, end=True) for v in (filters.until, filters.as_of) if v]
+    return since, min(bounds) if bounds else None
 
 
 def chroma_where(filters: SearchFilters | None) -> dict[str, Any] | None:

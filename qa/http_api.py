@@ -5,13 +5,20 @@ interactive docs at /docs).
   ``standalone_question`` (a follow-up rewritten with the history's context).
 - ``GET /api/search?q=...&k=10&source=...&since=...&until=...`` -> the ``search --json`` list.
 - ``GET /api/stats`` -> the ``stats --json`` object.
+- ``GET /api/articles/{article_id}`` -> one article whole: title, outlet, byline, date, link,
+  body, and the other outlets that ran it (``also``).
+- ``GET /article/{article_id}?start=&end=`` -> the article as a page, characters start..end (a
+  citation's ``quote_start``/``quote_end``) highlighted; every bit of article text is escaped.
+- ``POST /api/ingest`` (multipart ``files``) -> the ``ingest --json`` report; uploads are checked
+  and stored as qa.uploads describes.
 - ``POST /v1/chat/completions`` -> OpenAI-compatible (``stream: true`` streams server-sent
   events); the citations ride in the extra field ``newsdesk`` of the response (of the last
   chunk when streaming): ``{refused, standalone_question, citations: [...]}`` as in ``ask --json``.
 - ``GET /v1/models`` -> the one model, ``newsdesk``.
 
-Errors are JSON ``{"error": {"message", "hint"}}`` with status 400 (bad request), 409 (empty
-index) or 503 (a backend such as the Chroma server is unreachable).
+Errors are JSON ``{"error": {"message", "hint"}}`` with status 400 (bad request), 404 (no such
+article), 409 (empty index), 413 (upload too large) or 503 (a backend such as the Chroma server
+is unreachable).
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+import html
 import json
 import time
 import uuid
@@ -27,9 +35,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
+from starlette.requests import Request  # a route parameter: FastAPI must resolve the name
 
-from qa.errors import ConfigError, EmptyIndexError, NewsdeskError, StoreError
-from qa.types import Answer, SearchFilters, search_rows
+from qa.errors import ConfigError, EmptyIndexError, NewsdeskError, NotFoundError, StoreError
+from qa.types import Answer, Article, SearchFilters, search_rows
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -37,19 +46,44 @@ if TYPE_CHECKING:
     from qa.assistant import Assistant
 
 MODEL_ID = "newsdesk"
+MAX_FILES_PER_UPLOAD = 20
+UPLOAD_HINT = (
+    f"send at most {MAX_FILES_PER_UPLOAD} files per request, each within the upload limit "
+    "(NEWSDESK_MAX_UPLOAD_MB); ingest large archives with `newsdesk ingest PATH`"
+)
+UPLOAD_SCHEMA: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "files": {"type": "array", "items": {"type": "string", "format": "binary"}}
+                    },
+                    "required": ["files"],
+                }
+            }
+        },
+    }
+}
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
 class FiltersIn(BaseModel):
-    """Search filters: exact outlet names, authors, an inclusive ISO date range."""
+    """Search filters: exact outlet names, authors, an inclusive ISO date range, and an "as of"
+    date (nothing published after it is read)."""
 
     sources: list[str] = Field(default_factory=list)
     authors: list[str] = Field(default_factory=list)
     since: str | None = None
     until: str | None = None
+    as_of: str | None = None
 
     def to_filters(self) -> SearchFilters | None:
-        f = SearchFilters(tuple(self.sources), tuple(self.authors), self.since, self.until)
+        f = SearchFilters(
+            tuple(self.sources), tuple(self.authors), self.since, self.until, self.as_of
+        )
         return f or None
 
 
@@ -92,6 +126,62 @@ def chat_markdown(answer: Answer) -> str:
         meta = ", ".join(x for x in (p.source, (p.published_at or "")[:10]) if x)
         lines.append(f"[{c.n}] {p.title} ({meta}) {p.url or ''}".rstrip())
     return "\n".join(lines)
+
+
+def article_json(article: Article) -> dict[str, Any]:
+    return {
+        "article_id": article.id,
+        "title": article.title,
+        "source": article.source,
+        "author": article.author,
+        "published_at": article.published_at,
+        "url": article.url,
+        "body": article.body,
+        "also": article.also,
+    }
+
+
+ARTICLE_CSS = """
+body {font-family: system-ui, sans-serif; max-width: 46em; margin: 2em auto; padding: 0 1em;
+      line-height: 1.5;}
+.meta {color: #555;} .body {white-space: pre-wrap;} mark {background: #ffe066;}
+"""
+
+
+def article_page(article: Article, start: int | None = None, end: int | None = None) -> str:
+    """The article as an HTML page, body characters `start:end` highlighted (id ``hl``).
+
+    Every piece of article text is escaped: markup in an article shows as text, never runs.
+    """
+    body = article.body
+    if start is not None and end is not None and 0 <= start < end <= len(body):
+        text = (
+            html.escape(body[:start])
+            + f"<mark id='hl'>{html.escape(body[start:end])}</mark>"
+            + html.escape(body[end:])
+        )
+    else:
+        text = html.escape(body)
+    title = html.escape(article.title or "(untitled)")
+    meta = " · ".join(
+        html.escape(x)
+        for x in (article.source, (article.published_at or "")[:10], article.author)
+        if x
+    )
+    link = (
+        f"<p><a href='{html.escape(article.url, quote=True)}' rel='noopener noreferrer'>"
+        f"{html.escape(article.url)}</a></p>"
+        if article.url and article.url.startswith(("http://", "https://"))
+        else ""
+    )
+    also = ", ".join(html.escape(str(a.get("source") or a.get("url") or "")) for a in article.also)
+    also_html = f"<p class='meta'>Also published by: {also}</p>" if also else ""
+    return (
+        "<!doctype html><html><head><meta charset='utf-8'>"
+        f"<title>{title}</title><style>{ARTICLE_CSS}</style></head><body>"
+        f"<h1>{title}</h1><p class='meta'>{meta}</p>{link}{also_html}"
+        f"<div class='body' id='article-body'>{text}</div></body></html>"
+    )
 
 
 def load_users(auth: str | None, auth_file: Path | None) -> dict[str, str]:
@@ -155,8 +245,8 @@ def _error(status: int, exc: NewsdeskError) -> Any:
 
 def build_api(assistant: Assistant, users: dict[str, str] | None = None) -> FastAPI:
     """The FastAPI app with the routes of the module docstring (the chat UI mounts on it)."""
-    from fastapi import FastAPI, Query, Request
-    from fastapi.responses import JSONResponse, Response, StreamingResponse
+    from fastapi import FastAPI, Query
+    from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 
     users = users or {}
     api = FastAPI(
@@ -179,6 +269,8 @@ def build_api(assistant: Assistant, users: dict[str, str] | None = None) -> Fast
     async def newsdesk_error(_request: Request, exc: NewsdeskError) -> Any:
         if isinstance(exc, EmptyIndexError):
             return _error(409, exc)
+        if isinstance(exc, NotFoundError):
+            return _error(404, exc)
         if isinstance(exc, StoreError):
             return _error(503, exc)
         return _error(400, exc)
@@ -200,15 +292,53 @@ def build_api(assistant: Assistant, users: dict[str, str] | None = None) -> Fast
         author: list[str] = Query(default_factory=list),  # noqa: B008
         since: str | None = None,
         until: str | None = None,
+        as_of: str | None = None,
     ) -> Any:
         """Ranked passages for a query, as `newsdesk search --json` prints them."""
-        filters = SearchFilters(tuple(source), tuple(author), since, until) or None
+        filters = SearchFilters(tuple(source), tuple(author), since, until, as_of) or None
         return JSONResponse(search_rows(assistant.search(q, k=k, filters=filters)))
 
     @api.get("/api/stats", tags=["newsdesk"])
     def stats() -> Any:
         """Counts of articles, passages and outlets, and the date span."""
         return JSONResponse(assistant.stats())
+
+    @api.get("/api/articles/{article_id}", tags=["newsdesk"])
+    def article(article_id: str) -> Any:
+        """One article whole: title, outlet, byline, date, link, body, wire copies."""
+        return JSONResponse(article_json(assistant.article(article_id)))
+
+    @api.get("/article/{article_id}", response_class=HTMLResponse, include_in_schema=False)
+    def article_view(article_id: str, start: int | None = None, end: int | None = None) -> Any:
+        """The article as a page with characters start..end highlighted."""
+        page = article_page(assistant.article(article_id), start, end)
+        # The page runs nothing: no scripts at all, and no inline ones even if escaping failed.
+        csp = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'"
+        return HTMLResponse(page, headers={"Content-Security-Policy": csp})
+
+    max_request = assistant.settings.max_upload_mb * 1_000_000 * MAX_FILES_PER_UPLOAD
+
+    @api.post("/api/ingest", tags=["newsdesk"], openapi_extra=UPLOAD_SCHEMA)
+    async def ingest(request: Request) -> Any:
+        """Upload archive files (multipart field `files`) and ingest them; the report lists
+        every refused or failed file."""
+        from starlette.concurrency import run_in_threadpool
+
+        from qa.uploads import ingest_uploads
+
+        if int(request.headers.get("content-length") or 0) > max_request:
+            return _error(413, NewsdeskError("The upload is too large", UPLOAD_HINT))
+        form = await request.form(max_files=MAX_FILES_PER_UPLOAD)
+        files = [f for f in form.getlist("files") if not isinstance(f, str)]
+        if not files:
+            raise NewsdeskError("No files in the upload", "send them as multipart field 'files'")
+        try:
+            report = await run_in_threadpool(
+                ingest_uploads, assistant, [(f.filename or "upload", f.file) for f in files]
+            )
+        finally:
+            await form.close()
+        return JSONResponse(report.to_dict())
 
     @api.get("/v1/models", tags=["openai"])
     def models() -> Any:

@@ -202,6 +202,17 @@ class ChromaStore:
         }
         return [by_id[i] for i in ids if i in by_id]
 
+    def article_passages(self, article_id: str) -> list[Passage]:
+        """Every stored passage of one article, in body order."""
+        got = self._col.get(where={"article_id": article_id}, include=["documents", "metadatas"])
+        passages = [
+            passage_from_record(pid, doc or "", dict(meta or {}))
+            for pid, doc, meta in zip(
+                got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True
+            )
+        ]
+        return sorted(passages, key=lambda p: (p.start, p.end))
+
     def iter_records(
         self, batch: int = 1000
     ) -> Iterator[tuple[str, str, dict[str, Any], np.ndarray]]:

@@ -19,6 +19,30 @@ class Article:
     url: str | None = None
     path: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    also: list[dict[str, str | None]] = field(default_factory=list)  # wire copies elsewhere
+
+    @classmethod
+    def from_passages(cls, passages: list[Passage]) -> Article:
+        """The article as stored, rebuilt from its passages (in body order). Character offsets
+        are kept: a quote's `quote_start:quote_end` indexes the rebuilt body as the original."""
+        first = passages[0]
+        body = ""
+        for p in passages:
+            if p.end <= len(body):
+                continue
+            if p.start > len(body):
+                body += " " * (p.start - len(body))  # what lay between passages was whitespace
+            body += p.text[len(body) - p.start :]
+        return cls(
+            id=first.article_id,
+            title=first.title,
+            body=body,
+            source=first.source,
+            author=first.author,
+            published_at=first.published_at,
+            url=first.url,
+            also=list(first.also),
+        )
 
 
 @dataclass(frozen=True)
@@ -75,15 +99,35 @@ class SearchFilters:
     """Restrict a search: outlets (exact names as stored), authors, a publication date range.
 
     `since`/`until` are ISO-8601 dates or datetimes (inclusive; a bare date covers its day).
+    `as_of` asks the archive as it stood on that date: nothing published after it is read
+    (with `until` too, the earlier of the two bounds applies).
     """
 
     sources: tuple[str, ...] = ()
     authors: tuple[str, ...] = ()
     since: str | None = None
     until: str | None = None
+    as_of: str | None = None
 
     def __bool__(self) -> bool:
-        return bool(self.sources or self.authors or self.since or self.until)
+        return bool(self.sources or self.authors or self.since or self.until or self.as_of)
+
+    def describe(self) -> str:
+        """The filters in words, for a conversation ("" when there are none)."""
+        parts = []
+        if self.sources:
+            parts.append("outlets: " + ", ".join(self.sources))
+        if self.authors:
+            parts.append("authors: " + ", ".join(self.authors))
+        if self.since and self.until:
+            parts.append(f"published {self.since} to {self.until}")
+        elif self.since:
+            parts.append(f"published since {self.since}")
+        elif self.until:
+            parts.append(f"published until {self.until}")
+        if self.as_of:
+            parts.append(f"as of {self.as_of}")
+        return "; ".join(parts)
 
 
 @dataclass(frozen=True)

@@ -190,12 +190,20 @@ def test_turn_applies_outlet_and_date_filters(fake_assistant: Assistant) -> None
     fake_assistant.ingest([ARCHIVE])
     question = "What did Kingsport city council vote to build?"
     _, history, _ = answer_turn(fake_assistant, question, [], ["Valley Gazette"])
+    # The filters in force are said in the conversation, above the answer.
+    assert history[-1]["content"].startswith("_Filters: outlets: Valley Gazette_")
     assert "Kingsport Courier" not in history[-1]["content"]
     _, history, _ = answer_turn(fake_assistant, question, [], None, "2023-11-01", "2023-11-30")
     reply = history[-1]["content"]
+    assert reply.startswith("_Filters: published 2023-11-01 to 2023-11-30_")
     assert "library" in reply and "Kingsport Courier" in reply
+    # "As of" a date before the Courier's story: the archive as it stood then has no answer.
+    _, history, _ = answer_turn(fake_assistant, question, [], None, "", "", "2023-10-05")
+    reply = history[-1]["content"]
+    assert reply.startswith("_Filters: as of 2023-10-05_")
+    assert "Kingsport Courier" not in reply
     _, history, _ = answer_turn(fake_assistant, question, [], None, "not a date")
-    assert history[-1]["content"].startswith("⚠️ Not an ISO-8601 date")
+    assert "\n\n⚠️ Not an ISO-8601 date: 'not a date'" in history[-1]["content"]
 
 
 def test_a_follow_up_in_the_chat_is_made_standalone(fake_assistant: Assistant) -> None:
