@@ -13,7 +13,7 @@ export TRANSFORMERS_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: run test lint format bench eval install install-dev clean
+.PHONY: run test chromium lint format bench eval install install-dev clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,8 +38,16 @@ run: install
 	fi
 	$(BIN)/newsdesk --index "$(INDEX)" serve --host $(HOST) --port $(PORT)
 
-test: install-dev
+test: install-dev chromium
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+# The browser tests drive Debian's Chromium (never a downloaded one); install it when missing.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+		echo "Installing Debian chromium for the browser tests"; \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo "sudo -n"); \
+		($$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null) \
+			|| echo "warning: could not install chromium; the browser tests will be skipped"; }
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qa.errors import NewsdeskError
+from qa.text import markdown_text, markdown_url
 
 if TYPE_CHECKING:
     import gradio as gr
@@ -30,22 +31,26 @@ Message = dict[str, str]
 
 
 def format_sources_markdown(answer: Answer) -> str:
-    """Numbered sources for the chat bubble: title (linked), outlet, date, author, cited passage."""
+    """Numbered sources for the chat bubble: title (linked), outlet, date, author, cited passage.
+    Article text is made inert Markdown (it shows as text, whatever it contains)."""
     lines = []
     for c in answer.citations:
         p = c.passage
-        title = f"[{p.title}]({p.url})" if p.url else p.title
-        meta = " · ".join(x for x in (p.source, (p.published_at or "")[:10], p.author) if x)
+        url = markdown_url(p.url)
+        title = markdown_text(p.title or "(untitled)")
+        title = f"[{title}]({url})" if url else title
+        meta = " · ".join(
+            markdown_text(x) for x in (p.source, (p.published_at or "")[:10], p.author) if x
+        )
         lines.append(f"**[{c.n}]** {title}" + (f" — {meta}" if meta else ""))
         if p.also:
-            copies = ", ".join(
-                f"[{a.get('source') or a.get('url')}]({a['url']})"
-                if a.get("url")
-                else str(a.get("source"))
-                for a in p.also
-            )
-            lines.append(f"_also ran in: {copies}_")
-        lines.append(f"> {c.quote}")
+            copies = []
+            for a in p.also:
+                name = markdown_text(str(a.get("source") or a.get("url") or ""))
+                link = markdown_url(a.get("url"))
+                copies.append(f"[{name}]({link})" if link else name)
+            lines.append(f"_Also published by: {', '.join(copies)}_")
+        lines.append(f"> {markdown_text(c.quote)}")
         lines.append("")
     return "\n".join(lines).strip()
 
@@ -172,7 +177,7 @@ def answer_turn_stream(
         yield "", history, format_sources_html(None)
         return
     history.append({"role": "user", "content": message})
-    header = f"_Filters: {filters.describe()}_\n\n" if filters else ""
+    header = f"_Filters: {markdown_text(filters.describe())}_\n\n" if filters else ""
     reply = [*history, {"role": "assistant", "content": header + "_Searching the archive…_"}]
     yield "", reply, format_sources_html(None)
     answer: Answer | None = None
@@ -182,22 +187,24 @@ def answer_turn_stream(
         for item in assistant.chat_stream(history, filters=filters):
             if isinstance(item, str):
                 written += item
-                reply[-1] = {"role": "assistant", "content": header + written + " ▌"}
+                reply[-1] = {"role": "assistant", "content": header + markdown_text(written) + " ▌"}
                 yield "", reply, format_sources_html(None)
             else:
                 answer = item
         if answer is None:
             raise RuntimeError("the answerer returned nothing")
-        text = answer.text
+        text = markdown_text(answer.text)
         if answer.standalone_question and answer.standalone_question != message.strip():
-            text = f"_Searched for: {answer.standalone_question}_\n\n{text}"
+            text = f"_Searched for: {markdown_text(answer.standalone_question)}_\n\n{text}"
         if answer.citations:
             text += "\n\n**Sources**\n\n" + format_sources_markdown(answer)
     except NewsdeskError as exc:
-        text = f"⚠️ {exc.message}" + (f"\n\n_{exc.hint}_" if exc.hint else "")
+        text = f"⚠️ {markdown_text(exc.message)}" + (
+            f"\n\n_{markdown_text(exc.hint)}_" if exc.hint else ""
+        )
     except Exception as exc:  # the web boundary: log it, show a readable message
         log.exception("question failed")
-        text = f"⚠️ Something went wrong while answering: {exc}"
+        text = f"⚠️ Something went wrong while answering: {markdown_text(str(exc))}"
     reply[-1] = {"role": "assistant", "content": header + text}
     yield "", reply, format_sources_html(answer)
 
@@ -318,15 +325,8 @@ def upload_files(assistant: Assistant, paths: list[str] | None, progress: Any = 
         f"**{report.unchanged}** unchanged · **{report.duplicate}** wire copies · "
         f"**{report.passages}** passages · **{report.failed}** failed · {report.seconds:.1f} s"
     ]
-    lines += [f"- ⚠️ {_markdown_text(f)}" for f in report.failures]
+    lines += [f"- ⚠️ {markdown_text(f)}" for f in report.failures]
     return "\n".join(lines)
-
-
-def _markdown_text(text: str) -> str:
-    """Text shown as-is inside Markdown: HTML escaped, Markdown punctuation backslashed."""
-    import re
-
-    return re.sub(r"([\\`*_{}\[\]<>()#+!|~])", r"\\\1", html.escape(text, quote=False))
 
 
 def create_app(assistant: Assistant) -> gr.Blocks:

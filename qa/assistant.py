@@ -249,13 +249,12 @@ class Assistant:
         return [{"month": m, "articles": len(ids)} for m, ids in sorted(months.items())]
 
     def newest(self, n: int = 3) -> list[Passage]:
-        """A passage of each of the `n` newest dated articles, from different outlets when the
-        archive has several (what the chat offers example questions about)."""
+        """A passage of each of the `n` newest articles (undated ones last), from different
+        outlets when the archive has several (what the chat offers example questions about)."""
         import numpy as np
 
         matrix = self.keyword.snapshot()
-        order = [r for r in np.argsort(-matrix.published_ts, kind="stable")[: 50 * n]]
-        order = [r for r in order if matrix.published_ts[r] >= 0]
+        order = list(np.argsort(-matrix.published_ts, kind="stable")[: 50 * n])
         picked: dict[str, str] = {}  # article id -> passage id
         outlets: set[str] = set()
         for distinct_outlets in (True, False):

@@ -4,7 +4,8 @@
 "What did Sullivan warn them about?"; "and the week after?" after a question about October 5,
 2023 becomes that question asked between October 6 and October 12, 2023. The rules, in order:
 
-1. A question that names someone or something and refers back to nothing stands alone.
+1. A question that refers back to nothing and names someone or something, or says enough on
+   its own (three content words or more), stands alone.
 2. A shift of period ("and the week after?", "a month earlier?") repeats the previous
    standalone question with its dates replaced by the shifted period.
 3. Otherwise the question gets the previous question's context: 'he'/'she' and their forms are
@@ -35,6 +36,7 @@ _SHIFT = re.compile(
     r"\b(?:the\s+)?(next|following|previous|prior)\s+(day|week|month|year)\b",
     re.I,
 )
+SELF_CONTAINED_TERMS = 3
 _DAYS = {"day": 1, "week": 7, "month": 30, "year": 365}
 _PERSON = {"he": "", "him": "", "she": "", "his": "'s"}
 
@@ -98,7 +100,7 @@ def rewrite(question: str, previous: str | None, outlets: Sequence[str] = ()) ->
             return moved
     own = names_in(question)
     refers = bool(_REFERS_BACK.search(question)) or bool(_CONTINUES.match(question))
-    if own and not refers:
+    if not refers and (own or len(content_terms(question)) >= SELF_CONTAINED_TERMS):
         return question
     before = names_in(previous)
     person = _person(before)

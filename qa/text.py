@@ -123,3 +123,26 @@ def words(text: str) -> list[str]:
 def content_terms(text: str) -> list[str]:
     """Stemmed, lower-cased words of `text` without stop words."""
     return [stem(w) for w in words(text) if w.lower() not in STOP_WORDS]
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]!|~])")
+_CITATION = re.compile(r"\\\[(\d+)\\\]")
+
+
+def markdown_text(text: str) -> str:
+    """`text` (from an article, or a person) made inert in Markdown: HTML characters escaped and
+    the punctuation of links, images, emphasis and code backslashed, so it renders as itself.
+    Citation markers like ``[3]`` are kept as they are."""
+    import html
+
+    escaped = _MD_SPECIAL.sub(r"\\\1", html.escape(text, quote=False))
+    return _CITATION.sub(r"[\1]", escaped)
+
+
+def markdown_url(url: str | None) -> str | None:
+    """A web URL safe inside a Markdown link's parentheses; None for anything but http(s)."""
+    if not url or not url.lower().startswith(("http://", "https://")):
+        return None
+    from urllib.parse import quote
+
+    return quote(url, safe=":/?#@!$&'*+,;=%-._~")

@@ -44,6 +44,13 @@ def test_a_new_self_contained_question_is_left_alone() -> None:
     first = "What did TechCrunch report about Sam Altman?"
     assert rewrite("What did Satya Nadella say?", first) == "What did Satya Nadella say?"
     assert standalone(_chat("  Who runs   the port? ")) == "Who runs the port?"
+    # A new topic told in full, even without a name, is not given the last one's people.
+    new = "What budget did the council approve for the harbour?"
+    assert rewrite(new, "Who did Sullivan reportedly speak with?") == new
+    # A short one that says too little on its own still is.
+    assert rewrite("What was the outcome?", first) == (
+        "What was the outcome, about TechCrunch, Sam Altman?"
+    )
 
 
 @pytest.fixture
