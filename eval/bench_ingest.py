@@ -6,6 +6,8 @@
 2. The embedder alone on exactly the passages the pipeline embedded, in the same batches:
    passages/s, and the ratio pipeline/raw (1.0 = no overhead).
 3. A second, unchanged ingest: time and speed-up over the first.
+5. With `--workers N`: wall time of `newsdesk ingest` (real model, fresh index, first
+   `--limit` articles) with 1 and with N worker processes, and the speed-up.
 4. Peak memory (max RSS) of an ingest subprocess on the corpus and on a synthetic archive
    `--scale` times larger (distinct, non-duplicate articles), with the fake embedder so the
    figure shows the pipeline's own memory, not the model's.
@@ -162,6 +164,38 @@ def memory(corpus: Path, out: Path, scale: int, null_store: bool = False) -> dic
     return rows
 
 
+def workers_speedup(corpus: Path, out: Path, workers: int, limit: int) -> dict[str, Any]:
+    """Step 5: `newsdesk ingest --workers 1` against `--workers N` on the first `limit`
+    articles, each into a fresh index, timed end to end (model loading included)."""
+    records = json.loads(corpus.read_text(encoding="utf-8"))[:limit]
+    subset = out / f"workers-subset-{limit}.json"
+    subset.write_text(json.dumps(records), encoding="utf-8")
+    newsdesk = Path(sys.executable).parent / "newsdesk"
+    rows: dict[str, Any] = {"articles": len(records)}
+    for n in sorted({1, workers}):
+        index = out / f"workers-index-{n}"
+        shutil.rmtree(index, ignore_errors=True)
+        started = time.perf_counter()
+        command = [str(newsdesk), "--index", str(index), "ingest", str(subset)]
+        done = subprocess.run(
+            [*command, "--workers", str(n), "--json", "--quiet"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        seconds = time.perf_counter() - started
+        report = json.loads(done.stdout)
+        rows[f"workers_{n}"] = {
+            "seconds": round(seconds, 1),
+            "passages": report["passages"],
+            "passages_per_s": round(report["passages"] / seconds, 1),
+        }
+        shutil.rmtree(index, ignore_errors=True)
+    subset.unlink()
+    rows["speedup"] = round(rows["workers_1"]["seconds"] / rows[f"workers_{workers}"]["seconds"], 2)
+    return rows
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--corpus", type=Path, required=True)
@@ -172,9 +206,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--null-store", action="store_true", help="Step 4 without Chroma (the pipeline alone)."
     )
+    parser.add_argument(
+        "--workers", type=int, default=0, help="Only step 5: 1 against this many workers."
+    )
+    parser.add_argument("--limit", type=int, default=200, help="Articles for step 5.")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     result: dict[str, Any] = {"corpus": str(args.corpus), "cpus": _cpus()}
+    if args.workers:
+        result["workers"] = workers_speedup(args.corpus, args.out, args.workers, args.limit)
+        print(json.dumps(result["workers"], indent=2), flush=True)
+        (args.out / "ingest-workers.json").write_text(json.dumps(result, indent=2) + "\n")
+        return
     if not args.memory_only:
         result["throughput"] = throughput(args.corpus, args.out)
         print(json.dumps(result["throughput"], indent=2), flush=True)

@@ -97,7 +97,8 @@ def ingest_corpus(corpus: Path, out: Path, say: Progress, overrides: dict[str, A
     """Ingest `corpus` into the local index ``out/index`` (a no-op when it already is); returns
     the Assistant that did it (over that index, with `overrides`), its models loaded.
 
-    Sets ``chroma_host`` to None in `overrides`: evaluations always use that local index.
+    Sets ``chroma_url`` and ``chroma_host`` to None in `overrides`: evaluations always use that
+    local index.
     Raises NewsdeskError when any of the corpus cannot be read.
     """
     from qa.assistant import Assistant
@@ -105,6 +106,7 @@ def ingest_corpus(corpus: Path, out: Path, say: Progress, overrides: dict[str, A
     out.mkdir(parents=True, exist_ok=True)
     index = out / "index"
     overrides.setdefault("chroma_host", None)
+    overrides.setdefault("chroma_url", None)
     say(f"ingesting {corpus} into {index}")
     assistant = Assistant.open(index, **overrides)
     report = assistant.ingest([corpus])

@@ -9,7 +9,9 @@ with the same index as one uninterrupted run: no duplicated passages and no miss
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +21,7 @@ from ingest.catalog import Catalog, CatalogEntry
 from ingest.chunk import Chunk, Chunker
 from ingest.dedup import NearDuplicates, signature
 from ingest.normalise import content_hash
+from ingest.parallel import Prepared, PreparePool, Setup, prepare
 from ingest.readers import estimate_records, iter_files, read_path
 from qa.embedding import Embedder
 from qa.errors import IngestError
@@ -65,10 +68,9 @@ class IngestProgress:
 class _Plan:
     """What one batch will write."""
 
-    new: list[tuple[Article, str, np.ndarray, list[Chunk], CatalogEntry | None]] = field(
-        default_factory=list
-    )
+    new: list[tuple[Article, str, np.ndarray, CatalogEntry | None]] = field(default_factory=list)
     copies: list[tuple[Article, str, str]] = field(default_factory=list)  # (copy, hash, twin id)
+    known: list[CatalogEntry] = field(default_factory=list)  # stored already, new to the catalog
 
 
 def article_hash(article: Article) -> str:
@@ -120,7 +122,15 @@ class Ingestor:
         catalog: Catalog,
         keyword: KeywordIndex | None = None,
         dedup_threshold: float = 0.9,
+        workers: int = 1,
+        worker_setup: Setup | None = None,
     ) -> None:
+        """`workers` > 1 chunks and embeds in that many processes, each built by the picklable
+        `worker_setup` (ingest.parallel); otherwise `chunker` and `embedder` do it here."""
+        if workers > 1 and worker_setup is None:
+            raise ValueError("parallel ingest needs a worker_setup")
+        self.workers = workers
+        self.worker_setup = worker_setup
         self.embedder = embedder
         self.store = store
         self.keyword = keyword
@@ -142,11 +152,35 @@ class Ingestor:
         paths = list(paths)
         state = IngestProgress(total=sum(estimate_records(p) for p in _files(paths)))
         seen: set[str] = set()
-        for batch in _batches(iter_articles(paths, state, field_map), BATCH_ARTICLES):
-            plan = self._plan(batch, seen, state)
-            self._write(plan, state)
+        pool = None
+        if self.workers > 1:
+            assert self.worker_setup is not None
+            pool = PreparePool(self.worker_setup, self.workers)
+        # Batches in flight, oldest first; each is written once its passages are embedded,
+        # in the order read, so the crash-safety argument above holds unchanged.
+        pending: deque[tuple[_Plan, Future[Prepared] | Prepared]] = deque()
+
+        def write_oldest() -> None:
+            plan, work = pending.popleft()
+            self._write(plan, work if isinstance(work, tuple) else work.result(), state)
             if progress:
                 progress(state)
+
+        try:
+            for batch in _batches(iter_articles(paths, state, field_map), BATCH_ARTICLES):
+                plan = self._plan(batch, seen, state)
+                items = [(article, digest) for article, digest, *_ in plan.new]
+                if pool is None:
+                    pending.append((plan, prepare(self.chunker, self.embedder, items)))
+                else:
+                    pending.append((plan, pool.submit(items)))
+                while len(pending) > (pool.workers if pool else 0):
+                    write_oldest()
+            while pending:
+                write_oldest()
+        finally:
+            if pool is not None:
+                pool.close()
         if progress:
             progress(state)
         return state.report()
@@ -155,6 +189,10 @@ class Ingestor:
         ids = [a.id for a in batch]
         entries = self.catalog.entries(ids)
         aliases = self.catalog.aliases(ids)
+        # Another process (sharing a Chroma server) may have stored what this catalog lacks.
+        stored = self.store.article_hashes(
+            [i for i in ids if i not in entries and i not in aliases]
+        )
         plan = _Plan()
         for article in batch:
             state.articles += 1
@@ -164,6 +202,16 @@ class Ingestor:
             seen.add(article.id)
             digest = article_hash(article)
             entry = entries.get(article.id)
+            if entry is None and article.id in stored:
+                sig = signature(article.body)
+                entry = CatalogEntry(
+                    article.id, stored[article.id], 0, article.source, article.url, sig, []
+                )
+                if entry.content_hash == digest:
+                    plan.known.append(entry)  # stored by another process: note it, skip it
+                    self.near.add(article.id, sig)
+                    state.unchanged += 1
+                    continue
             if entry is not None and entry.content_hash == digest:
                 state.unchanged += 1
                 continue
@@ -177,18 +225,16 @@ class Ingestor:
                 state.duplicate += 1
                 continue
             self.near.add(article.id, sig)
-            plan.new.append((article, digest, sig, self.chunker.split(article, digest), entry))
+            plan.new.append((article, digest, sig, entry))
         return plan
 
-    def _write(self, plan: _Plan, state: IngestProgress) -> None:
-        texts = [c.embed_text for *_, chunks, _ in plan.new for c in chunks]
-        vectors = self.embedder.embed(texts) if texts else None
+    def _write(self, plan: _Plan, prepared: Prepared, state: IngestProgress) -> None:
+        chunked, vectors = prepared
         also: dict[str, list[dict[str, str | None]]] = {}
         items: list[StoredChunk] = []
         docs: list[KeywordDoc] = []
         row = 0
-        for article, digest, _, chunks, entry in plan.new:
-            assert vectors is not None
+        for (article, digest, _, entry), chunks in zip(plan.new, chunked, strict=True):
             also[article.id] = list(entry.also) if entry else []
             for i, c in enumerate(chunks):
                 vector = vectors[row + i]
@@ -211,7 +257,7 @@ class Ingestor:
         self.store.upsert(items)
         if self.keyword is not None:
             self.keyword.add(docs)
-        for article, digest, _, chunks, entry in plan.new:
+        for (article, digest, _, entry), chunks in zip(plan.new, chunked, strict=True):
             if entry is None:
                 state.added += 1
                 continue
@@ -228,8 +274,12 @@ class Ingestor:
                 also[twin].append(listing)
         for twin in {twin for *_, twin in plan.copies}:
             self.store.set_also(twin, also[twin])
+        if plan.new or plan.copies:
+            self.store.mark_changed()  # other processes on the same collection catch up
         with self.catalog.transaction():
-            for article, digest, sig, chunks, _ in plan.new:
+            for entry in plan.known:
+                self.catalog.put_article(entry)
+            for (article, digest, sig, _), chunks in zip(plan.new, chunked, strict=True):
                 self.catalog.put_article(
                     CatalogEntry(
                         article.id,

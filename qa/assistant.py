@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from functools import cached_property
@@ -42,6 +43,8 @@ class Assistant:
     ) -> None:
         self.settings = settings
         self._ingest_lock = threading.Lock()  # one ingest at a time (uploads may overlap)
+        self._sync_lock = threading.Lock()
+        self._synced_at = time.monotonic()  # building the keyword index catches up once
         # Components passed in (tests, embedding apps) win over the ones the settings describe.
         for name, value in (
             ("embedder", embedder),
@@ -98,8 +101,11 @@ class Assistant:
         paths: Iterable[str | Path],
         field_map: Mapping[str, str] | None = None,
         progress: Callable[[IngestProgress], None] | None = None,
+        workers: int | None = None,
     ) -> IngestReport:
         """Read, chunk, embed and store every article under `paths` (files or folders).
+
+        `workers` > 1 (default `ingest_workers`) chunks and embeds in that many processes.
 
         Unchanged articles are skipped, changed ones replaced, wire copies folded into the story
         they copy; bad files and records are listed in the report's failures while the rest are
@@ -107,14 +113,18 @@ class Assistant:
         author, url) to the names an export uses, e.g. ``{"body": "story"}``.
         """
         with self._ingest_lock:
-            return self._ingest(paths, field_map, progress)
+            self.catch_up(force=True)
+            return self._ingest(paths, field_map, progress, workers or self.settings.ingest_workers)
 
     def _ingest(
         self,
         paths: Iterable[str | Path],
         field_map: Mapping[str, str] | None,
         progress: Callable[[IngestProgress], None] | None,
+        workers: int,
     ) -> IngestReport:
+        from functools import partial
+
         from ingest.catalog import Catalog
         from ingest.chunk import Chunker
         from ingest.pipeline import Ingestor
@@ -130,6 +140,8 @@ class Assistant:
                 catalog=catalog,
                 keyword=self.keyword,
                 dedup_threshold=self.settings.dedup_threshold,
+                workers=workers,
+                worker_setup=partial(backends.build_ingest_worker, self.settings, workers),
             )
             return ingestor.run(paths, field_map=field_map, progress=progress)
         finally:
@@ -143,8 +155,27 @@ class Assistant:
         Raises EmptyIndexError when nothing has been ingested yet, ConfigError for a bad filter.
         """
         query = _require_text(query, "query")
+        self.catch_up()
         self._require_content()
         return self.retriever.retrieve(query, k or self.settings.top_k, filters)
+
+    def catch_up(self, force: bool = False) -> None:
+        """On a Chroma server, bring the local keyword index up to what other processes wrote
+        (at most every `chroma_refresh_seconds`, unless `force`d; see qa.sync). Embedded Chroma
+        has one writer, this process, so there is nothing to do."""
+        if not self.settings.chroma_server or "keyword" not in self.__dict__:
+            return  # building the keyword index catches up by itself
+        if not force and time.monotonic() - self._synced_at < self.settings.chroma_refresh_seconds:
+            return
+        if not self._sync_lock.acquire(blocking=force):
+            return  # another thread is catching up; search what is there
+        try:
+            from qa.sync import catch_up
+
+            catch_up(self.keyword, self.store)
+            self._synced_at = time.monotonic()
+        finally:
+            self._sync_lock.release()
 
     def ask(self, question: str, filters: SearchFilters | None = None) -> Answer:
         """Answer `question` from the archive with numbered citations, or refuse when it cannot."""

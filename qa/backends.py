@@ -15,6 +15,7 @@ from qa.retrieve import DenseRetriever, KeywordRetriever, Retriever
 from qa.store import ChromaStore
 
 if TYPE_CHECKING:
+    from ingest.chunk import Chunker
     from qa.llm import ChatClient
 
 
@@ -30,15 +31,31 @@ def build_embedder(settings: Settings) -> Embedder:
             )
 
 
+def build_ingest_worker(settings: Settings, workers: int) -> tuple[Chunker, Embedder]:
+    """What one parallel-ingest worker process needs: a chunker and an embedder, the machine's
+    cores shared among `workers` (run inside the worker; see ingest.parallel)."""
+    from ingest.chunk import Chunker
+
+    threads = settings.embed_threads or max(1, (os.cpu_count() or 1) // workers)
+    embedder = build_embedder(settings.model_copy(update={"embed_threads": threads}))
+    return Chunker(embedder, settings.chunk_tokens, settings.chunk_overlap), embedder
+
+
 def build_store(settings: Settings) -> ChromaStore:
     """The Chroma collection: embedded under index_dir, or on the configured server."""
     return ChromaStore.open(settings)
 
 
 def build_keyword(settings: Settings, store: ChromaStore) -> KeywordIndex:
-    """The BM25 index beside the Chroma data, filled from Chroma if it is missing or stale."""
+    """The BM25 index beside the Chroma data, filled from Chroma if it is missing or stale; on a
+    Chroma server, brought up to what other processes wrote (qa.sync)."""
     index = KeywordIndex(settings.index_dir / "keyword.sqlite")
-    sync_from_store(index, store)
+    if settings.chroma_server:
+        from qa.sync import catch_up
+
+        catch_up(index, store)
+    else:
+        sync_from_store(index, store)
     return index
 
 

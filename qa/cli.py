@@ -51,9 +51,20 @@ def _global(
         Path | None,
         typer.Option("--index", help="Index directory [default: ./data/index or $NEWSDESK_INDEX]."),
     ] = None,
-    chroma_host: Annotated[
+    chroma_url: Annotated[
         str | None,
-        typer.Option(help="Use the Chroma server at this host instead of embedded Chroma."),
+        typer.Option(
+            "--chroma-url",
+            help="Use the Chroma server at this URL (http://host:port) instead of embedded "
+            "Chroma [$NEWSDESK_CHROMA_URL; token: $NEWSDESK_CHROMA_TOKEN].",
+        ),
+    ] = None,
+    collection: Annotated[
+        str | None,
+        typer.Option(help="Chroma collection (several archives can share one server)."),
+    ] = None,
+    chroma_host: Annotated[
+        str | None, typer.Option(help="Chroma server host (or use --chroma-url).")
     ] = None,
     chroma_port: Annotated[int | None, typer.Option(help="Port of the Chroma server.")] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
@@ -61,6 +72,10 @@ def _global(
     overrides: dict[str, Any] = {}
     if index is not None:
         overrides["index_dir"] = index
+    if chroma_url:
+        overrides["chroma_url"] = chroma_url
+    if collection:
+        overrides["collection"] = collection
     if chroma_host:
         overrides["chroma_host"] = chroma_host
     if chroma_port:
@@ -82,6 +97,10 @@ def ingest(
         ),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", "-w", min=1, max=64, help="Processes that chunk and embed [1]."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Read, chunk, embed and index articles: text, Markdown, JSON, JSONL, CSV, HTML, RSS/Atom,
@@ -92,7 +111,7 @@ def ingest(
     assistant = _assistant()
     printer = ProgressPrinter(quiet=quiet)
     try:
-        report = assistant.ingest(paths, field_map=field_map, progress=printer)
+        report = assistant.ingest(paths, field_map=field_map, progress=printer, workers=workers)
     finally:
         printer.close()
     if as_json:

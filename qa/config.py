@@ -43,11 +43,32 @@ class Settings(BaseSettings):
     )
 
     # Vector store
+    chroma_url: str | None = Field(
+        default=None,
+        description="A Chroma server, e.g. http://10.0.0.5:8000; unset means embedded Chroma "
+        "under index_dir (or chroma_host/chroma_port when set).",
+    )
     chroma_host: str | None = Field(
-        default=None, description="Chroma server host; unset means embedded Chroma under index_dir."
+        default=None, description="Chroma server host (chroma_url is the usual way to say it)."
     )
     chroma_port: int = Field(default=8000, ge=1, le=65535)
-    collection: str = Field(default="newsdesk", min_length=3, max_length=63)
+    chroma_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token for a Chroma server with token auth; from NEWSDESK_CHROMA_TOKEN.",
+    )
+    chroma_refresh_seconds: float = Field(
+        default=5.0,
+        ge=0.0,
+        description="Server mode: how often a process checks whether other processes changed "
+        "the collection (then its keyword index catches up).",
+    )
+    collection: str = Field(
+        default="newsdesk",
+        min_length=3,
+        max_length=63,
+        pattern=r"^[a-zA-Z0-9][a-zA-Z0-9._-]*[a-zA-Z0-9]$",
+        description="Chroma collection; archives sharing one server use different names.",
+    )
 
     # Chunking
     chunk_tokens: int | None = Field(
@@ -56,6 +77,12 @@ class Settings(BaseSettings):
         description="Passage size in word pieces; default: the embedder's window minus its header.",
     )
     chunk_overlap: int = Field(default=24, ge=0)
+    ingest_workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Processes that chunk and embed during ingest (--workers).",
+    )
     dedup_threshold: float = Field(
         default=0.9,
         gt=0.0,
@@ -149,6 +176,36 @@ class Settings(BaseSettings):
         description="Questions offered on the empty chat; default: made from the archive's "
         "newest articles.",
     )
+
+    @field_validator("chroma_url")
+    @classmethod
+    def _check_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(value if "://" in value else f"http://{value}")
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"not a Chroma server URL: {value!r} (write http://host:port)")
+        try:
+            _ = parts.port
+        except ValueError as exc:
+            raise ValueError(f"bad port in {value!r}") from exc
+        return value
+
+    @property
+    def chroma_server(self) -> tuple[str, int, bool] | None:
+        """(host, port, https) of the Chroma server, or None for embedded Chroma."""
+        if self.chroma_url:
+            from urllib.parse import urlsplit
+
+            url = self.chroma_url
+            parts = urlsplit(url if "://" in url else f"http://{url}")
+            https = parts.scheme == "https"
+            return str(parts.hostname), parts.port or (443 if https else 8000), https
+        if self.chroma_host:
+            return self.chroma_host, self.chroma_port, False
+        return None
 
     @field_validator(
         "index_dir",

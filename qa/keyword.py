@@ -247,6 +247,40 @@ class KeywordIndex:
             self._bump()
             self._db.execute("COMMIT")
 
+    def delete_passages(self, passage_ids: Sequence[str]) -> None:
+        """Remove these passages (ids not in the index are ignored)."""
+        if not passage_ids:
+            return
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            for i in range(0, len(passage_ids), 500):
+                chunk = list(passage_ids[i : i + 500])
+                marks = ",".join("?" * len(chunk))
+                self._db.execute(f"DELETE FROM docs WHERE passage_id IN ({marks})", chunk)
+            self._bump()
+            self._db.execute("COMMIT")
+
+    def article_passage_ids(self, article_ids: Sequence[str]) -> dict[str, set[str]]:
+        """The passage ids the index holds for each of these articles."""
+        out: dict[str, set[str]] = {a: set() for a in article_ids}
+        for i in range(0, len(article_ids), 500):
+            chunk = list(article_ids[i : i + 500])
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(
+                f"SELECT article_id, passage_id FROM docs WHERE article_id IN ({marks})", chunk
+            )
+            for article, passage in rows:
+                out[article].add(passage)
+        return out
+
+    def get_meta(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
     def clear(self) -> None:
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
@@ -313,34 +347,41 @@ def keyword_doc(
     )
 
 
-def sync_from_store(index: KeywordIndex, store: Any, batch: int = 1000) -> int:
-    """Rebuild the keyword index from the passages in Chroma when their counts differ.
+def record_doc(pid: str, text: str, meta: dict[str, Any], vector: np.ndarray) -> KeywordDoc:
+    """A stored Chroma record (id, text, metadata, vector) as a keyword-index passage."""
+    ts = int(meta.get("published_ts", iso_to_ts(meta.get("published_at"))))
+    return keyword_doc(
+        pid,
+        str(meta.get("article_id", "")),
+        text,
+        str(meta.get("title", "")),
+        meta.get("source") or None,
+        meta.get("author") or None,
+        ts if ts >= 0 else None,
+        vector,
+    )
+
+
+def sync_from_store(index: KeywordIndex, store: Any, batch: int = 1000, force: bool = False) -> int:
+    """Rebuild the keyword index from the passages in Chroma when their counts differ (or when
+    `force`d).
 
     Covers indexes made before the keyword index existed, and a keyword file lost or deleted.
     Returns the number of passages (re)indexed.
     """
-    if index.count() == store.count():
+    if not force and index.count() == store.count():
         return 0
     index.clear()
     docs: list[KeywordDoc] = []
     total = 0
-    for pid, text, meta, vector in store.iter_records():
-        ts = int(meta.get("published_ts", iso_to_ts(meta.get("published_at"))))
-        docs.append(
-            keyword_doc(
-                pid,
-                str(meta.get("article_id", "")),
-                text,
-                str(meta.get("title", "")),
-                meta.get("source") or None,
-                meta.get("author") or None,
-                ts if ts >= 0 else None,
-                vector,
-            )
-        )
+    newest = 0.0
+    for record in store.iter_records():
+        newest = max(newest, float(record[2].get("written_at", 0.0)))
+        docs.append(record_doc(*record))
         if len(docs) >= batch:
             index.add(docs)
             total += len(docs)
             docs = []
     index.add(docs)
+    index.set_meta("written_hwm", repr(newest))  # qa.sync reads on from here
     return total + len(docs)

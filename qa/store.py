@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +43,7 @@ def _metadata(item: StoredChunk) -> dict[str, Any]:
         n_chunks=item.n_chunks,
         also=json.dumps(item.also),
         published_raw=item.published_raw,
+        written_at=time.time(),  # lets other processes find what is new (qa.sync)
     )
     return meta
 
@@ -58,6 +61,13 @@ def iso_to_ts(value: str | None) -> int:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return int(parsed.timestamp())
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    if "connect" in text.lower() or isinstance(exc, ConnectionError):
+        return f"cannot connect ({text})"
+    return text
 
 
 def passage_from_record(pid: str, text: str, meta: dict[str, Any], score: float = 0.0) -> Passage:
@@ -84,8 +94,10 @@ class ChromaStore:
     Vectors are always passed in explicitly, so Chroma never loads an embedding model.
     """
 
-    def __init__(self, collection: Any) -> None:
+    def __init__(self, collection: Any, client: Any = None, where: str = "the index") -> None:
         self._col = collection
+        self._client = client
+        self.where = where  # "the Chroma server at http://..." or "the index at ..."
 
     @classmethod
     def open(cls, settings: Settings) -> ChromaStore:
@@ -94,10 +106,21 @@ class ChromaStore:
         from chromadb.config import Settings as ChromaSettings
 
         chroma_settings = ChromaSettings(anonymized_telemetry=False)
+        server = settings.chroma_server
+        if server:
+            host, port, https = server
+            where = f"the Chroma server at {'https' if https else 'http'}://{host}:{port}"
+        else:
+            where = f"the index at {settings.chroma_path}"
         try:
-            if settings.chroma_host:
+            if server:
+                token = settings.chroma_token.get_secret_value() if settings.chroma_token else None
                 client: Any = chromadb.HttpClient(
-                    host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings
+                    host=host,
+                    port=port,
+                    ssl=https,
+                    headers={"Authorization": f"Bearer {token}"} if token else None,
+                    settings=chroma_settings,
                 )
                 client.heartbeat()
             else:
@@ -109,28 +132,66 @@ class ChromaStore:
                 settings.collection, metadata={"hnsw:space": "cosine"}, embedding_function=None
             )
         except Exception as exc:  # chromadb raises many kinds; report them as one
-            where = (
-                f"the Chroma server at {settings.chroma_host}:{settings.chroma_port}"
-                if settings.chroma_host
-                else f"the index at {settings.chroma_path}"
-            )
             raise StoreError(
-                f"Could not open {where}: {exc}",
-                "check that the server is running"
-                if settings.chroma_host
+                f"Could not open {where}: {_reason(exc)}",
+                "check that the server is running and the URL (and token) are right"
+                if server
                 else "check the path is writable, or choose another with --index",
             ) from exc
-        return cls(collection)
+        return cls(collection, client, where)
+
+    @contextmanager
+    def _reaching(self, doing: str) -> Iterator[None]:
+        """Chroma failures while `doing` something, as one StoreError naming the store."""
+        try:
+            yield
+        except StoreError:
+            raise
+        except Exception as exc:
+            raise StoreError(
+                f"Could not {doing} {self.where}: {_reason(exc)}",
+                "newsdesk carries on when the store is back; check that the Chroma server runs",
+            ) from exc
+
+    # Other processes writing to the same collection (a Chroma server) are noticed through a
+    # generation token in the collection's metadata: every ingest batch sets a fresh one after
+    # its writes, so a reader whose token differs knows it must catch up.
+    GENERATION_KEY = "newsdesk_generation"
+
+    def generation(self) -> str:
+        """The collection's current generation token ("" before any newsdesk write)."""
+        with self._reaching("read the collection of"):
+            if self._client is None:
+                meta = self._col.metadata
+            else:
+                meta = self._client.get_collection(self._col.name).metadata
+        return str((meta or {}).get(self.GENERATION_KEY, ""))
+
+    def mark_changed(self) -> str:
+        """Give the collection a fresh generation token (after writes); the token."""
+        import uuid
+
+        token = uuid.uuid4().hex
+        with self._reaching("update the collection of"):
+            meta = {
+                k: v
+                for k, v in dict(self._col.metadata or {}).items()
+                if not k.startswith("hnsw:")  # fixed at creation; Chroma refuses them again
+            }
+            self._col.modify(metadata={**meta, self.GENERATION_KEY: token})
+        return token
 
     def count(self) -> int:
-        return int(self._col.count())
+        with self._reaching("count the passages in"):
+            return int(self._col.count())
 
     def delete_article_passages(self, article_id: str, keep_hash: str | None = None) -> None:
         """Delete an article's passages, except those written for `keep_hash` if given."""
         where: dict[str, Any] = {"article_id": article_id}
         if keep_hash is not None:
             where = {"$and": [where, {"content_hash": {"$ne": keep_hash}}]}
-        self._col.delete(where=where)
+        with self._reaching("delete passages from"):
+            self._col.delete(where=where)
 
     @property
     def id(self) -> str:
@@ -141,46 +202,44 @@ class ChromaStore:
         """Write passages in one call (same id = overwrite)."""
         if not items:
             return
-        self._col.upsert(
-            ids=[i.passage.id for i in items],
-            embeddings=np.stack([i.vector for i in items]).astype(np.float32),
-            documents=[i.passage.text for i in items],
-            metadatas=[_metadata(i) for i in items],
-        )
+        with self._reaching("write passages to"):
+            self._col.upsert(
+                ids=[i.passage.id for i in items],
+                embeddings=np.stack([i.vector for i in items]).astype(np.float32),
+                documents=[i.passage.text for i in items],
+                metadatas=[_metadata(i) for i in items],
+            )
 
     def set_also(self, article_id: str, also: list[dict[str, Any]]) -> None:
         """Record on every passage of an article the other outlets and URLs that ran it."""
-        got = self._col.get(where={"article_id": article_id}, include=["metadatas"])
-        if not got["ids"]:
-            return
-        also_json = json.dumps(also)
-        metas = [{**dict(m or {}), "also": also_json} for m in got["metadatas"] or []]
-        self._col.update(ids=got["ids"], metadatas=metas)
+        with self._reaching("update passages in"):
+            got = self._col.get(where={"article_id": article_id}, include=["metadatas"])
+            if not got["ids"]:
+                return
+            also_json = json.dumps(also)
+            metas = [{**dict(m or {}), "also": also_json} for m in got["metadatas"] or []]
+            self._col.update(ids=got["ids"], metadatas=metas)
 
     def query(
-        self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None
-    ) -> list[Passage]:
-        """The k nearest passages, score = cosine similarity (1 - cosine distance)."""
-        try:
-            return self._query(vector, k, where)
-        except Exception as exc:
-            if "no elements" in str(exc).lower() or "nothing found" in str(exc).lower():
-                return []  # a filter that matches nothing
-            raise
-
-    def _query(
         self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None
     ) -> list[Passage]:
         """The k nearest passages, score = cosine similarity (1 - cosine distance)."""
         n = self.count()
         if n == 0:
             return []
-        res = self._col.query(
-            query_embeddings=[np.asarray(vector, dtype=np.float32)],
-            n_results=min(k, n),
-            where=where or None,
-            include=["documents", "metadatas", "distances"],
-        )
+        try:
+            with self._reaching("search"):
+                res = self._col.query(
+                    query_embeddings=[np.asarray(vector, dtype=np.float32)],
+                    n_results=min(k, n),
+                    where=where or None,
+                    include=["documents", "metadatas", "distances"],
+                )
+        except StoreError as exc:
+            text = str(exc.__cause__).lower()
+            if "no elements" in text or "nothing found" in text:
+                return []  # a filter that matches nothing
+            raise
         ids = res["ids"][0]
         docs = (res["documents"] or [[]])[0]
         metas = (res["metadatas"] or [[]])[0]
@@ -193,7 +252,8 @@ class ChromaStore:
     def get(self, ids: Sequence[str]) -> list[Passage]:
         if not ids:
             return []
-        got = self._col.get(ids=list(ids), include=["documents", "metadatas"])
+        with self._reaching("read passages from"):
+            got = self._col.get(ids=list(ids), include=["documents", "metadatas"])
         by_id = {
             pid: passage_from_record(pid, doc or "", dict(meta or {}))
             for pid, doc, meta in zip(
@@ -204,7 +264,10 @@ class ChromaStore:
 
     def article_passages(self, article_id: str) -> list[Passage]:
         """Every stored passage of one article, in body order."""
-        got = self._col.get(where={"article_id": article_id}, include=["documents", "metadatas"])
+        with self._reaching("read an article from"):
+            got = self._col.get(
+                where={"article_id": article_id}, include=["documents", "metadatas"]
+            )
         passages = [
             passage_from_record(pid, doc or "", dict(meta or {}))
             for pid, doc, meta in zip(
@@ -213,20 +276,81 @@ class ChromaStore:
         ]
         return sorted(passages, key=lambda p: (p.start, p.end))
 
+    def article_hashes(self, article_ids: Sequence[str]) -> dict[str, str]:
+        """The stored content hash of each of these articles that the collection holds (as any
+        process wrote it): what tells a re-ingest "unchanged" from "updated"."""
+        if not article_ids:
+            return {}
+        with self._reaching("read passages from"):
+            got = self._col.get(
+                where={"$and": [{"article_id": {"$in": list(article_ids)}}, {"chunk": 0}]},
+                include=["metadatas"],
+            )
+        return {
+            str(m["article_id"]): str(m.get("content_hash", ""))
+            for m in (got["metadatas"] or [])
+            if m
+        }
+
+    def records_written_since(
+        self, since: float, batch: int = 1000
+    ) -> Iterator[tuple[str, str, dict[str, Any], np.ndarray]]:
+        """The passages written at or after `since` (epoch seconds), as in :meth:`records`."""
+        offset = 0
+        while True:
+            with self._reaching("read passages from"):
+                got = self._col.get(
+                    where={"written_at": {"$gte": since}},
+                    include=["documents", "metadatas", "embeddings"],
+                    limit=batch,
+                    offset=offset,
+                )
+            yield from _rows(got)
+            if len(got["ids"]) < batch:
+                return
+            offset += batch
+
+    def article_passage_ids(self, article_ids: Sequence[str]) -> dict[str, set[str]]:
+        """The passage ids the collection holds for each of these articles."""
+        out: dict[str, set[str]] = {a: set() for a in article_ids}
+        for i in range(0, len(article_ids), 200):
+            chunk = list(article_ids[i : i + 200])
+            with self._reaching("read passages from"):
+                got = self._col.get(where={"article_id": {"$in": chunk}}, include=["metadatas"])
+            for pid, meta in zip(got["ids"], got["metadatas"] or [], strict=True):
+                out.setdefault(str((meta or {}).get("article_id", "")), set()).add(pid)
+        return out
+
+    def iter_ids(self, batch: int = 5000) -> Iterator[str]:
+        """Every stored passage id, read in batches."""
+        offset = 0
+        while True:
+            with self._reaching("list passages in"):
+                got = self._col.get(include=[], limit=batch, offset=offset)
+            yield from got["ids"]
+            if len(got["ids"]) < batch:
+                return
+            offset += batch
+
+    def records(self, ids: Sequence[str]) -> list[tuple[str, str, dict[str, Any], np.ndarray]]:
+        """These passages as (id, text, metadata, vector)."""
+        if not ids:
+            return []
+        with self._reaching("read passages from"):
+            got = self._col.get(ids=list(ids), include=["documents", "metadatas", "embeddings"])
+        return _rows(got)
+
     def iter_records(
         self, batch: int = 1000
     ) -> Iterator[tuple[str, str, dict[str, Any], np.ndarray]]:
         """Every stored passage as (id, text, metadata, vector), read in batches."""
         offset = 0
         while True:
-            got = self._col.get(
-                include=["documents", "metadatas", "embeddings"], limit=batch, offset=offset
-            )
-            vectors = got["embeddings"] if got["embeddings"] is not None else []
-            for pid, doc, meta, vec in zip(
-                got["ids"], got["documents"] or [], got["metadatas"] or [], vectors, strict=True
-            ):
-                yield pid, doc or "", dict(meta or {}), np.asarray(vec, dtype=np.float32)
+            with self._reaching("read passages from"):
+                got = self._col.get(
+                    include=["documents", "metadatas", "embeddings"], limit=batch, offset=offset
+                )
+            yield from _rows(got)
             if len(got["ids"]) < batch:
                 return
             offset += batch
@@ -235,9 +359,20 @@ class ChromaStore:
         """Every stored passage's metadata, read in batches."""
         offset = 0
         while True:
-            got = self._col.get(include=["metadatas"], limit=batch, offset=offset)
+            with self._reaching("read passages from"):
+                got = self._col.get(include=["metadatas"], limit=batch, offset=offset)
             metas = got["metadatas"] or []
             yield from (dict(m) for m in metas)
             if len(metas) < batch:
                 return
             offset += batch
+
+
+def _rows(got: Any) -> list[tuple[str, str, dict[str, Any], np.ndarray]]:
+    vectors = got["embeddings"] if got["embeddings"] is not None else []
+    return [
+        (pid, doc or "", dict(meta or {}), np.asarray(vec, dtype=np.float32))
+        for pid, doc, meta, vec in zip(
+            got["ids"], got["documents"] or [], got["metadatas"] or [], vectors, strict=True
+        )
+    ]

@@ -91,10 +91,44 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(key)
 
 
-@pytest.fixture
-def fake_assistant(tmp_path: Path) -> Assistant:
-    """An assistant with the fake embedder and a real embedded Chroma in a temp folder."""
-    return Assistant.open(tmp_path / "index", embedder="fake")
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Chroma server (`chroma run`, from the chromadb package) on a free loopback port,
+    for the whole test session; its URL."""
+    import shutil
+    import subprocess
+    import sys
+
+    chroma = shutil.which("chroma", path=str(Path(sys.executable).parent))
+    assert chroma, "the chromadb package ships the `chroma` command"
+    port = free_port()
+    data = tmp_path_factory.mktemp("chroma-server")
+    proc = subprocess.Popen(
+        [chroma, "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={"ANONYMIZED_TELEMETRY": "False", "PATH": "/usr/bin:/bin"},
+    )
+    try:
+        wait_for_http(f"http://127.0.0.1:{port}/api/v2/heartbeat", proc, timeout=60)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+@pytest.fixture(params=["embedded", "server"])
+def fake_assistant(request: pytest.FixtureRequest, tmp_path: Path) -> Assistant:
+    """An assistant with the fake embedder on a real Chroma: embedded in a temp folder, and
+    (the same test again) on the session's Chroma server, in a collection of its own."""
+    if request.param == "embedded":
+        return Assistant.open(tmp_path / "index", embedder="fake")
+    import uuid
+
+    url = request.getfixturevalue("chroma_server")
+    return Assistant.open(
+        tmp_path / "index", embedder="fake", chroma_url=url, collection=f"t-{uuid.uuid4().hex}"
+    )
 
 
 @pytest.fixture(scope="session")

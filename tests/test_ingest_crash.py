@@ -52,7 +52,12 @@ def _snapshot(index: Path) -> dict[str, Any]:
     store = Assistant.open(index).store
     got = store._col.get(include=["documents", "metadatas", "embeddings"])
     rows = {
-        pid: (doc, meta, [round(float(x), 4) for x in emb])
+        # written_at is when the passage was written, which a re-run changes by design.
+        pid: (
+            doc,
+            {k: v for k, v in meta.items() if k != "written_at"},
+            [round(float(x), 4) for x in emb],
+        )
         for pid, doc, meta, emb in zip(
             got["ids"], got["documents"], got["metadatas"], got["embeddings"], strict=True
         )

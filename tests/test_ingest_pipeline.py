@@ -89,3 +89,35 @@ def test_original_date_string_is_kept_beside_the_normalised_one(fake_assistant: 
     [meta] = list(fake_assistant.store.iter_metadata())
     assert meta["published_at"] == "2023-11-07T06:15:00+00:00"
     assert meta["published_raw"] == "Tue, 07 Nov 2023 06:15:00 GMT"
+
+
+def test_parallel_ingest_gives_the_same_index_as_one_process(tmp_path: Path) -> None:
+    records = [
+        {
+            "title": f"Story {i}",
+            "body": f"Council meeting {i} approved item {i}. " * (3 + i % 7),
+            "source": f"Outlet {i % 4}",
+            "url": f"https://n.example/{i}",
+        }
+        for i in range(90)
+    ]
+    archive = tmp_path / "many.jsonl"
+    archive.write_text(
+        "\n".join(json.dumps(r) for r in records) + "\n{not json\n", encoding="utf-8"
+    )
+    one = Assistant.open(tmp_path / "one", embedder="fake")
+    two = Assistant.open(tmp_path / "two", embedder="fake", ingest_workers=2)
+    seen: list[int] = []
+    r1 = one.ingest([archive])
+    r2 = two.ingest([archive], progress=lambda s: seen.append(s.articles))
+    assert (r2.added, r2.passages, r2.failed) == (r1.added, r1.passages, r1.failed)
+    assert (r2.added, r2.failed) == (90, 1)
+    assert "many.jsonl (record 91)" in r2.failures[0]
+    assert seen[-1] == 90 and seen == sorted(seen)
+
+    def ids(a: Assistant) -> list[str]:
+        return sorted(pid for pid, *_ in a.store.iter_records())
+
+    assert ids(one) == ids(two) and two.keyword.count() == two.store.count()
+    again = two.ingest([archive])
+    assert (again.added, again.unchanged) == (0, 90)

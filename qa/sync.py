@@ -1,0 +1,65 @@
+"""Several processes, one Chroma server: how each keeps its local keyword index in step.
+
+Chroma (a server in this mode) is the store of record. Each newsdesk process keeps, in its own
+index folder, a keyword index (BM25 and a copy of the vectors, qa.keyword) and an ingest catalog
+(ingest.catalog); both are caches of the collection and can be rebuilt from it.
+
+- Every ingest batch writes its passages with a `written_at` time, then gives the collection a
+  fresh *generation token* (collection metadata, ChromaStore.mark_changed).
+- Before a search or an ingest (at most every `chroma_refresh_seconds`), a process compares the
+  collection's token with the one its keyword index last caught up to. When they differ it reads
+  the passages written since its high-water mark (less a margin for clock skew between
+  machines), adds them, drops its copies of those articles' passages that the collection no
+  longer holds (an update replaced them), and, if its passage count still differs from the
+  collection's, rebuilds from the collection.
+- Ingest asks the collection, not only its local catalog, whether an article is already stored
+  and with which content hash, so two processes never store an article twice; passage ids derive
+  from article id and content hash, so a race writes the same ids twice at worst.
+
+What is not shared: the wire-copy signatures of the catalog. Copies of one story ingested by
+different processes are each kept (as separate articles) instead of being folded together.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from qa.keyword import KeywordDoc, KeywordIndex, record_doc, sync_from_store
+
+# Writers on other machines may have clocks this far behind the newest write seen (seconds).
+CLOCK_MARGIN = 600.0
+
+
+def catch_up(index: KeywordIndex, store: Any, batch: int = 1000) -> int:
+    """Bring `index` up to the collection's current generation; passages (re)read."""
+    token = store.generation()
+    if token == (index.get_meta("generation") or ""):
+        return 0
+    since = float(index.get_meta("written_hwm") or 0.0)
+    newest = since
+    changed: set[str] = set()
+    docs: list[KeywordDoc] = []
+    total = 0
+    for record in store.records_written_since(since - CLOCK_MARGIN, batch):
+        meta = record[2]
+        newest = max(newest, float(meta.get("written_at", 0.0)))
+        changed.add(str(meta.get("article_id", "")))
+        docs.append(record_doc(*record))
+        if len(docs) >= batch:
+            index.add(docs)
+            total += len(docs)
+            docs = []
+    index.add(docs)
+    total += len(docs)
+    if changed:
+        articles = sorted(changed)
+        remote = store.article_passage_ids(articles)
+        local = index.article_passage_ids(articles)
+        index.delete_passages(
+            [p for a in articles for p in sorted(local[a] - remote.get(a, set()))]
+        )
+    index.set_meta("written_hwm", repr(newest))
+    if index.count() != store.count():  # missed something (an older index, a skewed clock)
+        total = sync_from_store(index, store, batch, force=True)
+    index.set_meta("generation", token)
+    return total
