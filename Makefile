@@ -13,7 +13,7 @@ export TRANSFORMERS_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: run test chromium lint format bench eval install install-dev clean
+.PHONY: run test chromium lint format bench bench-scale eval install install-dev clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +61,13 @@ format: install-dev
 SHARED ?= ../shared
 bench: install-dev
 	$(BIN)/python -m eval.bench_ingest --corpus $(SHARED)/data/multihop-rag/corpus.json --out bench-out
+
+# Synthetic archives of 10k, 100k and 1M passages, embedded and on a Chroma server (long: the
+# 1M size takes about an hour per mode on 2 cores; SIZES="10000 100000" for a quick look).
+SIZES ?= 10000 100000 1000000
+bench-scale: install-dev
+	$(BIN)/python -m eval.bench_scale --corpus $(SHARED)/data/multihop-rag/corpus.json \
+		--queries $(SHARED)/data/multihop-rag/queries-dev.json --sizes $(SIZES) --out bench-out/scale
 
 eval: install-dev
 	$(BIN)/newsdesk eval retrieval --corpus $(SHARED)/data/multihop-rag/corpus.json \

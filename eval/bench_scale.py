@@ -1,0 +1,371 @@
+"""The scaling benchmark behind `make bench-scale`: cost against archive size, embedded and server.
+
+    python -m eval.bench_scale --corpus ../shared/data/multihop-rag/corpus.json \\
+        --queries ../shared/data/multihop-rag/queries-dev.json --sizes 10000 100000 1000000
+
+For each size (in passages) it builds a synthetic archive by recombining sentences of the
+MultiHop-RAG corpus into new articles with fresh outlets, authors, dates and URLs, then, for
+embedded Chroma and for a Chroma server (`chroma run` on loopback):
+
+- ingests it with the real pipeline (reading, chunking with the model's tokenizer, wire-copy
+  check, keyword index, Chroma writes) and reports passages per second;
+- reports the index size on disk (the newsdesk index folder, plus the server's data folder);
+- starts a fresh serving process that loads the real embedding model and the index, and reports
+  search p50/p95 of the dense (Chroma HNSW), keyword (BM25) and full hybrid retrievers over the
+  dev queries, and that process's peak memory.
+
+**Vectors are cached, not computed per passage**: every distinct corpus sentence is embedded
+once with the real model (all-MiniLM-L6-v2); a synthetic passage's vector is the normalised mean
+of its sentences' vectors. Embedding a million passages on two cores would take about 17 hours
+(16 passages/s, BENCHMARKS.md), so the ingest rates here are the pipeline's own, without the
+embedding cost; that cost is linear in passages and measured separately by `make bench`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+_ADJ = "North South East West Upper Lower Old New Grand Little Royal Free Bright Silver Golden"
+_NOUN = "River Valley Harbor Ridge Lake Coast Prairie Summit Forest Bay Plains Canyon Island"
+_KIND = "Times Post Ledger Herald Courier Gazette Tribune Chronicle Journal Observer Record"
+_NAMES = "Alex Sam Jordan Riley Casey Morgan Taylor Jamie Robin Drew Avery Quinn Rowan Sage"
+_LAST = "Okafor Lindqvist Moreau Tanaka Haddad Novak Silva Brennan Kowalski Mensah Duarte Reyes"
+
+
+def _sentences(corpus: Path) -> list[str]:
+    from qa.text import sentence_spans
+
+    seen: dict[str, None] = {}
+    for article in json.loads(corpus.read_text(encoding="utf-8")):
+        body = str(article.get("body") or "")
+        for start, end in sentence_spans(body):
+            text = " ".join(body[start:end].split())
+            if 5 <= len(text.split()) <= 60:
+                seen.setdefault(text)
+    return list(seen)
+
+
+def sentence_cache(corpus: Path, out: Path, say: Callable[[str], None]) -> tuple[list[str], Any]:
+    """Every distinct corpus sentence and its real MiniLM vector (computed once, then cached)."""
+    path = out / "sentence-vectors.npz"
+    if path.exists():
+        data = np.load(path, allow_pickle=False)
+        return [str(s) for s in data["sentences"]], data["vectors"]
+    from qa.embedding import SentenceTransformerEmbedder, default_model_path
+
+    sentences = _sentences(corpus)
+    say(f"embedding {len(sentences):,} corpus sentences once with the real model")
+    started = time.perf_counter()
+    vectors = SentenceTransformerEmbedder(default_model_path(), batch_size=64).embed(sentences)
+    say(f"  {len(sentences) / (time.perf_counter() - started):.0f} sentences/s")
+    np.savez(path, sentences=np.array(sentences), vectors=vectors)
+    return sentences, vectors
+
+
+class CachedEmbedder:
+    """The model's tokenizer and window, with vectors from the sentence cache: the normalised
+    mean of the cached vectors of a text's sentences (no model runs)."""
+
+    def __init__(self, sentences: Sequence[str], vectors: Any) -> None:
+        from qa.embedding import _word_piece_encoder, default_model_path
+
+        path = default_model_path()
+        config = json.loads((path / "sentence_bert_config.json").read_text())
+        self.name = "cached-minilm"
+        self.dim = int(vectors.shape[1])
+        self.max_tokens = int(config.get("max_seq_length", 256))
+        self._encode = _word_piece_encoder(path, None)
+        self._row = {s: i for i, s in enumerate(sentences)}
+        self._vectors = np.asarray(vectors, dtype=np.float32)
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        from qa.text import sentence_spans
+
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, text in enumerate(texts):
+            rows = [
+                r
+                for s, e in sentence_spans(text)
+                if (r := self._row.get(" ".join(text[s:e].split()))) is not None
+            ]
+            if rows:
+                out[i] = self._vectors[rows].mean(axis=0)
+            else:  # a fragment cut mid-sentence: a fixed pseudo-random direction
+                seed = int.from_bytes(hashlib.blake2b(text.encode(), digest_size=4).digest())
+                out[i] = np.random.default_rng(seed).standard_normal(self.dim)
+            out[i] /= float(np.linalg.norm(out[i])) or 1.0
+        return out
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._encode(text))
+
+    def tokenizer(self) -> Callable[[str], list[int]]:
+        return self._encode
+
+
+def synthetic_archive(
+    sentences: Sequence[str], tokens: Sequence[int], passages: int, path: Path, seed: int = 7
+) -> int:
+    """A JSONL archive of about `passages` passages made of corpus sentences in new articles
+    (runs of consecutive sentences from a few places, so articles stay readable), each with its
+    own outlet, author, date and URL. Returns the number of articles."""
+    rng = random.Random(seed)
+    outlets = [f"{a} {n} {k}" for a in _ADJ.split() for n in _NOUN.split() for k in _KIND.split()]
+    rng.shuffle(outlets)
+    outlets = outlets[:400]
+    authors = [f"{f} {last}" for f in _NAMES.split() for last in _LAST.split()]
+    start = datetime(2015, 1, 1, tzinfo=UTC)
+    budget = 200  # body word pieces per passage, about (window less header and overlap)
+    made = 0
+    articles = 0
+    with path.open("w", encoding="utf-8") as out:
+        while made < passages:
+            body: list[str] = []
+            size = 0
+            target = rng.randint(120, 900)
+            while size < target:
+                at = rng.randrange(len(sentences))
+                for j in range(at, min(at + rng.randint(2, 6), len(sentences))):
+                    body.append(sentences[j])
+                    size += tokens[j]
+            outlet = outlets[rng.randrange(len(outlets))]
+            day = start + timedelta(days=rng.randrange(3650), minutes=rng.randrange(1440))
+            slug = outlet.lower().replace(" ", "-")
+            record = {
+                "title": " ".join(body[0].split()[:9]).rstrip(",.;:") + f" ({articles})",
+                "body": " ".join(body),
+                "source": outlet,
+                "author": authors[rng.randrange(len(authors))],
+                "published_at": day.isoformat(),
+                "url": f"https://{slug}.example/{day:%Y/%m}/{articles}",
+            }
+            out.write(json.dumps(record) + "\n")
+            made += max(1, -(-size // budget))
+            articles += 1
+    return articles
+
+
+def _du(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _chroma(data: Path) -> tuple[subprocess.Popen[bytes], str]:
+    import httpx
+
+    port = _free_port()
+    chroma = Path(sys.executable).parent / "chroma"
+    proc = subprocess.Popen(
+        [str(chroma), "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(600):
+        try:
+            if httpx.get(f"{url}/api/v2/heartbeat", timeout=1).status_code == 200:
+                return proc, url
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("chroma run did not start")
+
+
+def _rss_mb(pid: int | str, field: str = "VmRSS") -> float:
+    """A process's resident memory now (VmRSS) or at its peak (VmHWM), in MB (Linux /proc).
+
+    Not ru_maxrss: Linux carries that across fork and exec, so a child would report its
+    parent's peak."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def serve_and_search(index: str, chroma_url: str | None, queries: list[str]) -> dict[str, Any]:
+    """Run in a fresh process: load the real model and the index, time each retriever."""
+    from qa import Assistant
+    from qa.retrieve import DenseRetriever, KeywordRetriever, Retriever
+
+    extra = {"chroma_url": chroma_url} if chroma_url else {}
+    started = time.perf_counter()
+    assistant = Assistant.open(index, **extra)
+    assistant.search(queries[0], k=10)  # model, store and keyword matrix loaded
+    load_s = time.perf_counter() - started
+    retrievers: dict[str, Retriever] = {
+        "dense": DenseRetriever(assistant.embedder, assistant.store),
+        "keyword": KeywordRetriever(assistant.keyword, assistant.store),
+        "hybrid": assistant.retriever,
+    }
+    out: dict[str, Any] = {"load_s": round(load_s, 1)}
+    for name, retriever in retrievers.items():
+        retriever.retrieve(queries[1], 10)
+        times = []
+        for q in queries:
+            t = time.perf_counter()
+            retriever.retrieve(q, 10)
+            times.append((time.perf_counter() - t) * 1000)
+        out[name] = {
+            "p50_ms": round(float(np.percentile(times, 50)), 1),
+            "p95_ms": round(float(np.percentile(times, 95)), 1),
+        }
+    out["peak_rss_mb"] = round(_rss_mb("self", "VmHWM"))
+    return out
+
+
+def run_size(
+    size: int,
+    mode: str,
+    archive: Path,
+    cache: tuple[list[str], Any],
+    queries: list[str],
+    out: Path,
+    say: Callable[[str], None],
+) -> dict[str, Any]:
+    from qa import Assistant
+    from qa.config import Settings
+
+    work = out / f"{mode}-{size}"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    server = None
+    chroma_url = None
+    if mode == "server":
+        server, chroma_url = _chroma(work / "chroma-server")
+    try:
+        settings = Settings(index_dir=work / "index", chroma_url=chroma_url)
+        assistant = Assistant(settings, embedder=CachedEmbedder(*cache))
+        say(f"{mode} {size:,}: ingesting {archive.name}")
+        started = time.perf_counter()
+        report = assistant.ingest([archive])
+        seconds = time.perf_counter() - started
+        row: dict[str, Any] = {
+            "size": size,
+            "mode": mode,
+            "articles": report.added,
+            "passages": report.passages,
+            "duplicates": report.duplicate,
+            "ingest_s": round(seconds, 1),
+            "ingest_passages_per_s": round(report.passages / seconds, 1),
+        }
+        del assistant
+        disk = _du(work / "index") + (_du(work / "chroma-server") if server else 0)
+        row["disk_mb"] = round(disk / 2**20)
+        say(f"  {row['passages']:,} passages at {row['ingest_passages_per_s']:,}/s; searching")
+        code = (
+            "import json, sys; from eval.bench_scale import serve_and_search; "
+            f"print(json.dumps(serve_and_search({str(work / 'index')!r}, {chroma_url!r}, "
+            "json.load(sys.stdin))))"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", code],
+            input=json.dumps(queries),
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        row["search"] = json.loads(done.stdout.strip().splitlines()[-1])
+        if server:
+            row["chroma_server_rss_mb"] = round(_rss_mb(server.pid))
+        say(f"  {json.dumps(row['search'])}")
+        return row
+    finally:
+        if server:
+            server.terminate()
+            server.wait(timeout=60)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def plot(rows: list[dict[str, Any]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for mode, style in (("embedded", "-"), ("server", "--")):
+        mine = sorted((r for r in rows if r["mode"] == mode), key=lambda r: r["passages"])
+        if not mine:
+            continue
+        for name, marker in (("dense", "o"), ("keyword", "s"), ("hybrid", "^")):
+            ax.plot(
+                [r["passages"] for r in mine],
+                [r["search"][name]["p95_ms"] for r in mine],
+                style,
+                marker=marker,
+                label=f"{name}, {mode}",
+            )
+    ax.axhline(300, color="grey", linewidth=0.8, linestyle=":")
+    ax.set_xscale("log")
+    ax.set_xlabel("passages in the archive")
+    ax.set_ylabel("search p95 (ms, 2 cores)")
+    ax.set_title("Search latency against archive size")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--corpus", type=Path, required=True)
+    parser.add_argument("--queries", type=Path, required=True)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    parser.add_argument("--modes", nargs="+", default=["embedded", "server"])
+    parser.add_argument("--n-queries", type=int, default=100)
+    parser.add_argument("--out", type=Path, default=Path("bench-out/scale"))
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+
+    def say(text: str) -> None:
+        print(text, flush=True)
+
+    say("Vectors: cached real-model sentence vectors, averaged per passage (see --help).")
+    cache = sentence_cache(args.corpus, args.out, say)
+    from qa.embedding import _word_piece_encoder, default_model_path
+
+    encode = _word_piece_encoder(default_model_path(), None)
+    tokens = [len(encode(s)) for s in cache[0]]
+    queries = [q["query"] for q in json.loads(args.queries.read_text())][: args.n_queries]
+    result_path = args.out / "scale.json"
+    rows: list[dict[str, Any]] = (
+        json.loads(result_path.read_text())["rows"] if result_path.exists() else []
+    )
+    for size in args.sizes:
+        archive = args.out / f"archive-{size}.jsonl"
+        if not archive.exists():
+            articles = synthetic_archive(cache[0], tokens, size, archive)
+            say(f"wrote {archive} ({articles:,} articles)")
+        for mode in args.modes:
+            rows = [r for r in rows if (r["size"], r["mode"]) != (size, mode)]
+            rows.append(run_size(size, mode, archive, cache, queries, args.out, say))
+            result_path.write_text(
+                json.dumps({"cpus": len(os.sched_getaffinity(0)), "rows": rows}, indent=2) + "\n"
+            )
+    plot(rows, args.out / "scale.png")
+    say(f"wrote {result_path} and {args.out / 'scale.png'}")
+
+
+if __name__ == "__main__":
+    main()
