@@ -260,6 +260,10 @@ class KeywordIndex:
             self._bump()
             self._db.execute("COMMIT")
 
+    def passage_ids(self) -> set[str]:
+        """Every passage id the index holds."""
+        return {row[0] for row in self._db.execute("SELECT passage_id FROM docs")}
+
     def article_passage_ids(self, article_ids: Sequence[str]) -> dict[str, set[str]]:
         """The passage ids the index holds for each of these articles."""
         out: dict[str, set[str]] = {a: set() for a in article_ids}

@@ -292,20 +292,21 @@ class ChromaStore:
             if m
         }
 
-    def records_written_since(
-        self, since: float, batch: int = 1000
-    ) -> Iterator[tuple[str, str, dict[str, Any], np.ndarray]]:
-        """The passages written at or after `since` (epoch seconds), as in :meth:`records`."""
+    def metadata_written_since(
+        self, since: float, batch: int = 5000
+    ) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(id, metadata) of the passages written at or after `since` (epoch seconds)."""
         offset = 0
         while True:
             with self._reaching("read passages from"):
                 got = self._col.get(
                     where={"written_at": {"$gte": since}},
-                    include=["documents", "metadatas", "embeddings"],
+                    include=["metadatas"],
                     limit=batch,
                     offset=offset,
                 )
-            yield from _rows(got)
+            for pid, meta in zip(got["ids"], got["metadatas"] or [], strict=True):
+                yield pid, dict(meta or {})
             if len(got["ids"]) < batch:
                 return
             offset += batch

@@ -7,11 +7,11 @@ index folder, a keyword index (BM25 and a copy of the vectors, qa.keyword) and a
 - Every ingest batch writes its passages with a `written_at` time, then gives the collection a
   fresh *generation token* (collection metadata, ChromaStore.mark_changed).
 - Before a search or an ingest (at most every `chroma_refresh_seconds`), a process compares the
-  collection's token with the one its keyword index last caught up to. When they differ it reads
-  the passages written since its high-water mark (less a margin for clock skew between
-  machines), adds them, drops its copies of those articles' passages that the collection no
-  longer holds (an update replaced them), and, if its passage count still differs from the
-  collection's, rebuilds from the collection.
+  collection's token with the one its keyword index last caught up to. When they differ it lists
+  the passages written since its high-water mark (less a margin for clock skew between machines
+  and for writes still under way), reads in full those it lacks, drops its copies of those
+  articles' passages that the collection no longer holds (an update replaced them), and, if its
+  passage count still differs from the collection's, rebuilds from the collection.
 - Ingest asks the collection, not only its local catalog, whether an article is already stored
   and with which content hash, so two processes never store an article twice; passage ids derive
   from article id and content hash, so a race writes the same ids twice at worst.
@@ -31,26 +31,30 @@ CLOCK_MARGIN = 600.0
 
 
 def catch_up(index: KeywordIndex, store: Any, batch: int = 1000) -> int:
-    """Bring `index` up to the collection's current generation; passages (re)read."""
+    """Bring `index` up to the collection's current generation; passages read in full.
+
+    Lists what was written since the high-water mark (metadata only), reads in full only the
+    passages the index lacks (a passage id names its content, so one the index holds is
+    current), and drops what updates replaced.
+    """
     token = store.generation()
     if token == (index.get_meta("generation") or ""):
         return 0
     since = float(index.get_meta("written_hwm") or 0.0)
     newest = since
+    have = index.passage_ids()
+    missing: list[str] = []
     changed: set[str] = set()
-    docs: list[KeywordDoc] = []
-    total = 0
-    for record in store.records_written_since(since - CLOCK_MARGIN, batch):
-        meta = record[2]
+    for pid, meta in store.metadata_written_since(since - CLOCK_MARGIN, batch * 5):
         newest = max(newest, float(meta.get("written_at", 0.0)))
-        changed.add(str(meta.get("article_id", "")))
-        docs.append(record_doc(*record))
-        if len(docs) >= batch:
-            index.add(docs)
-            total += len(docs)
-            docs = []
-    index.add(docs)
-    total += len(docs)
+        if pid not in have:
+            missing.append(pid)
+            changed.add(str(meta.get("article_id", "")))
+    total = 0
+    for i in range(0, len(missing), batch):
+        docs: list[KeywordDoc] = [record_doc(*r) for r in store.records(missing[i : i + batch])]
+        index.add(docs)
+        total += len(docs)
     if changed:
         articles = sorted(changed)
         remote = store.article_passage_ids(articles)
