@@ -190,6 +190,7 @@ class Assistant:
         `messages` are ``{"role": "user" | "assistant", "content": ...}``, oldest first. The
         Answer's `standalone_question` is the question actually asked of the archive.
         """
+        _require_last_question(messages)
         question = self.standalone_question(messages)
         answer = self.ask(question, filters)
         return replace(answer, standalone_question=question)
@@ -199,6 +200,7 @@ class Assistant:
     ) -> Iterator[str | Answer]:
         """Like :meth:`chat`, streamed as :meth:`ask_stream` streams: text pieces as an LLM
         writes them, then the checked Answer (with its standalone question) last."""
+        _require_last_question(messages)
         question = self.standalone_question(messages)
         for item in self.ask_stream(question, filters):
             yield replace(item, standalone_question=question) if isinstance(item, Answer) else item
@@ -314,6 +316,12 @@ class Assistant:
                 f"The index at {self.settings.index_dir} holds no articles yet",
                 "run `newsdesk ingest PATH` first (for example `newsdesk ingest data/sample`)",
             )
+
+
+def _require_last_question(messages: Sequence[Mapping[str, str]]) -> None:
+    """A conversation must end with a question that says something."""
+    last = next((m for m in reversed(messages) if m.get("role") == "user"), None)
+    _require_text(str(last.get("content", "")) if last else "", "question")
 
 
 def _require_text(value: str, what: str) -> str:

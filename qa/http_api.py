@@ -17,8 +17,8 @@ interactive docs at /docs).
 - ``GET /v1/models`` -> the one model, ``newsdesk``.
 
 Errors are JSON ``{"error": {"message", "hint"}}`` with status 400 (bad request), 404 (no such
-article), 409 (empty index), 413 (upload too large) or 503 (a backend such as the Chroma server
-is unreachable).
+article), 409 (empty index), 413 (upload too large), 422 (a field missing or out of range) or
+503 (a backend such as the Chroma server is unreachable).
 """
 
 from __future__ import annotations
@@ -246,6 +246,7 @@ def _error(status: int, exc: NewsdeskError) -> Any:
 def build_api(assistant: Assistant, users: dict[str, str] | None = None) -> FastAPI:
     """The FastAPI app with the routes of the module docstring (the chat UI mounts on it)."""
     from fastapi import FastAPI, Query
+    from fastapi.exceptions import RequestValidationError
     from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 
     users = users or {}
@@ -264,6 +265,15 @@ def build_api(assistant: Assistant, users: dict[str, str] | None = None) -> Fast
                 headers={"WWW-Authenticate": 'Basic realm="newsdesk"'},
             )
         return await call_next(request)
+
+    @api.exception_handler(RequestValidationError)
+    async def invalid_request(_request: Request, exc: RequestValidationError) -> Any:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e.get('loc', ()) if p != 'body')}: {e.get('msg', '')}"
+            for e in exc.errors()
+        )
+        hint = "see the schema at /docs"
+        return _error(422, NewsdeskError(f"Invalid request: {problems}", hint))
 
     @api.exception_handler(NewsdeskError)
     async def newsdesk_error(_request: Request, exc: NewsdeskError) -> Any:

@@ -98,7 +98,11 @@ def test_errors_are_json_with_a_status(api: str, tmp_path: Path) -> None:
     )
     assert bad.status_code == 400
     assert bad.json()["error"]["message"].startswith("Not an ISO-8601 date")
-    assert httpx.post(f"{api}/api/ask", json={"question": ""}).status_code == 422
+    empty = httpx.post(f"{api}/api/ask", json={"question": ""})
+    assert empty.status_code == 422
+    assert empty.json()["error"]["message"].startswith("Invalid request: question: String should")
+    blank = httpx.post(f"{api}/api/ask", json={"question": "  \n "})
+    assert blank.status_code == 400 and blank.json()["error"]["message"] == "The question is empty"
 
 
 def test_openapi_schema_lists_the_routes(api: str) -> None:
@@ -210,3 +214,35 @@ def test_the_server_refuses_to_start_open_to_the_network(tmp_path: Path) -> None
     assert proc.returncode != 0
     assert "Refusing to serve on 0.0.0.0 without authentication" in proc.stderr
     assert "NEWSDESK_AUTH" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "?!?!...,,;;",
+        "Wer hat den Hafen gebaut?",
+        "港口什么时候关闭？",
+        "apples\x00\x01\x1b[31m tonnes\u202e",
+        "x" * 19_999,
+        "\U0001f34e" * 500,
+    ],
+)
+def test_hostile_questions_get_an_answer_or_a_clear_refusal(api: str, question: str) -> None:
+    response = httpx.post(f"{api}/api/ask", json={"question": question}, timeout=120)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["refused"] or body["citations"]
+    rows = httpx.get(f"{api}/api/search", params={"q": question[:4000]}, timeout=120)
+    assert rows.status_code == 200 and isinstance(rows.json(), list)
+
+
+def test_undecodable_and_oversized_questions_are_clear_errors(api: str) -> None:
+    # A lone surrogate is valid JSON but not text: it must not become a server error.
+    raw = b'{"question": "apples \\ud800 tonnes"}'
+    response = httpx.post(
+        f"{api}/api/ask", content=raw, headers={"content-type": "application/json"}, timeout=60
+    )
+    assert response.status_code == 422 and "valid string" in response.json()["error"]["message"]
+    huge = httpx.post(f"{api}/api/ask", json={"question": "x" * 100_000}, timeout=60)
+    assert huge.status_code == 422
+    assert "at most 20000 characters" in huge.json()["error"]["message"]
