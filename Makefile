@@ -13,20 +13,27 @@ export TRANSFORMERS_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: run test chromium lint format bench bench-scale eval install install-dev clean
+.PHONY: run test chromium lint audit constraints format bench bench-scale eval install install-dev clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	# The CPU build of torch lies on this machine's disk; it must come before sentence-transformers.
 	$(BIN)/pip install --disable-pip-version-check -q torch==2.13.0
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --disable-pip-version-check -q -e .
+# constraints.txt pins every version the project is tested with.
+$(VENV)/.installed: pyproject.toml constraints.txt | $(BIN)/python
+	$(BIN)/pip install --disable-pip-version-check -q -c constraints.txt -e .
 	touch $@
 
-$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --disable-pip-version-check -q -e '.[dev]'
+$(VENV)/.installed-dev: pyproject.toml constraints.txt | $(BIN)/python
+	$(BIN)/pip install --disable-pip-version-check -q -c constraints.txt -e '.[dev]'
 	touch $@ $(VENV)/.installed
+
+# After a deliberate upgrade: re-pin what the dev virtualenv holds.
+constraints: install-dev
+	{ echo "# The versions newsdesk is tested with (make installs with -c constraints.txt)."; \
+	  echo "# Regenerate after a deliberate upgrade: make constraints"; \
+	  $(BIN)/pip freeze --exclude-editable | sed 's/+cpu$$//' | grep -v '^newsdesk'; } > constraints.txt
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
@@ -49,10 +56,14 @@ chromium:
 		($$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null) \
 			|| echo "warning: could not install chromium; the browser tests will be skipped"; }
 
-lint: install-dev
+lint: install-dev audit
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+# Known vulnerabilities in the pinned versions (PyPI's advisory data; see SECURITY.md).
+audit: install-dev
+	$(BIN)/pip-audit -r constraints.txt --no-deps --disable-pip --progress-spinner off
 
 format: install-dev
 	$(BIN)/ruff format .

@@ -83,8 +83,16 @@ def read_path(path: Path, field_map: Mapping[str, str] | None = None) -> Iterato
             yield source.error("binary data, not a text file")
             return
         yield from reader(source)
+    except IngestError as exc:  # a bomb, a file too large to read whole, ...
+        yield exc
     except (OSError, EOFError) as exc:  # unreadable, truncated .gz, ...
         yield source.error(f"cannot read file: {exc}")
+    except RecursionError:
+        yield source.error("nested too deeply to parse")
+    except MemoryError:
+        yield source.error("too large to parse in memory")
+    except Exception as exc:  # a parser's own failure: report it for this file, go on
+        yield source.error(f"cannot parse: {type(exc).__name__}: {exc}")
 
 
 def estimate_records(path: Path) -> int:
@@ -99,6 +107,6 @@ def estimate_records(path: Path) -> int:
             from ingest.formats.jsonfile import count_records
 
             return max(1, count_records(source))
-    except (OSError, ValueError, EOFError):
-        pass
+    except (OSError, ValueError, EOFError, IngestError, RecursionError):
+        pass  # read_path reports the problem
     return 1

@@ -3,15 +3,53 @@
 from __future__ import annotations
 
 import gzip
+import io
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from qa.errors import IngestError
 from qa.types import Article
 
 ReadResult = Article | IngestError
+
+# A gzip file that decompresses to more than this many times its size, past the first
+# CHECK_AFTER bytes, is treated as a compression bomb (text and HTML compress 3-15 times).
+MAX_RATIO = 100
+CHECK_AFTER = 16 * 2**20
+# Formats read whole (text, HTML, feeds, small JSON) are refused beyond this size.
+MAX_WHOLE_FILE = 256 * 2**20
+
+
+class _Capped(io.RawIOBase):
+    """A decompressing stream that stops with an IngestError at a compression bomb."""
+
+    def __init__(self, inner: gzip.GzipFile, compressed: int, name: str) -> None:
+        self._inner = inner
+        self._limit = max(CHECK_AFTER, MAX_RATIO * compressed)
+        self._name = name
+        self._total = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._inner.read1(len(buffer))
+        self._total += len(data)
+        if self._total > self._limit:
+            raise IngestError(
+                self._name,
+                f"decompresses to over {self._limit // 2**20:,} MB, more than {MAX_RATIO} times "
+                "its size (a compression bomb?)",
+                hint="decompress it yourself if it is a genuine archive",
+            )
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._inner.close()
+        super().close()
 
 
 @dataclass(frozen=True)
@@ -34,15 +72,31 @@ class Source:
         return Path(self.name).suffix.lower()
 
     def open(self) -> IO[bytes]:
-        """The file's bytes, decompressed when it is .gz (streamed, never read whole)."""
+        """The file's bytes, decompressed when it is .gz (streamed, never read whole; a
+        compression bomb raises IngestError)."""
         if self.compressed:
-            return gzip.GzipFile(self.path, "rb")  # type: ignore[return-value]
+            capped = _Capped(
+                gzip.GzipFile(self.path, "rb"), self.path.stat().st_size, str(self.path)
+            )
+            return io.BufferedReader(capped)
         return self.path.open("rb")
+
+    def read_bytes(self) -> bytes:
+        """The whole file (decompressed), for formats that are parsed whole; IngestError beyond
+        MAX_WHOLE_FILE."""
+        with self.open() as fh:
+            data = fh.read(MAX_WHOLE_FILE + 1)
+        if len(data) > MAX_WHOLE_FILE:
+            raise self.error(
+                f"too large to read whole ({MAX_WHOLE_FILE // 2**20} MB at most for "
+                f"{self.suffix} files)",
+                hint="split it, or export the archive as JSONL, which is read record by record",
+            )
+        return data
 
     def read_text(self) -> str:
         """The whole file as text, decoded with `decode`."""
-        with self.open() as fh:
-            return decode(fh.read())
+        return decode(self.read_bytes())
 
     def error(self, reason: str, record: int | None = None, hint: str = "") -> IngestError:
         return IngestError(str(self.path), reason, record=record, hint=hint)

@@ -28,8 +28,7 @@ def read_feed(source: Source) -> Iterator[ReadResult]:
     entry without text, is reported. A feed that parses with warnings is still read."""
     import feedparser
 
-    with source.open() as fh:
-        parsed = feedparser.parse(fh.read())
+    parsed = feedparser.parse(source.read_bytes())
     if not parsed.entries:
         if not parsed.get("version"):
             problem = parsed.get("bozo_exception")

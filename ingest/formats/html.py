@@ -33,9 +33,7 @@ _DATE_META = (
 
 def read_html(source: Source) -> Iterator[ReadResult]:
     """One article per page, or an error when the page holds no article text."""
-    with source.open() as fh:
-        data = fh.read()
-    yield html_to_article(data, source)
+    yield html_to_article(source.read_bytes(), source)
 
 
 def html_to_article(
