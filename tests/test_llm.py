@@ -4,6 +4,7 @@ streaming, citation checks, unsupported and injected sentences, failures and fal
 from __future__ import annotations
 
 import importlib.util
+import re
 from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
@@ -210,3 +211,17 @@ def test_llama_cpp_smoke_with_smollm2(sample_index: Path) -> None:
     # SmolLM2 is too weak to be right: the checks either keep supported sentences or fall back.
     assert answer.citations and not answer.refused
     assert all(c.passage.title for c in answer.citations)
+
+
+def test_the_extractive_answer_quotes_an_injection_as_news_never_obeys_it() -> None:
+    answerer = ExtractiveAnswerer(FakeEmbedder(), min_evidence=0.0, min_coverage=0.0)
+    for question in (QUESTION, "What did residents say about pirates and the bridge?"):
+        answer = answerer.answer(question, PASSAGES)
+        cited = {c.n for c in answer.citations}
+        assert cited <= set(range(1, len(PASSAGES) + 1))
+        # Whatever the answer says outside quotation marks is newsdesk's own words: no
+        # instruction from the article gets there; the article can only be quoted, attributed.
+        own_words = re.sub(r"“[^”]*”", "", answer.text)
+        assert "“" in answer.text and "pirates" not in own_words and "SYSTEM" not in own_words
+        for c in answer.citations:
+            assert c.quote in c.passage.text  # a quote is the article's own sentence
