@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ingest import failpoints
 from ingest.catalog import Catalog, CatalogEntry
 from ingest.chunk import Chunk, Chunker
 from ingest.dedup import NearDuplicates, signature
@@ -25,7 +26,7 @@ from ingest.parallel import Prepared, PreparePool, Setup, prepare
 from ingest.readers import estimate_records, iter_files, read_path
 from qa.embedding import Embedder
 from qa.errors import IngestError
-from qa.keyword import KeywordDoc, KeywordIndex, keyword_doc
+from qa.keyword import KeywordDoc, KeywordIndex, keyword_doc, record_doc
 from qa.store import ChromaStore, StoredChunk, iso_to_ts
 from qa.types import Article, IngestReport
 
@@ -96,6 +97,7 @@ def iter_articles(
             if isinstance(result, IngestError):
                 state.failures.append(str(result))
             else:
+                failpoints.reached("read")
                 yield result
 
 
@@ -189,8 +191,9 @@ class Ingestor:
         ids = [a.id for a in batch]
         entries = self.catalog.entries(ids)
         aliases = self.catalog.aliases(ids)
-        # Another process (sharing a Chroma server) may have stored what this catalog lacks.
-        stored = self.store.article_hashes(
+        # The store may hold what this catalog lacks: written by another process sharing a
+        # Chroma server, or by a run killed before its catalog write.
+        stored = self.store.article_versions(
             [i for i in ids if i not in entries and i not in aliases]
         )
         plan = _Plan()
@@ -203,15 +206,23 @@ class Ingestor:
             digest = article_hash(article)
             entry = entries.get(article.id)
             if entry is None and article.id in stored:
+                stored_hash, n_chunks, present = stored[article.id]
                 sig = signature(article.body)
-                entry = CatalogEntry(
-                    article.id, stored[article.id], 0, article.source, article.url, sig, []
-                )
-                if entry.content_hash == digest:
-                    plan.known.append(entry)  # stored by another process: note it, skip it
+                if stored_hash == digest and present == n_chunks:
+                    # Stored whole already: record it (and index it locally), embed nothing.
+                    plan.known.append(
+                        CatalogEntry(
+                            article.id, digest, n_chunks, article.source, article.url, sig, []
+                        )
+                    )
                     self.near.add(article.id, sig)
                     state.unchanged += 1
                     continue
+                if stored_hash != digest:  # another version is stored: replace it
+                    entry = CatalogEntry(
+                        article.id, stored_hash, n_chunks, article.source, article.url, sig, []
+                    )
+                # else a torn write of this version: write it again (same passage ids)
             if entry is not None and entry.content_hash == digest:
                 state.unchanged += 1
                 continue
@@ -230,6 +241,7 @@ class Ingestor:
 
     def _write(self, plan: _Plan, prepared: Prepared, state: IngestProgress) -> None:
         chunked, vectors = prepared
+        failpoints.reached("embedded")
         also: dict[str, list[dict[str, str | None]]] = {}
         items: list[StoredChunk] = []
         docs: list[KeywordDoc] = []
@@ -255,8 +267,10 @@ class Ingestor:
         # One write per store for the whole batch; the new versions first, then the old ones
         # dropped: a crash in between leaves both, and the next run finishes the job.
         self.store.upsert(items)
+        failpoints.reached("chroma")
         if self.keyword is not None:
             self.keyword.add(docs)
+        failpoints.reached("keyword")
         for (article, digest, _, entry), chunks in zip(plan.new, chunked, strict=True):
             if entry is None:
                 state.added += 1
@@ -274,6 +288,8 @@ class Ingestor:
                 also[twin].append(listing)
         for twin in {twin for *_, twin in plan.copies}:
             self.store.set_also(twin, also[twin])
+        if plan.known and self.keyword is not None:
+            self._index_known([e.id for e in plan.known])
         if plan.new or plan.copies:
             self.store.mark_changed()  # other processes on the same collection catch up
         with self.catalog.transaction():
@@ -295,6 +311,16 @@ class Ingestor:
                 self.catalog.put_alias(copy.id, twin, digest, copy.source, copy.url)
             for twin in {twin for *_, twin in plan.copies}:
                 self.catalog.set_also(twin, also[twin])
+
+    def _index_known(self, article_ids: list[str]) -> None:
+        """Add to the keyword index the stored passages of these articles it lacks (a run killed
+        between the two writes, or passages another process wrote)."""
+        assert self.keyword is not None
+        local = self.keyword.article_passage_ids(article_ids)
+        remote = self.store.article_passage_ids(article_ids)
+        missing = sorted(p for a in article_ids for p in remote.get(a, set()) - local[a])
+        for i in range(0, len(missing), 500):
+            self.keyword.add([record_doc(*r) for r in self.store.records(missing[i : i + 500])])
 
 
 def _keyword_doc(chunk: Chunk, vector: np.ndarray) -> KeywordDoc:

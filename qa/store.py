@@ -276,21 +276,27 @@ class ChromaStore:
         ]
         return sorted(passages, key=lambda p: (p.start, p.end))
 
-    def article_hashes(self, article_ids: Sequence[str]) -> dict[str, str]:
-        """The stored content hash of each of these articles that the collection holds (as any
-        process wrote it): what tells a re-ingest "unchanged" from "updated"."""
+    def article_versions(self, article_ids: Sequence[str]) -> dict[str, tuple[str, int, int]]:
+        """For each of these articles the collection holds (as any process wrote it): its
+        content hash, the passages that version has, and how many of them are stored. What
+        tells a re-ingest "unchanged" from "updated", and a complete write from a torn one."""
         if not article_ids:
             return {}
         with self._reaching("read passages from"):
             got = self._col.get(
-                where={"$and": [{"article_id": {"$in": list(article_ids)}}, {"chunk": 0}]},
-                include=["metadatas"],
+                where={"article_id": {"$in": list(article_ids)}}, include=["metadatas"]
             )
-        return {
-            str(m["article_id"]): str(m.get("content_hash", ""))
-            for m in (got["metadatas"] or [])
-            if m
-        }
+        found: dict[str, tuple[str, int, int]] = {}
+        for meta in got["metadatas"] or []:
+            if not meta:
+                continue
+            article = str(meta["article_id"])
+            digest, n, present = found.get(
+                article, (str(meta.get("content_hash", "")), int(meta.get("n_chunks", 0)), 0)
+            )
+            if str(meta.get("content_hash", "")) == digest:
+                found[article] = (digest, n, present + 1)
+        return found
 
     def metadata_written_since(
         self, since: float, batch: int = 5000

@@ -119,3 +119,29 @@ def test_sigkill_then_rerun_equals_one_uninterrupted_run(tmp_path: Path) -> None
         assert got["passages"][pid][0] == doc
         assert got["passages"][pid][1] == meta
         assert got["passages"][pid][2] == pytest.approx(emb, abs=2e-4)
+
+
+@pytest.mark.parametrize(
+    ("point", "nth"), [("read", 40), ("embedded", 2), ("chroma", 2), ("keyword", 2)]
+)
+def test_sigkill_at_each_stage_then_rerun_converges(tmp_path: Path, point: str, nth: int) -> None:
+    """Killed while reading, after embedding, between the Chroma and the keyword-index writes,
+    and before the catalog records a batch: a re-run gives the uninterrupted run's index."""
+    src = _corpus(tmp_path / "corpus.json")
+    env = {**os.environ, "NEWSDESK_EMBEDDER": "fake"}
+    reference = tmp_path / "reference"
+    subprocess.run(_ingest_cmd(reference, src), cwd=ROOT, env=env, check=True)
+    index = tmp_path / "killed"
+    killed = subprocess.run(
+        _ingest_cmd(index, src), cwd=ROOT, env={**env, "NEWSDESK_CRASH_AT": f"{point}:{nth}"}
+    )
+    assert killed.returncode == -signal.SIGKILL
+    subprocess.run(_ingest_cmd(index, src), cwd=ROOT, env=env, check=True)
+    got, want = _snapshot(index), _snapshot(reference)
+    assert got["catalog"] == want["catalog"]
+    assert set(got["passages"]) == set(want["passages"])
+    a = Assistant.open(index, embedder="fake")
+    b = Assistant.open(reference, embedder="fake")
+    assert a.keyword.count() == b.keyword.count() == a.store.count()
+    for query in ("council budget strike", "harbour storm bridge", "bank inflation wages"):
+        assert [p.id for p in a.search(query, k=5)] == [p.id for p in b.search(query, k=5)]
