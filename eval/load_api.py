@@ -46,16 +46,18 @@ def _questions(path: Path | None) -> list[str]:
     return [str(q["query"]) for q in json.loads(path.read_text(encoding="utf-8"))]
 
 
-def _start(index: Path) -> tuple[subprocess.Popen[str], str]:
+def _start(index: Path, log: Path | None = None) -> tuple[subprocess.Popen[str], str]:
+    """`python app.py` serving `index` on a free loopback port (its output to `log`)."""
     import httpx
 
     port = _free_port()
+    output = log.open("w") if log else subprocess.DEVNULL
     proc = subprocess.Popen(
         [sys.executable, str(ROOT / "app.py"), "--index", str(index), "--port", str(port)],
         cwd=ROOT,
         env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=output,
+        stderr=subprocess.STDOUT,
         text=True,
     )
     url = f"http://127.0.0.1:{port}"

@@ -164,7 +164,8 @@ def main(argv: list[str] | None = None) -> None:
     work = Path(tempfile.mkdtemp(prefix="newsdesk-soak-"))
     index = work / "index"
     shutil.copytree(args.index, index)
-    proc, url = _start(index)
+    args.out.mkdir(parents=True, exist_ok=True)
+    proc, url = _start(index, log=args.out / "soak-server.log")
     try:
         result = soak(url, proc.pid, args.corpus, args.clients, args.seconds, args.batch, work)
     finally:

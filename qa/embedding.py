@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -84,18 +85,28 @@ class SentenceTransformerEmbedder:
         self.dim = int(self._model.encode(["dimension probe"], convert_to_numpy=True).shape[1])
         self.max_tokens = int(self._model.max_seq_length or 512)
         self._encode = _word_piece_encoder(path, self._model.tokenizer)
+        # One forward pass at a time: torch already spreads each over every core, and parallel
+        # passes from many request threads only add memory (each thread's allocator arena).
+        self._lock = threading.Lock()
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        vectors = self._model.encode(
-            list(texts),
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
-        return np.asarray(vectors, dtype=np.float32)
+        parts = []
+        for i in range(0, len(texts), self.batch_size):
+            # Lock per batch, so a question's embedding waits for one batch of an ingest's
+            # passages at most, not the whole ingest batch.
+            with self._lock:
+                parts.append(
+                    self._model.encode(
+                        list(texts[i : i + self.batch_size]),
+                        batch_size=self.batch_size,
+                        normalize_embeddings=True,
+                        convert_to_numpy=True,
+                        show_progress_bar=False,
+                    )
+                )
+        return np.asarray(np.concatenate(parts), dtype=np.float32)
 
     def count_tokens(self, text: str) -> int:
         return len(self._encode(text))

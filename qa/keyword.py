@@ -12,13 +12,15 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from qa.errors import StoreError
 from qa.store import iso_to_ts
 from qa.text import content_terms, sentence_spans
 
@@ -155,6 +157,13 @@ class KeywordIndex:
         self._matrix: _Matrix | None = None
         self._matrix_version = ""
 
+    def _failed(self, exc: sqlite3.Error) -> StoreError:
+        """A write that SQLite refused (disk full, I/O error) as a StoreError naming the file."""
+        return StoreError(
+            f"Could not write the keyword index at {self.path}: {exc}",
+            "free some disk space and run the ingest again: it resumes where it stopped",
+        )
+
     def _migrate(self) -> None:
         """Create the tables; an index of an older layout is dropped (rebuilt from Chroma)."""
         self._db.executescript(SCHEMA)
@@ -194,40 +203,56 @@ class KeywordIndex:
         """Insert or replace passages (by passage id), in one transaction."""
         if not docs:
             return
+        with self._write():
+            for doc in docs:
+                tokens = tokenize(doc.text)
+                counts = Counter(self._term_ids(tokens, create=True))
+                tf = np.array(sorted(counts.items()), dtype=np.uint32).reshape(-1, 2)
+                stf = self._sentence_tf(doc.body)
+                self._db.execute(
+                    "INSERT INTO docs (passage_id, article_id, source, author, published_ts,"
+                    " length, tf, stf, vector) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                    " ON CONFLICT(passage_id) DO UPDATE SET article_id=excluded.article_id,"
+                    " source=excluded.source, author=excluded.author,"
+                    " published_ts=excluded.published_ts, length=excluded.length,"
+                    " tf=excluded.tf, stf=excluded.stf, vector=excluded.vector",
+                    (
+                        doc.passage_id,
+                        doc.article_id,
+                        doc.source,
+                        doc.author,
+                        doc.published_ts,
+                        len(tokens),
+                        tf.tobytes(),
+                        stf.tobytes(),
+                        None
+                        if doc.vector is None
+                        else np.asarray(doc.vector, dtype=np.float32).tobytes(),
+                    ),
+                )
+
+    @contextmanager
+    def _write(self) -> Iterator[None]:
+        """One write transaction that also bumps the version; a write SQLite refuses (a full
+        disk) rolls back and becomes a StoreError."""
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                for doc in docs:
-                    tokens = tokenize(doc.text)
-                    counts = Counter(self._term_ids(tokens, create=True))
-                    tf = np.array(sorted(counts.items()), dtype=np.uint32).reshape(-1, 2)
-                    stf = self._sentence_tf(doc.body)
-                    self._db.execute(
-                        "INSERT INTO docs (passage_id, article_id, source, author, published_ts,"
-                        " length, tf, stf, vector) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                        " ON CONFLICT(passage_id) DO UPDATE SET article_id=excluded.article_id,"
-                        " source=excluded.source, author=excluded.author,"
-                        " published_ts=excluded.published_ts, length=excluded.length,"
-                        " tf=excluded.tf, stf=excluded.stf, vector=excluded.vector",
-                        (
-                            doc.passage_id,
-                            doc.article_id,
-                            doc.source,
-                            doc.author,
-                            doc.published_ts,
-                            len(tokens),
-                            tf.tobytes(),
-                            stf.tobytes(),
-                            None
-                            if doc.vector is None
-                            else np.asarray(doc.vector, dtype=np.float32).tobytes(),
-                        ),
-                    )
+                yield
                 self._bump()
                 self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._rollback()
+                raise self._failed(exc) from exc
             except BaseException:
-                self._db.execute("ROLLBACK")
+                self._rollback()
                 raise
+
+    def _rollback(self) -> None:
+        with suppress(sqlite3.Error):  # SQLite may have rolled back already (a full disk)
+            self._db.execute("ROLLBACK")
+        # Terms created in the failed transaction are gone: forget their ids too.
+        self._terms = dict(self._db.execute("SELECT term, id FROM terms"))
 
     def _sentence_tf(self, body: str) -> np.ndarray:
         """(sentence, term, tf) triples of a passage's sentences, as uint32."""
@@ -242,23 +267,18 @@ class KeywordIndex:
         with self._lock:
             marks = ",".join("?" * len(keep))
             extra = f" AND passage_id NOT IN ({marks})" if keep else ""
-            self._db.execute("BEGIN IMMEDIATE")
-            self._db.execute(f"DELETE FROM docs WHERE article_id=?{extra}", (article_id, *keep))
-            self._bump()
-            self._db.execute("COMMIT")
+            with self._write():
+                self._db.execute(f"DELETE FROM docs WHERE article_id=?{extra}", (article_id, *keep))
 
     def delete_passages(self, passage_ids: Sequence[str]) -> None:
         """Remove these passages (ids not in the index are ignored)."""
         if not passage_ids:
             return
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
+        with self._write():
             for i in range(0, len(passage_ids), 500):
                 chunk = list(passage_ids[i : i + 500])
                 marks = ",".join("?" * len(chunk))
                 self._db.execute(f"DELETE FROM docs WHERE passage_id IN ({marks})", chunk)
-            self._bump()
-            self._db.execute("COMMIT")
 
     def passage_ids(self) -> set[str]:
         """Every passage id the index holds."""
@@ -286,11 +306,8 @@ class KeywordIndex:
             self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
     def clear(self) -> None:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
+        with self._write():
             self._db.execute("DELETE FROM docs")
-            self._bump()
-            self._db.execute("COMMIT")
 
     def snapshot(self) -> _Matrix:
         """The current searchable matrix, rebuilt only when the index changed."""
