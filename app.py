@@ -471,10 +471,21 @@ def build_server(assistant: Assistant, host: str = "127.0.0.1") -> Any:
     )
 
 
+def _cap_malloc_arenas(arenas: int = 2) -> None:
+    """Limit glibc's per-thread malloc arenas (M_ARENA_MAX): a server answering from dozens of
+    threads otherwise keeps an arena of freed memory per thread. No-op off glibc."""
+    import ctypes
+    from contextlib import suppress
+
+    with suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").mallopt(-8, arenas)  # -8 is M_ARENA_MAX
+
+
 def serve(assistant: Assistant, host: str = "127.0.0.1", port: int = 7860) -> None:
     """Load the models, then serve the chat and the API until interrupted."""
     import uvicorn
 
+    _cap_malloc_arenas()
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     server = build_server(assistant, host)  # refuses an unsafe bind before loading anything
     _ = assistant.embedder, assistant.store  # load before the first question, not during it
