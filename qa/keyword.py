@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,64 +82,103 @@ def _bm25(
 
 
 class _Matrix:
-    """The searchable snapshot: BM25 weights (docs x terms) and per-doc filter columns."""
+    """The searchable snapshot: BM25 weights (docs x terms) and per-doc filter columns.
 
-    def __init__(self, rows: list[tuple[Any, ...]], n_terms: int) -> None:
+    Built from a stream of rows, a few thousand at a time, so that building it needs little
+    more memory than the finished matrices.
+    """
 
-        self.passage_ids = [r[0] for r in rows]
-        self.row_of = {pid: i for i, pid in enumerate(self.passage_ids)}
-        self.article_ids = np.array([r[1] for r in rows], dtype=object)
-        self.sources = np.array([r[2] or "" for r in rows], dtype=object)
-        self.authors = np.array([r[3] or "" for r in rows], dtype=object)
-        self.published_ts = np.array(
-            [r[4] if r[4] is not None else -1 for r in rows], dtype=np.int64
-        )
-        lengths = np.array([r[5] for r in rows], dtype=np.float32)
-        self.vectors = _vectors([r[8] for r in rows])
-        doc_idx, term_idx, tfs = [], [], []
-        sent_doc, sent_term, sent_tf, sent_of_doc = [], [], [], []
-        self.sent_start = np.zeros(len(rows), dtype=np.int64)
+    CHUNK = 4096
+
+    def __init__(self, rows: Iterable[tuple[Any, ...]], n_rows: int, n_terms: int) -> None:
+        self.passage_ids: list[str] = []
+        article_ids: list[str] = []
+        sources: list[str] = []
+        authors: list[str] = []
+        self.published_ts = np.full(n_rows, -1, dtype=np.int64)
+        lengths = np.zeros(n_rows, dtype=np.float32)
+        self.sent_start = np.zeros(n_rows, dtype=np.int64)
+        self.vectors = np.zeros((n_rows, 0), dtype=np.float32)
+        doc_parts: list[np.ndarray] = []  # (row, term, tf) per chunk
+        sent_parts: list[np.ndarray] = []  # (sentence, term, tf) per chunk
+        pairs: list[np.ndarray] = []
+        triples: list[np.ndarray] = []
+        first = 0  # the first row of the chunk being gathered
         n_sent = 0
+
+        def flush(upto: int) -> None:
+            if upto == first:
+                return
+            rows_here = np.arange(first, upto)
+            p = np.concatenate(pairs) if pairs else np.zeros((0, 2), dtype=np.uint32)
+            t = np.concatenate(triples) if triples else np.zeros((0, 3), dtype=np.uint32)
+            p_rows = np.repeat(rows_here, [len(x) for x in pairs])
+            t_rows = np.repeat(rows_here, [len(x) for x in triples])
+            # int32 triples: rows, sentences and term ids stay far below 2**31.
+            doc_parts.append(np.column_stack([p_rows, p[:, 0], p[:, 1]]).astype(np.int32))
+            sent = t[:, 0].astype(np.int64) + self.sent_start[t_rows]
+            sent_parts.append(np.column_stack([sent, t[:, 1], t[:, 2]]).astype(np.int32))
+            pairs.clear()
+            triples.clear()
+
+        i = -1
         for i, row in enumerate(rows):
-            pairs = np.frombuffer(row[6], dtype=np.uint32).reshape(-1, 2)
-            doc_idx.append(np.full(len(pairs), i, dtype=np.int64))
-            term_idx.append(pairs[:, 0].astype(np.int64))
-            tfs.append(pairs[:, 1].astype(np.float32))
-            triples = np.frombuffer(row[7], dtype=np.uint32).reshape(-1, 3)
-            count = int(triples[:, 0].max()) + 1 if len(triples) else 1
+            if i - first == self.CHUNK:
+                flush(i)
+                first = i
+            self.passage_ids.append(row[0])
+            article_ids.append(row[1])
+            sources.append(row[2] or "")
+            authors.append(row[3] or "")
+            if row[4] is not None:
+                self.published_ts[i] = row[4]
+            lengths[i] = row[5]
+            pairs.append(np.frombuffer(row[6], dtype=np.uint32).reshape(-1, 2))
+            tri = np.frombuffer(row[7], dtype=np.uint32).reshape(-1, 3)
+            triples.append(tri)
             self.sent_start[i] = n_sent
-            sent_doc.append(triples[:, 0].astype(np.int64) + n_sent)
-            sent_term.append(triples[:, 1].astype(np.int64))
-            sent_tf.append(triples[:, 2].astype(np.float32))
-            sent_of_doc.append(np.full(count, i, dtype=np.int64))
-            n_sent += count
-        empty = np.zeros(0, dtype=np.int64)
+            n_sent += int(tri[:, 0].max()) + 1 if len(tri) else 1
+            blob = row[8]
+            if blob:
+                if self.vectors.shape[1] == 0:
+                    self.vectors = np.zeros((n_rows, len(blob) // 4), dtype=np.float32)
+                if len(blob) == self.vectors.shape[1] * 4:
+                    self.vectors[i] = np.frombuffer(blob, dtype=np.float32)
+        flush(i + 1)
+        n = i + 1
+        if n != n_rows:  # the index changed between counting and reading: trim to what was read
+            self.published_ts = self.published_ts[:n]
+            lengths = lengths[:n]
+            self.sent_start = self.sent_start[:n]
+            self.vectors = self.vectors[:n]
+        self.row_of = {pid: j for j, pid in enumerate(self.passage_ids)}
+        self.article_ids = np.array(article_ids, dtype=object)
+        self.sources = np.array(sources, dtype=object)
+        self.authors = np.array(authors, dtype=object)
+        empty = np.zeros((0, 3), dtype=np.int32)
+        docs = np.concatenate(doc_parts) if doc_parts else empty
         self.weights = _bm25(
-            np.concatenate(doc_idx or [empty]),
-            np.concatenate(term_idx or [empty]),
-            np.concatenate(tfs or [empty.astype(np.float32)]),
-            lengths,
-            n_terms,
+            docs[:, 0], docs[:, 1], docs[:, 2].astype(np.float32), lengths, n_terms
         )
-        s_rows = np.concatenate(sent_doc or [empty])
-        s_tf = np.concatenate(sent_tf or [empty.astype(np.float32)])
-        s_len = np.bincount(s_rows, weights=s_tf, minlength=n_sent).astype(np.float32)
-        self.sent_weights = _bm25(
-            s_rows, np.concatenate(sent_term or [empty]), s_tf, s_len, n_terms
-        )
+        doc_parts.clear()
+        del docs
+        sents = np.concatenate(sent_parts) if sent_parts else empty
+        s_tf = sents[:, 2].astype(np.float32)
+        s_len = np.bincount(sents[:, 0], weights=s_tf, minlength=n_sent).astype(np.float32)
+        self.sent_weights = _bm25(sents[:, 0], sents[:, 1], s_tf, s_len, n_terms)
 
     def __len__(self) -> int:
         return len(self.passage_ids)
 
 
-def _vectors(blobs: list[bytes | None]) -> np.ndarray:
-    """The passages' vectors as one float32 matrix (zeros where a vector is missing)."""
-    dim = next((len(b) // 4 for b in blobs if b), 0)
-    out = np.zeros((len(blobs), dim), dtype=np.float32)
-    for i, blob in enumerate(blobs):
-        if blob and len(blob) == dim * 4:
-            out[i] = np.frombuffer(blob, dtype=np.float32)
-    return out
+def _release_freed_memory() -> None:
+    """Hand the build's freed temporaries back to the OS (glibc keeps them otherwise: about
+    half the snapshot's footprint). No-op off glibc."""
+    import ctypes
+    from contextlib import suppress
+
+    with suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 class KeywordIndex:
@@ -314,14 +353,15 @@ class KeywordIndex:
         with self._lock:
             version = self._version()
             if self._matrix is None or version != self._matrix_version:
-                rows = list(
-                    self._db.execute(
-                        "SELECT passage_id, article_id, source, author, published_ts, length, tf,"
-                        " stf, vector FROM docs ORDER BY rowid"
-                    )
-                )
                 self._terms = dict(self._db.execute("SELECT term, id FROM terms"))
-                self._matrix = _Matrix(rows, len(self._terms))
+                n_rows = self.count()
+                rows = self._db.execute(
+                    "SELECT passage_id, article_id, source, author, published_ts, length, tf,"
+                    " stf, vector FROM docs ORDER BY rowid"
+                )
+                self._matrix = None  # let the old matrix go before the new one is built
+                self._matrix = _Matrix(rows, n_rows, len(self._terms))
+                _release_freed_memory()
                 self._matrix_version = version
             return self._matrix
 
