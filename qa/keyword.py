@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -146,7 +147,7 @@ class _Matrix:
                     self.vectors[i] = np.frombuffer(blob, dtype=np.float32)
         flush(i + 1)
         n = i + 1
-        if n != n_rows:  # the index changed between counting and reading: trim to what was read
+        if n != n_rows:  # rows deleted between counting and reading: trim to what was read
             self.published_ts = self.published_ts[:n]
             lengths = lengths[:n]
             self.sent_start = self.sent_start[:n]
@@ -355,9 +356,13 @@ class KeywordIndex:
             if self._matrix is None or version != self._matrix_version:
                 self._terms = dict(self._db.execute("SELECT term, id FROM terms"))
                 n_rows = self.count()
-                rows = self._db.execute(
-                    "SELECT passage_id, article_id, source, author, published_ts, length, tf,"
-                    " stf, vector FROM docs ORDER BY rowid"
+                # At most the rows counted: any added since are read at the next rebuild.
+                rows = islice(
+                    self._db.execute(
+                        "SELECT passage_id, article_id, source, author, published_ts, length,"
+                        " tf, stf, vector FROM docs ORDER BY rowid"
+                    ),
+                    n_rows,
                 )
                 self._matrix = None  # let the old matrix go before the new one is built
                 self._matrix = _Matrix(rows, n_rows, len(self._terms))
