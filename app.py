@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qa.errors import NewsdeskError
-from qa.text import markdown_text, markdown_url
+from qa.text import is_web_url, markdown_text, markdown_url
 
 if TYPE_CHECKING:
     import gradio as gr
@@ -96,7 +96,7 @@ def _also_html(also: list[dict[str, str | None]]) -> str:
     for a in also:
         name = html.escape(str(a.get("source") or a.get("url") or ""))
         url = a.get("url") or ""
-        if url.startswith(("http://", "https://")):
+        if is_web_url(url):
             href = html.escape(url, quote=True)
             name = f"<a href='{href}' target='_blank' rel='noopener'>{name}</a>"
         names.append(name)
@@ -125,7 +125,7 @@ def format_sources_html(answer: Answer | None) -> str:
             esc_quote = html.escape(c.quote)
             body = html.escape(p.text).replace(esc_quote, f"<mark>{esc_quote}</mark>", 1)
         title = html.escape(p.title or "(untitled)")
-        if p.url and p.url.startswith(("http://", "https://")):
+        if p.url and is_web_url(p.url):
             title = (
                 f"<a href='{html.escape(p.url, quote=True)}' target='_blank' rel='noopener'>"
                 f"{title}</a>"

@@ -39,6 +39,8 @@ from typing import Any
 
 import numpy as np
 
+from eval.load_api import free_port, rss_mb
+
 _ADJ = "North South East West Upper Lower Old New Grand Little Royal Free Bright Silver Golden"
 _NOUN = "River Valley Harbor Ridge Lake Coast Prairie Summit Forest Bay Plains Canyon Island"
 _KIND = "Times Post Ledger Herald Courier Gazette Tribune Chronicle Journal Observer Record"
@@ -163,18 +165,10 @@ def _du(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _chroma(data: Path) -> tuple[subprocess.Popen[bytes], str]:
     import httpx
 
-    port = _free_port()
+    port = free_port()
     chroma = Path(sys.executable).parent / "chroma"
     proc = subprocess.Popen(
         [str(chroma), "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
@@ -191,17 +185,6 @@ def _chroma(data: Path) -> tuple[subprocess.Popen[bytes], str]:
             time.sleep(0.1)
     proc.kill()
     raise RuntimeError("chroma run did not start")
-
-
-def _rss_mb(pid: int | str, field: str = "VmRSS") -> float:
-    """A process's resident memory now (VmRSS) or at its peak (VmHWM), in MB (Linux /proc).
-
-    Not ru_maxrss: Linux carries that across fork and exec, so a child would report its
-    parent's peak."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(f"{field}:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def serve_and_search(index: str, chroma_url: str | None, queries: list[str]) -> dict[str, Any]:
@@ -231,7 +214,7 @@ def serve_and_search(index: str, chroma_url: str | None, queries: list[str]) -> 
             "p50_ms": round(float(np.percentile(times, 50)), 1),
             "p95_ms": round(float(np.percentile(times, 95)), 1),
         }
-    out["peak_rss_mb"] = round(_rss_mb("self", "VmHWM"))
+    out["peak_rss_mb"] = round(rss_mb("self", "VmHWM"))
     return out
 
 
@@ -288,7 +271,7 @@ def run_size(
         )
         row["search"] = json.loads(done.stdout.strip().splitlines()[-1])
         if server:
-            row["chroma_server_rss_mb"] = round(_rss_mb(server.pid))
+            row["chroma_server_rss_mb"] = round(rss_mb(server.pid))
         say(f"  {json.dumps(row['search'])}")
         return row
     finally:

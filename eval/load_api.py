@@ -20,6 +20,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from itertools import cycle
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,20 @@ SAMPLE_QUESTIONS = [
 ]
 
 
-def _free_port() -> int:
+def rss_mb(pid: int | str, field: str = "VmRSS") -> float:
+    """A process's resident memory now (VmRSS) or at its peak (VmHWM), in MB (Linux /proc; 0
+    when it is gone). Not ru_maxrss: Linux carries that across fork and exec, so a child would
+    report its parent's peak."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(f"{field}:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -50,7 +64,7 @@ def _start(index: Path, log: Path | None = None) -> tuple[subprocess.Popen[str],
     """`python app.py` serving `index` on a free loopback port (its output to `log`)."""
     import httpx
 
-    port = _free_port()
+    port = free_port()
     output = log.open("w") if log else subprocess.DEVNULL
     proc = subprocess.Popen(
         [sys.executable, str(ROOT / "app.py"), "--index", str(index), "--port", str(port)],
@@ -75,34 +89,47 @@ def _start(index: Path, log: Path | None = None) -> tuple[subprocess.Popen[str],
     raise SystemExit(f"the server for {index} did not start within 300 s")
 
 
-def run_level(url: str, questions: list[str], clients: int, seconds: float) -> dict[str, Any]:
-    """`clients` concurrent askers for `seconds`; latencies of the answers that completed."""
+def run_level(
+    url: str,
+    questions: list[str],
+    clients: int,
+    seconds: float,
+    check: Callable[[str, str], bool] | None = None,
+    timeout: float = 120.0,
+) -> dict[str, Any]:
+    """`clients` concurrent askers for `seconds`; latencies of the answers that completed, and
+    with `check(question, answer)`, the answers it finds wrong."""
     import httpx
 
     latencies: list[float] = []
     failures: list[str] = []
+    wrong: list[str] = []
     lock = threading.Lock()
     source = cycle(questions)
     deadline = time.monotonic() + seconds
 
     def client() -> None:
-        with httpx.Client(timeout=120) as http:
+        with httpx.Client(timeout=timeout) as http:
             while time.monotonic() < deadline:
                 with lock:
                     question = next(source)
                 started = time.perf_counter()
+                text = ""
                 try:
                     r = http.post(f"{url}/api/ask", json={"question": question})
                     ok = r.status_code == 200 and "answer" in r.json()
-                    problem = "" if ok else f"HTTP {r.status_code}"
+                    problem = "" if ok else f"HTTP {r.status_code}: {r.text[:200]}"
+                    text = str(r.json()["answer"]) if ok else ""
                 except httpx.HTTPError as exc:
                     problem = type(exc).__name__
                 elapsed = (time.perf_counter() - started) * 1000
                 with lock:
                     if problem:
                         failures.append(problem)
-                    else:
-                        latencies.append(elapsed)
+                        continue
+                    latencies.append(elapsed)
+                    if check is not None and not check(question, text):
+                        wrong.append(f"{question} -> {text[:300]}")
 
     started = time.perf_counter()
     threads = [threading.Thread(target=client) for _ in range(clients)]
@@ -116,6 +143,9 @@ def run_level(url: str, questions: list[str], clients: int, seconds: float) -> d
         "seconds": round(wall, 1),
         "answers": len(latencies),
         "failed": len(failures),
+        "failures": failures[:10],
+        "wrong": len(wrong),
+        "wrong_examples": wrong[:5],
         "answers_per_s": round(len(latencies) / wall, 2),
         "p50_ms": round(percentile(latencies, 50), 1) if latencies else None,
         "p95_ms": round(percentile(latencies, 95), 1) if latencies else None,

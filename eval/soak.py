@@ -27,12 +27,10 @@ import shutil
 import tempfile
 import threading
 import time
-from itertools import cycle
 from pathlib import Path
 from typing import Any
 
-from eval.load_api import _start
-from eval.metrics import percentile
+from eval.load_api import _start, rss_mb, run_level
 
 EXPECTED = {
     "Who did Sullivan reportedly speak with?": ["Yuri Ushakov", "Nikolai Patrushev"],
@@ -41,54 +39,16 @@ EXPECTED = {
 }
 
 
-def _rss_mb(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
-
-
 def soak(
     url: str, pid: int, corpus: Path, clients: int, seconds: float, batch: int, work: Path
 ) -> dict[str, Any]:
     import httpx
 
-    latencies: list[float] = []
-    failures: list[str] = []
-    wrong: list[str] = []
     memory: list[tuple[float, float]] = []
     ingested = {"requests": 0, "added": 0, "failed_files": 0, "errors": 0}
-    lock = threading.Lock()
-    questions = cycle(EXPECTED)
     started = time.monotonic()
     deadline = started + seconds
     stop = threading.Event()
-
-    def client() -> None:
-        with httpx.Client(timeout=300) as http:
-            while time.monotonic() < deadline:
-                with lock:
-                    question = next(questions)
-                t = time.perf_counter()
-                try:
-                    r = http.post(f"{url}/api/ask", json={"question": question})
-                    problem = (
-                        "" if r.status_code == 200 else f"HTTP {r.status_code}: {r.text[:200]}"
-                    )
-                    text = r.json().get("answer", "") if not problem else ""
-                except httpx.HTTPError as exc:
-                    problem, text = type(exc).__name__, ""
-                elapsed = (time.perf_counter() - t) * 1000
-                with lock:
-                    if problem:
-                        failures.append(problem)
-                        continue
-                    latencies.append(elapsed)
-                    if not all(name in text for name in EXPECTED[question]):
-                        wrong.append(f"{question} -> {text[:300]}")
 
     def uploader() -> None:
         records = json.loads(corpus.read_text(encoding="utf-8"))
@@ -102,45 +62,45 @@ def soak(
                     files = [("files", (part.name, part.read_bytes(), "application/json"))]
                     r = http.post(f"{url}/api/ingest", files=files)
                     report = r.json() if r.status_code == 200 else {}
-                    with lock:
-                        ingested["requests"] += 1
-                        ingested["added"] += int(report.get("added", 0))
-                        ingested["failed_files"] += int(report.get("failed", 0))
-                        if r.status_code != 200:
-                            ingested["errors"] += 1
+                    ingested["requests"] += 1
+                    ingested["added"] += int(report.get("added", 0))
+                    ingested["failed_files"] += int(report.get("failed", 0))
+                    ingested["errors"] += int(r.status_code != 200)
                 except httpx.HTTPError:
-                    with lock:
-                        ingested["errors"] += 1
+                    ingested["errors"] += 1
 
     def sampler() -> None:
         while not stop.is_set():
-            memory.append((round(time.monotonic() - started, 1), round(_rss_mb(pid), 1)))
+            memory.append((round(time.monotonic() - started, 1), round(rss_mb(pid), 1)))
             stop.wait(2.0)
 
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    threads.append(threading.Thread(target=uploader))
-    watch = threading.Thread(target=sampler)
-    watch.start()
-    for t in threads:
+    side = [threading.Thread(target=uploader), threading.Thread(target=sampler)]
+    for t in side:
         t.start()
-    for t in threads:
-        t.join()
+    level = run_level(
+        url,
+        list(EXPECTED),
+        clients,
+        seconds,
+        check=lambda question, text: all(name in text for name in EXPECTED[question]),
+        timeout=300,
+    )
+    side[0].join()
     stop.set()
-    watch.join()
-    wall = time.monotonic() - started
+    side[1].join()
     warm = memory[min(len(memory) - 1, 5)][1]  # 10 s in: model and index loaded, first answers
     return {
         "clients": clients,
-        "seconds": round(wall, 1),
-        "answers": len(latencies),
-        "failed_requests": len(failures),
-        "failures": failures[:10],
-        "wrong_answers": len(wrong),
-        "wrong": wrong[:5],
-        "answers_per_s": round(len(latencies) / wall, 2),
-        "p50_ms": round(percentile(latencies, 50), 1) if latencies else None,
-        "p95_ms": round(percentile(latencies, 95), 1) if latencies else None,
-        "p99_ms": round(percentile(latencies, 99), 1) if latencies else None,
+        "seconds": round(time.monotonic() - started, 1),
+        "answers": level["answers"],
+        "failed_requests": level["failed"],
+        "failures": level["failures"],
+        "wrong_answers": level["wrong"],
+        "wrong": level["wrong_examples"],
+        "answers_per_s": level["answers_per_s"],
+        "p50_ms": level["p50_ms"],
+        "p95_ms": level["p95_ms"],
+        "p99_ms": level["p99_ms"],
         "ingest": ingested,
         "memory_mb": {
             "warm": warm,

@@ -26,8 +26,9 @@ from ingest.parallel import Prepared, PreparePool, Setup, prepare
 from ingest.readers import estimate_records, iter_files, read_path
 from qa.embedding import Embedder
 from qa.errors import IngestError
-from qa.keyword import KeywordDoc, KeywordIndex, keyword_doc, record_doc
+from qa.keyword import KeywordDoc, KeywordIndex, keyword_doc
 from qa.store import ChromaStore, StoredChunk, iso_to_ts
+from qa.sync import reconcile
 from qa.types import Article, IngestReport
 
 BATCH_ARTICLES = 32
@@ -289,7 +290,9 @@ class Ingestor:
         for twin in {twin for *_, twin in plan.copies}:
             self.store.set_also(twin, also[twin])
         if plan.known and self.keyword is not None:
-            self._index_known([e.id for e in plan.known])
+            # Stored but maybe not in the keyword index (a run killed between the two writes,
+            # or passages another process wrote).
+            reconcile(self.keyword, self.store, [e.id for e in plan.known])
         if plan.new or plan.copies:
             self.store.mark_changed()  # other processes on the same collection catch up
         with self.catalog.transaction():
@@ -311,16 +314,6 @@ class Ingestor:
                 self.catalog.put_alias(copy.id, twin, digest, copy.source, copy.url)
             for twin in {twin for *_, twin in plan.copies}:
                 self.catalog.set_also(twin, also[twin])
-
-    def _index_known(self, article_ids: list[str]) -> None:
-        """Add to the keyword index the stored passages of these articles it lacks (a run killed
-        between the two writes, or passages another process wrote)."""
-        assert self.keyword is not None
-        local = self.keyword.article_passage_ids(article_ids)
-        remote = self.store.article_passage_ids(article_ids)
-        missing = sorted(p for a in article_ids for p in remote.get(a, set()) - local[a])
-        for i in range(0, len(missing), 500):
-            self.keyword.add([record_doc(*r) for r in self.store.records(missing[i : i + 500])])
 
 
 def _keyword_doc(chunk: Chunk, vector: np.ndarray) -> KeywordDoc:

@@ -38,6 +38,7 @@ from pydantic import BaseModel, Field
 from starlette.requests import Request  # a route parameter: FastAPI must resolve the name
 
 from qa.errors import ConfigError, EmptyIndexError, NewsdeskError, NotFoundError, StoreError
+from qa.text import is_web_url
 from qa.types import Answer, Article, SearchFilters, search_rows
 
 if TYPE_CHECKING:
@@ -171,7 +172,7 @@ def article_page(article: Article, start: int | None = None, end: int | None = N
     link = (
         f"<p><a href='{html.escape(article.url, quote=True)}' rel='noopener noreferrer'>"
         f"{html.escape(article.url)}</a></p>"
-        if article.url and article.url.startswith(("http://", "https://"))
+        if article.url and is_web_url(article.url)
         else ""
     )
     also = ", ".join(html.escape(str(a.get("source") or a.get("url") or "")) for a in article.also)

@@ -94,7 +94,7 @@ class ChromaStore:
     Vectors are always passed in explicitly, so Chroma never loads an embedding model.
     """
 
-    def __init__(self, collection: Any, client: Any = None, where: str = "the index") -> None:
+    def __init__(self, collection: Any, client: Any, where: str) -> None:
         self._col = collection
         self._client = client
         self.where = where  # "the Chroma server at http://..." or "the index at ..."
@@ -161,10 +161,7 @@ class ChromaStore:
     def generation(self) -> str:
         """The collection's current generation token ("" before any newsdesk write)."""
         with self._reaching("read the collection of"):
-            if self._client is None:
-                meta = self._col.metadata
-            else:
-                meta = self._client.get_collection(self._col.name).metadata
+            meta = self._client.get_collection(self._col.name).metadata
         return str((meta or {}).get(self.GENERATION_KEY, ""))
 
     def mark_changed(self) -> str:
@@ -327,17 +324,6 @@ class ChromaStore:
             for pid, meta in zip(got["ids"], got["metadatas"] or [], strict=True):
                 out.setdefault(str((meta or {}).get("article_id", "")), set()).add(pid)
         return out
-
-    def iter_ids(self, batch: int = 5000) -> Iterator[str]:
-        """Every stored passage id, read in batches."""
-        offset = 0
-        while True:
-            with self._reaching("list passages in"):
-                got = self._col.get(include=[], limit=batch, offset=offset)
-            yield from got["ids"]
-            if len(got["ids"]) < batch:
-                return
-            offset += batch
 
     def records(self, ids: Sequence[str]) -> list[tuple[str, str, dict[str, Any], np.ndarray]]:
         """These passages as (id, text, metadata, vector)."""

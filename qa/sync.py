@@ -22,20 +22,39 @@ different processes are each kept (as separate articles) instead of being folded
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from qa.keyword import KeywordDoc, KeywordIndex, record_doc, sync_from_store
+from qa.keyword import KeywordIndex, record_doc, sync_from_store
 
 # Writers on other machines may have clocks this far behind the newest write seen (seconds).
 CLOCK_MARGIN = 600.0
 
 
+def reconcile(
+    index: KeywordIndex, store: Any, article_ids: Sequence[str], batch: int = 1000
+) -> int:
+    """Make the index hold exactly the collection's passages of these articles: read the ones
+    it lacks, drop the ones the collection no longer has (an update replaced them). Returns
+    the passages read."""
+    articles = sorted(set(article_ids))
+    if not articles:
+        return 0
+    remote = store.article_passage_ids(articles)
+    local = index.article_passage_ids(articles)
+    missing = sorted(p for a in articles for p in remote.get(a, set()) - local[a])
+    for i in range(0, len(missing), batch):
+        index.add([record_doc(*r) for r in store.records(missing[i : i + batch])])
+    index.delete_passages([p for a in articles for p in sorted(local[a] - remote.get(a, set()))])
+    return len(missing)
+
+
 def catch_up(index: KeywordIndex, store: Any, batch: int = 1000) -> int:
     """Bring `index` up to the collection's current generation; passages read in full.
 
-    Lists what was written since the high-water mark (metadata only), reads in full only the
-    passages the index lacks (a passage id names its content, so one the index holds is
-    current), and drops what updates replaced.
+    Lists what was written since the high-water mark (metadata only) and reconciles the
+    articles with passages the index lacks (a passage id names its content, so one the index
+    holds is current).
     """
     token = store.generation()
     if token == (index.get_meta("generation") or ""):
@@ -43,25 +62,12 @@ def catch_up(index: KeywordIndex, store: Any, batch: int = 1000) -> int:
     since = float(index.get_meta("written_hwm") or 0.0)
     newest = since
     have = index.passage_ids()
-    missing: list[str] = []
     changed: set[str] = set()
     for pid, meta in store.metadata_written_since(since - CLOCK_MARGIN, batch * 5):
         newest = max(newest, float(meta.get("written_at", 0.0)))
         if pid not in have:
-            missing.append(pid)
             changed.add(str(meta.get("article_id", "")))
-    total = 0
-    for i in range(0, len(missing), batch):
-        docs: list[KeywordDoc] = [record_doc(*r) for r in store.records(missing[i : i + batch])]
-        index.add(docs)
-        total += len(docs)
-    if changed:
-        articles = sorted(changed)
-        remote = store.article_passage_ids(articles)
-        local = index.article_passage_ids(articles)
-        index.delete_passages(
-            [p for a in articles for p in sorted(local[a] - remote.get(a, set()))]
-        )
+    total = reconcile(index, store, sorted(changed), batch)
     index.set_meta("written_hwm", repr(newest))
     if index.count() != store.count():  # missed something (an older index, a skewed clock)
         total = sync_from_store(index, store, batch, force=True)

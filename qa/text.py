@@ -139,9 +139,15 @@ def markdown_text(text: str) -> str:
     return _CITATION.sub(r"[\1]", escaped)
 
 
+def is_web_url(url: str | None) -> bool:
+    """Whether `url` is an http(s) address: the only kind newsdesk makes a link of (never
+    `javascript:` or `data:` from an article)."""
+    return bool(url) and str(url).lower().startswith(("http://", "https://"))
+
+
 def markdown_url(url: str | None) -> str | None:
     """A web URL safe inside a Markdown link's parentheses; None for anything but http(s)."""
-    if not url or not url.lower().startswith(("http://", "https://")):
+    if not url or not is_web_url(url):
         return None
     from urllib.parse import quote
 
