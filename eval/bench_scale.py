@@ -218,6 +218,23 @@ def serve_and_search(index: str, chroma_url: str | None, queries: list[str]) -> 
     return out
 
 
+def _search(work: Path, chroma_url: str | None, queries: list[str]) -> dict[str, Any]:
+    """Search figures from a fresh serving process over the index in `work`."""
+    code = (
+        "import json, sys; from eval.bench_scale import serve_and_search; "
+        f"print(json.dumps(serve_and_search({str(work / 'index')!r}, {chroma_url!r}, "
+        "json.load(sys.stdin))))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        input=json.dumps(queries),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
 def run_size(
     size: int,
     mode: str,
@@ -226,59 +243,60 @@ def run_size(
     queries: list[str],
     out: Path,
     say: Callable[[str], None],
+    *,
+    row: dict[str, Any] | None = None,
+    keep: bool = False,
+    search: bool = True,
 ) -> dict[str, Any]:
+    """Ingest `archive` in `mode` and measure; with `row` (an earlier run's figures, its index
+    kept) only the search figures are measured again."""
     from qa import Assistant
     from qa.config import Settings
 
     work = out / f"{mode}-{size}"
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
+    if row is None:
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+    elif not (work / "index").is_dir():
+        raise SystemExit(f"{work} holds no kept index: run once with --keep first")
     server = None
     chroma_url = None
     if mode == "server":
         server, chroma_url = _chroma(work / "chroma-server")
     try:
-        settings = Settings(index_dir=work / "index", chroma_url=chroma_url)
-        assistant = Assistant(settings, embedder=CachedEmbedder(*cache))
-        say(f"{mode} {size:,}: ingesting {archive.name}")
-        started = time.perf_counter()
-        report = assistant.ingest([archive])
-        seconds = time.perf_counter() - started
-        row: dict[str, Any] = {
-            "size": size,
-            "mode": mode,
-            "articles": report.added,
-            "passages": report.passages,
-            "duplicates": report.duplicate,
-            "ingest_s": round(seconds, 1),
-            "ingest_passages_per_s": round(report.passages / seconds, 1),
-        }
-        del assistant
-        disk = _du(work / "index") + (_du(work / "chroma-server") if server else 0)
-        row["disk_mb"] = round(disk / 2**20)
-        say(f"  {row['passages']:,} passages at {row['ingest_passages_per_s']:,}/s; searching")
-        code = (
-            "import json, sys; from eval.bench_scale import serve_and_search; "
-            f"print(json.dumps(serve_and_search({str(work / 'index')!r}, {chroma_url!r}, "
-            "json.load(sys.stdin))))"
-        )
-        done = subprocess.run(
-            [sys.executable, "-c", code],
-            input=json.dumps(queries),
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        row["search"] = json.loads(done.stdout.strip().splitlines()[-1])
-        if server:
-            row["chroma_server_rss_mb"] = round(rss_mb(server.pid))
-        say(f"  {json.dumps(row['search'])}")
+        if row is None:
+            settings = Settings(index_dir=work / "index", chroma_url=chroma_url)
+            assistant = Assistant(settings, embedder=CachedEmbedder(*cache))
+            say(f"{mode} {size:,}: ingesting {archive.name}")
+            started = time.perf_counter()
+            report = assistant.ingest([archive])
+            seconds = time.perf_counter() - started
+            row = {
+                "size": size,
+                "mode": mode,
+                "articles": report.added,
+                "passages": report.passages,
+                "duplicates": report.duplicate,
+                "ingest_s": round(seconds, 1),
+                "ingest_passages_per_s": round(report.passages / seconds, 1),
+            }
+            del assistant
+            disk = _du(work / "index") + (_du(work / "chroma-server") if server else 0)
+            row["disk_mb"] = round(disk / 2**20)
+            say(f"  {row['passages']:,} passages at {row['ingest_passages_per_s']:,}/s")
+        if search:
+            say(f"{mode} {size:,}: searching")
+            row["search"] = _search(work, chroma_url, queries)
+            if server:
+                row["chroma_server_rss_mb"] = round(rss_mb(server.pid))
+            say(f"  {json.dumps(row['search'])}")
         return row
     finally:
         if server:
             server.terminate()
             server.wait(timeout=60)
-        shutil.rmtree(work, ignore_errors=True)
+        if not keep:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 def plot(rows: list[dict[str, Any]], path: Path) -> None:
@@ -289,7 +307,9 @@ def plot(rows: list[dict[str, Any]], path: Path) -> None:
 
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for mode, style in (("embedded", "-"), ("server", "--")):
-        mine = sorted((r for r in rows if r["mode"] == mode), key=lambda r: r["passages"])
+        mine = sorted(
+            (r for r in rows if r["mode"] == mode and "search" in r), key=lambda r: r["passages"]
+        )
         if not mine:
             continue
         for name, marker in (("dense", "o"), ("keyword", "s"), ("hybrid", "^")):
@@ -318,6 +338,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--modes", nargs="+", default=["embedded", "server"])
     parser.add_argument("--n-queries", type=int, default=100)
     parser.add_argument("--out", type=Path, default=Path("bench-out/scale"))
+    parser.add_argument(
+        "--keep", action="store_true", help="keep each index (OUT/MODE-SIZE) after measuring"
+    )
+    parser.add_argument(
+        "--skip-search", action="store_true", help="measure ingest only (search later)"
+    )
+    parser.add_argument(
+        "--search-only",
+        action="store_true",
+        help="measure search again over indexes kept by an earlier --keep run",
+    )
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
 
@@ -341,8 +372,24 @@ def main(argv: list[str] | None = None) -> None:
             articles = synthetic_archive(cache[0], tokens, size, archive)
             say(f"wrote {archive} ({articles:,} articles)")
         for mode in args.modes:
+            earlier = [r for r in rows if (r["size"], r["mode"]) == (size, mode)]
+            if args.search_only and not earlier:
+                raise SystemExit(f"no earlier {mode} {size:,} figures in {result_path}")
             rows = [r for r in rows if (r["size"], r["mode"]) != (size, mode)]
-            rows.append(run_size(size, mode, archive, cache, queries, args.out, say))
+            rows.append(
+                run_size(
+                    size,
+                    mode,
+                    archive,
+                    cache,
+                    queries,
+                    args.out,
+                    say,
+                    row=earlier[0] if args.search_only else None,
+                    keep=args.keep or args.search_only,
+                    search=not args.skip_search,
+                )
+            )
             result_path.write_text(
                 json.dumps({"cpus": len(os.sched_getaffinity(0)), "rows": rows}, indent=2) + "\n"
             )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 
 # A sentence ends at . ! or ? (optionally followed by closing quotes/brackets) and whitespace,
 # unless the word before the dot is a common abbreviation or a single initial.
@@ -122,7 +123,13 @@ def words(text: str) -> list[str]:
 
 def content_terms(text: str) -> list[str]:
     """Stemmed, lower-cased words of `text` without stop words."""
-    return [stem(w) for w in words(text) if w.lower() not in STOP_WORDS]
+    return [t for w in _WORD.findall(text) if (t := _term(w))]
+
+
+@lru_cache(maxsize=1 << 18)
+def _term(word: str) -> str:
+    """A word's stem, or "" for a stop word (remembered: news repeats its words)."""
+    return "" if word.lower() in STOP_WORDS else stem(word)
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]!|~])")

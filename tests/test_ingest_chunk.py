@@ -49,3 +49,31 @@ def test_real_tokenizer_keeps_sample_passages_within_256_word_pieces() -> None:
         # +2 for [CLS] and [SEP]: the whole embedded text is seen by the model.
         assert embedder.count_tokens(c.embed_text) + 2 <= 256
         assert article.body[c.passage.start : c.passage.end] == c.passage.text
+
+
+def test_word_cached_tokenizer_gives_the_real_tokenizers_ids() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from qa.embedding import WordCache, _word_piece_encoder, default_model_path
+
+    cached = _word_piece_encoder(default_model_path(), None)
+    assert isinstance(cached, WordCache)
+    whole = cached._whole
+    fixed = [
+        "Sullivan spoke with Ukraine's top officials, according to The Wall Street Journal.",
+        "Café déjà-vu: naïve résumé\u00a0costs $1,200.50 (about €1.1k) — “quoted”…",
+        "北京 reported 東京 figures;\tline\nbreak\r\nand\u2028odd\x1cspaces\x0bhere",
+        "unbelievably-long-hyphenated-word-with-numbers-123abc and emoji 🙂🙂",
+        "",
+        "   ",
+    ]
+    for text in fixed:
+        assert cached(text) == whole(text), text
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.text(max_size=80))
+    def same(text: str) -> None:
+        assert cached(text) == whole(text)
+
+    same()
