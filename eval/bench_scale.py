@@ -11,8 +11,10 @@ embedded Chroma and for a Chroma server (`chroma run` on loopback):
   check, keyword index, Chroma writes) and reports passages per second;
 - reports the index size on disk (the newsdesk index folder, plus the server's data folder);
 - starts a fresh serving process that loads the real embedding model and the index, and reports
-  search p50/p95 of the dense (Chroma HNSW), keyword (BM25) and full hybrid retrievers over the
-  dev queries, and that process's peak memory.
+  search p50/p95 of the full hybrid (the app's default), keyword (BM25) and dense (Chroma HNSW)
+  retrievers over the dev queries, and that process's peak memory: after the hybrid and keyword
+  searches (a serving process as the app runs it), and again after the dense searches (in
+  embedded mode Chroma's HNSW index is then loaded into the process too).
 
 **Vectors are cached, not computed per passage**: every distinct corpus sentence is embedded
 once with the real model (all-MiniLM-L6-v2); a synthetic passage's vector is the normalised mean
@@ -197,13 +199,18 @@ def serve_and_search(index: str, chroma_url: str | None, queries: list[str]) -> 
     assistant = Assistant.open(index, **extra)
     assistant.search(queries[0], k=10)  # model, store and keyword matrix loaded
     load_s = time.perf_counter() - started
+    # The default (hybrid) retriever first: the peak memory after it is that of a serving
+    # process as the app runs it. The dense-only retriever then has Chroma's HNSW index loaded
+    # (into this process in embedded mode), measured after it.
     retrievers: dict[str, Retriever] = {
-        "dense": DenseRetriever(assistant.embedder, assistant.store),
-        "keyword": KeywordRetriever(assistant.keyword, assistant.store),
         "hybrid": assistant.retriever,
+        "keyword": KeywordRetriever(assistant.keyword, assistant.store),
+        "dense": DenseRetriever(assistant.embedder, assistant.store),
     }
     out: dict[str, Any] = {"load_s": round(load_s, 1)}
     for name, retriever in retrievers.items():
+        if name == "dense":
+            out["peak_rss_mb"] = round(rss_mb("self", "VmHWM"))
         retriever.retrieve(queries[1], 10)
         times = []
         for q in queries:
@@ -214,7 +221,7 @@ def serve_and_search(index: str, chroma_url: str | None, queries: list[str]) -> 
             "p50_ms": round(float(np.percentile(times, 50)), 1),
             "p95_ms": round(float(np.percentile(times, 95)), 1),
         }
-    out["peak_rss_mb"] = round(rss_mb("self", "VmHWM"))
+    out["peak_rss_with_dense_mb"] = round(rss_mb("self", "VmHWM"))
     return out
 
 
@@ -247,13 +254,19 @@ def run_size(
     row: dict[str, Any] | None = None,
     keep: bool = False,
     search: bool = True,
+    marginal: Path | None = None,
+    work: Path | None = None,
 ) -> dict[str, Any]:
     """Ingest `archive` in `mode` and measure; with `row` (an earlier run's figures, its index
-    kept) only the search figures are measured again."""
+    kept) only the search figures are measured again. With `marginal`, an archive of new
+    articles is then ingested on top and its rate reported: the cost of adding passages to an
+    index of this size. `work` names a kept index other than OUT/MODE-SIZE (server mode then
+    serves that index's Chroma data with `chroma run`)."""
     from qa import Assistant
     from qa.config import Settings
 
-    work = out / f"{mode}-{size}"
+    borrowed = work is not None
+    work = work or out / f"{mode}-{size}"
     if row is None:
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir(parents=True)
@@ -262,7 +275,8 @@ def run_size(
     server = None
     chroma_url = None
     if mode == "server":
-        server, chroma_url = _chroma(work / "chroma-server")
+        data = Settings(index_dir=work / "index").chroma_path if borrowed else None
+        server, chroma_url = _chroma(data or work / "chroma-server")
     try:
         if row is None:
             settings = Settings(index_dir=work / "index", chroma_url=chroma_url)
@@ -290,6 +304,27 @@ def run_size(
             if server:
                 row["chroma_server_rss_mb"] = round(rss_mb(server.pid))
             say(f"  {json.dumps(row['search'])}")
+        if marginal is not None:
+            settings = Settings(index_dir=work / "index", chroma_url=chroma_url)
+            assistant = Assistant(settings, embedder=CachedEmbedder(*cache))
+            # An ingest's fixed start (loading every stored article's wire-copy signature) grows
+            # with the index; an empty ingest measures it, to tell it from the per-passage rate.
+            started = time.perf_counter()
+            assistant.ingest([])
+            startup = time.perf_counter() - started
+            say(f"{mode} {size:,}: ingesting {marginal.name} on top (start-up {startup:.1f} s)")
+            started = time.perf_counter()
+            report = assistant.ingest([marginal])
+            seconds = time.perf_counter() - started
+            row["marginal"] = {
+                "archive": marginal.name,
+                "passages": report.passages,
+                "ingest_s": round(seconds, 1),
+                "startup_s": round(startup, 1),
+                "ingest_passages_per_s": round(report.passages / max(seconds - startup, 1e-9), 1),
+            }
+            rate = row["marginal"]["ingest_passages_per_s"]
+            say(f"  {report.passages:,} more passages at {rate}/s")
         return row
     finally:
         if server:
@@ -349,6 +384,19 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="measure search again over indexes kept by an earlier --keep run",
     )
+    parser.add_argument(
+        "--marginal",
+        type=int,
+        metavar="PASSAGES",
+        help="after measuring, ingest an archive of this many passages of new articles on top "
+        "and report its rate (the index is changed: use with --search-only last)",
+    )
+    parser.add_argument(
+        "--server-on-embedded",
+        action="store_true",
+        help="with --search-only: measure server mode by serving the kept embedded index's "
+        "Chroma data with `chroma run` (no second ingest of the same archive)",
+    )
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
 
@@ -371,10 +419,25 @@ def main(argv: list[str] | None = None) -> None:
         if not archive.exists():
             articles = synthetic_archive(cache[0], tokens, size, archive)
             say(f"wrote {archive} ({articles:,} articles)")
-        for mode in args.modes:
-            earlier = [r for r in rows if (r["size"], r["mode"]) == (size, mode)]
+        for n, mode in enumerate(args.modes):
+            extra = None
+            if args.marginal:  # new articles for each mode (the modes may share one index)
+                extra = args.out / f"extra-{mode}-{args.marginal}.jsonl"
+                if not extra.exists():
+                    synthetic_archive(cache[0], tokens, args.marginal, extra, seed=size + 1 + n)
+            borrowed = args.server_on_embedded and mode == "server"
+            key = (size, "embedded" if borrowed else mode)
+            earlier = [r for r in rows if (r["size"], r["mode"]) == key]
             if args.search_only and not earlier:
-                raise SystemExit(f"no earlier {mode} {size:,} figures in {result_path}")
+                raise SystemExit(f"no earlier {key[1]} {size:,} figures in {result_path}")
+            if borrowed:
+                earlier = [
+                    {
+                        **{k: v for k, v in earlier[0].items() if k not in ("search", "marginal")},
+                        "mode": "server",
+                        "ingested_by": "embedded (the same Chroma data, served by chroma run)",
+                    }
+                ]
             rows = [r for r in rows if (r["size"], r["mode"]) != (size, mode)]
             rows.append(
                 run_size(
@@ -388,6 +451,8 @@ def main(argv: list[str] | None = None) -> None:
                     row=earlier[0] if args.search_only else None,
                     keep=args.keep or args.search_only,
                     search=not args.skip_search,
+                    marginal=extra,
+                    work=args.out / f"embedded-{size}" if borrowed else None,
                 )
             )
             result_path.write_text(

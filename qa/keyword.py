@@ -67,109 +67,165 @@ class KeywordDoc:
     body: str = ""
 
 
-def _bm25(
-    rows: np.ndarray, terms: np.ndarray, tf: np.ndarray, lengths: np.ndarray, n_terms: int
-) -> Any:
-    """A (len(lengths) x n_terms) CSC matrix of BM25 weights from (row, term, tf) triples."""
-    from scipy.sparse import csc_matrix
+class _Postings:
+    """(term, tf) postings of a stream of rows (passages or sentences) laid out as a CSC matrix
+    of BM25 weights, with little more memory than the finished matrix.
 
-    n = len(lengths)
-    df = np.bincount(terms, minlength=n_terms).astype(np.float32)
-    idf = np.log1p((n - df + 0.5) / (df + 0.5))
-    avgdl = float(lengths.mean()) if n else 1.0
-    norm = K1 * (1 - B + B * lengths[rows] / (avgdl or 1.0))
-    w = idf[terms] * tf * (K1 + 1) / (tf + norm)
-    return csc_matrix((w, (rows, terms)), shape=(n, max(n_terms, 1)), dtype=np.float32)
+    Rows arrive a chunk at a time; their postings go to a temporary file beside the index while
+    document frequencies and row lengths are counted. The matrix is then allocated once, at its
+    final size, and filled chunk by chunk from the file: no triples in memory, no format
+    conversions (each would hold another copy of the matrix).
+    """
+
+    def __init__(self, n_terms: int, spill: Any) -> None:
+        self.n_terms = max(n_terms, 1)
+        self.df = np.zeros(self.n_terms, dtype=np.int64)
+        self.lengths: list[np.ndarray] = []  # float32 per row, per chunk
+        self.chunks: list[tuple[int, int]] = []  # (rows, postings) per chunk
+        self._spill = spill
+
+    def add(self, counts: np.ndarray, terms: np.ndarray, tf: np.ndarray) -> None:
+        """A chunk of rows: postings per row, then every posting's term and tf in row order."""
+        keep = terms < self.n_terms  # a term created after the terms were read: not searchable
+        if not keep.all():
+            owner = np.repeat(np.arange(len(counts)), counts)
+            counts = np.bincount(owner[keep], minlength=len(counts))
+            terms, tf = terms[keep], tf[keep]
+        owner = np.repeat(np.arange(len(counts)), counts)
+        lengths = np.bincount(owner, weights=tf, minlength=len(counts)).astype(np.float32)
+        self.lengths.append(lengths)
+        self.df += np.bincount(terms, minlength=self.n_terms)
+        self._spill.write(np.asarray(counts, dtype=np.int32).tobytes())
+        self._spill.write(np.asarray(terms, dtype=np.uint32).tobytes())
+        self._spill.write(np.minimum(tf, 65535).astype(np.uint16).tobytes())
+        self.chunks.append((len(counts), len(terms)))
+
+    def matrix(self) -> Any:
+        from scipy.sparse import csc_matrix
+
+        lengths = np.concatenate(self.lengths) if self.lengths else np.zeros(0, np.float32)
+        self.lengths.clear()
+        n, nnz = len(lengths), int(self.df.sum())
+        index = np.int32 if max(n, nnz) < 2**31 else np.int64
+        indptr = np.zeros(self.n_terms + 1, dtype=index)
+        np.cumsum(self.df, out=indptr[1:])
+        rows = np.empty(nnz, dtype=index)
+        data = np.empty(nnz, dtype=np.float32)
+        idf = np.log1p((n - self.df + 0.5) / (self.df + 0.5)).astype(np.float32)
+        avgdl = float(lengths.mean()) if n else 1.0
+        norm = (K1 * (1 - B + B * lengths / (avgdl or 1.0))).astype(np.float32)
+        cursor = indptr[:-1].astype(np.int64)
+        self._spill.seek(0)
+        first = 0
+        for n_rows, n_post in self.chunks:
+            counts = np.frombuffer(self._spill.read(4 * n_rows), dtype=np.int32)
+            terms = np.frombuffer(self._spill.read(4 * n_post), dtype=np.uint32)
+            tf = np.frombuffer(self._spill.read(2 * n_post), dtype=np.uint16).astype(np.float32)
+            owner = np.repeat(np.arange(first, first + n_rows, dtype=index), counts)
+            # Postings of a term go to its column in row order: a stable sort by term, then
+            # each posting's rank among its term's postings in this chunk.
+            order = np.argsort(terms, kind="stable")
+            terms, owner, tf = terms[order], owner[order], tf[order]
+            uniq, at, cnt = np.unique(terms, return_index=True, return_counts=True)
+            where = cursor[terms] + np.arange(len(terms)) - np.repeat(at, cnt)
+            cursor[uniq] += cnt
+            rows[where] = owner
+            data[where] = idf[terms] * tf * (K1 + 1) / (tf + norm[owner])
+            first += n_rows
+        self.chunks.clear()
+        return csc_matrix((data, rows, indptr), shape=(n, self.n_terms), copy=False)
 
 
 class _Matrix:
-    """The searchable snapshot: BM25 weights (docs x terms) and per-doc filter columns.
+    """The searchable snapshot: BM25 weights (docs x terms), BM25 weights of their sentences
+    (sentences x terms), the passage vectors and per-doc filter columns.
 
-    Built from a stream of rows, a few thousand at a time, so that building it needs little
-    more memory than the finished matrices.
+    Built from a stream of rows, a few thousand at a time (see `_Postings`), so that building
+    it needs little more memory than the finished matrices. Strings repeated from row to row
+    (outlets, authors, the article of consecutive passages) are kept once.
     """
 
     CHUNK = 4096
 
-    def __init__(self, rows: Iterable[tuple[Any, ...]], n_rows: int, n_terms: int) -> None:
+    def __init__(
+        self, rows: Iterable[tuple[Any, ...]], n_rows: int, n_terms: int, spill_dir: Path
+    ) -> None:
+        import tempfile
+
         self.passage_ids: list[str] = []
         article_ids: list[str] = []
         sources: list[str] = []
         authors: list[str] = []
+        shared: dict[str, str] = {}
         self.published_ts = np.full(n_rows, -1, dtype=np.int64)
-        lengths = np.zeros(n_rows, dtype=np.float32)
         self.sent_start = np.zeros(n_rows, dtype=np.int64)
         self.vectors = np.zeros((n_rows, 0), dtype=np.float32)
-        doc_parts: list[np.ndarray] = []  # (row, term, tf) per chunk
-        sent_parts: list[np.ndarray] = []  # (sentence, term, tf) per chunk
-        pairs: list[np.ndarray] = []
-        triples: list[np.ndarray] = []
-        first = 0  # the first row of the chunk being gathered
         n_sent = 0
+        with (
+            tempfile.TemporaryFile(dir=spill_dir) as doc_spill,
+            tempfile.TemporaryFile(dir=spill_dir) as sent_spill,
+        ):
+            docs = _Postings(n_terms, doc_spill)
+            sents = _Postings(n_terms, sent_spill)
+            pairs: list[np.ndarray] = []
+            triples: list[np.ndarray] = []
 
-        def flush(upto: int) -> None:
-            if upto == first:
-                return
-            rows_here = np.arange(first, upto)
-            p = np.concatenate(pairs) if pairs else np.zeros((0, 2), dtype=np.uint32)
-            t = np.concatenate(triples) if triples else np.zeros((0, 3), dtype=np.uint32)
-            p_rows = np.repeat(rows_here, [len(x) for x in pairs])
-            t_rows = np.repeat(rows_here, [len(x) for x in triples])
-            # int32 triples: rows, sentences and term ids stay far below 2**31.
-            doc_parts.append(np.column_stack([p_rows, p[:, 0], p[:, 1]]).astype(np.int32))
-            sent = t[:, 0].astype(np.int64) + self.sent_start[t_rows]
-            sent_parts.append(np.column_stack([sent, t[:, 1], t[:, 2]]).astype(np.int32))
-            pairs.clear()
-            triples.clear()
+            def flush() -> None:
+                if not pairs:
+                    return
+                p = np.concatenate(pairs)
+                docs.add(np.array([len(x) for x in pairs]), p[:, 0], p[:, 1])
+                t = np.concatenate(triples)
+                # Sentences numbered across the chunk: each passage's from its own start.
+                starts = np.cumsum([0] + [_n_sentences(x) for x in triples[:-1]])
+                sent = t[:, 0].astype(np.int64) + np.repeat(starts, [len(x) for x in triples])
+                total = int(starts[-1]) + _n_sentences(triples[-1])
+                sents.add(np.bincount(sent, minlength=total), t[:, 1], t[:, 2])
+                pairs.clear()
+                triples.clear()
 
-        i = -1
-        for i, row in enumerate(rows):
-            if i - first == self.CHUNK:
-                flush(i)
-                first = i
-            self.passage_ids.append(row[0])
-            article_ids.append(row[1])
-            sources.append(row[2] or "")
-            authors.append(row[3] or "")
-            if row[4] is not None:
-                self.published_ts[i] = row[4]
-            lengths[i] = row[5]
-            pairs.append(np.frombuffer(row[6], dtype=np.uint32).reshape(-1, 2))
-            tri = np.frombuffer(row[7], dtype=np.uint32).reshape(-1, 3)
-            triples.append(tri)
-            self.sent_start[i] = n_sent
-            n_sent += int(tri[:, 0].max()) + 1 if len(tri) else 1
-            blob = row[8]
-            if blob:
-                if self.vectors.shape[1] == 0:
-                    self.vectors = np.zeros((n_rows, len(blob) // 4), dtype=np.float32)
-                if len(blob) == self.vectors.shape[1] * 4:
-                    self.vectors[i] = np.frombuffer(blob, dtype=np.float32)
-        flush(i + 1)
-        n = i + 1
-        if n != n_rows:  # rows deleted between counting and reading: trim to what was read
-            self.published_ts = self.published_ts[:n]
-            lengths = lengths[:n]
-            self.sent_start = self.sent_start[:n]
-            self.vectors = self.vectors[:n]
-        self.row_of = {pid: j for j, pid in enumerate(self.passage_ids)}
-        self.article_ids = np.array(article_ids, dtype=object)
-        self.sources = np.array(sources, dtype=object)
-        self.authors = np.array(authors, dtype=object)
-        empty = np.zeros((0, 3), dtype=np.int32)
-        docs = np.concatenate(doc_parts) if doc_parts else empty
-        self.weights = _bm25(
-            docs[:, 0], docs[:, 1], docs[:, 2].astype(np.float32), lengths, n_terms
-        )
-        doc_parts.clear()
-        del docs
-        sents = np.concatenate(sent_parts) if sent_parts else empty
-        s_tf = sents[:, 2].astype(np.float32)
-        s_len = np.bincount(sents[:, 0], weights=s_tf, minlength=n_sent).astype(np.float32)
-        self.sent_weights = _bm25(sents[:, 0], sents[:, 1], s_tf, s_len, n_terms)
+            i = -1
+            for i, row in enumerate(rows):
+                if len(pairs) == self.CHUNK:
+                    flush()
+                self.passage_ids.append(row[0])
+                same = article_ids and article_ids[-1] == row[1]
+                article_ids.append(article_ids[-1] if same else row[1])
+                sources.append(shared.setdefault(row[2] or "", row[2] or ""))
+                authors.append(shared.setdefault(row[3] or "", row[3] or ""))
+                if row[4] is not None:
+                    self.published_ts[i] = row[4]
+                pairs.append(np.frombuffer(row[6], dtype=np.uint32).reshape(-1, 2))
+                tri = np.frombuffer(row[7], dtype=np.uint32).reshape(-1, 3)
+                triples.append(tri)
+                self.sent_start[i] = n_sent
+                n_sent += _n_sentences(tri)
+                blob = row[8]
+                if blob:
+                    if self.vectors.shape[1] == 0:
+                        self.vectors = np.zeros((n_rows, len(blob) // 4), dtype=np.float32)
+                    if len(blob) == self.vectors.shape[1] * 4:
+                        self.vectors[i] = np.frombuffer(blob, dtype=np.float32)
+            flush()
+            n = i + 1
+            if n != n_rows:  # rows deleted between counting and reading: trim to what was read
+                self.published_ts = self.published_ts[:n]
+                self.sent_start = self.sent_start[:n]
+                self.vectors = self.vectors[:n]
+            self.article_ids = np.array(article_ids, dtype=object)
+            self.sources = np.array(sources, dtype=object)
+            self.authors = np.array(authors, dtype=object)
+            del article_ids, sources, authors, shared
+            self.weights = docs.matrix()
+            self.sent_weights = sents.matrix()
 
     def __len__(self) -> int:
         return len(self.passage_ids)
+
+
+def _n_sentences(triples: np.ndarray) -> int:
+    """Sentences a passage's (sentence, term, tf) triples number (at least one place)."""
+    return int(triples[:, 0].max()) + 1 if len(triples) else 1
 
 
 def _release_freed_memory() -> None:
@@ -365,7 +421,7 @@ class KeywordIndex:
                     n_rows,
                 )
                 self._matrix = None  # let the old matrix go before the new one is built
-                self._matrix = _Matrix(rows, n_rows, len(self._terms))
+                self._matrix = _Matrix(rows, n_rows, len(self._terms), self.path.parent)
                 _release_freed_memory()
                 self._matrix_version = version
             return self._matrix
