@@ -207,6 +207,17 @@ class ChromaStore:
                 metadatas=[_metadata(i) for i in items],
             )
 
+    def copy_outlets(self) -> set[str]:
+        """The outlets of the wire copies folded into stored stories."""
+        with self._reaching("read passages from"):
+            got = self._col.get(where={"also": {"$ne": "[]"}}, include=["metadatas"])
+        return {
+            str(a["source"])
+            for meta in got["metadatas"] or []
+            for a in json.loads(str((meta or {}).get("also") or "[]"))
+            if a.get("source")
+        }
+
     def set_also(self, article_id: str, also: list[dict[str, Any]]) -> None:
         """Record on every passage of an article the other outlets and URLs that ran it."""
         with self._reaching("update passages in"):
