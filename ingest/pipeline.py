@@ -28,7 +28,7 @@ from qa.embedding import Embedder
 from qa.errors import IngestError
 from qa.keyword import KeywordDoc, KeywordIndex, keyword_doc
 from qa.store import ChromaStore, StoredChunk, iso_to_ts
-from qa.sync import reconcile
+from qa.sync import mark_current, reconcile
 from qa.types import Article, IngestReport
 
 BATCH_ARTICLES = 32
@@ -294,7 +294,9 @@ class Ingestor:
             # or passages another process wrote).
             reconcile(self.keyword, self.store, [e.id for e in plan.known])
         if plan.new or plan.copies:
-            self.store.mark_changed()  # other processes on the same collection catch up
+            token = self.store.mark_changed()  # other processes on the same collection catch up
+            if self.keyword is not None and not self.store.shared:
+                mark_current(self.keyword, token)  # embedded: this process is the only writer
         with self.catalog.transaction():
             for entry in plan.known:
                 self.catalog.put_article(entry)

@@ -49,13 +49,17 @@ def build_store(settings: Settings) -> ChromaStore:
 def build_keyword(settings: Settings, store: ChromaStore) -> KeywordIndex:
     """The BM25 index beside the Chroma data, filled from Chroma if it is missing or stale; on a
     Chroma server, brought up to what other processes wrote (qa.sync)."""
+    from qa.sync import catch_up, mark_current
+
     index = KeywordIndex(settings.index_dir / "keyword.sqlite")
     if settings.chroma_server:
-        from qa.sync import catch_up
-
         catch_up(index, store)
     else:
         sync_from_store(index, store)
+        # An embedded collection has one writer, this process, and the index now holds all of
+        # it: record that, so a process serving the same data from a Chroma server later (the
+        # folder moved behind `chroma run`) starts caught up instead of listing every passage.
+        mark_current(index, store.generation())
     return index
 
 

@@ -94,10 +94,11 @@ class ChromaStore:
     Vectors are always passed in explicitly, so Chroma never loads an embedding model.
     """
 
-    def __init__(self, collection: Any, client: Any, where: str) -> None:
+    def __init__(self, collection: Any, client: Any, where: str, shared: bool = False) -> None:
         self._col = collection
         self._client = client
         self.where = where  # "the Chroma server at http://..." or "the index at ..."
+        self.shared = shared  # on a server, where other processes may write too
 
     @classmethod
     def open(cls, settings: Settings) -> ChromaStore:
@@ -138,7 +139,7 @@ class ChromaStore:
                 if server
                 else "check the path is writable, or choose another with --index",
             ) from exc
-        return cls(collection, client, where)
+        return cls(collection, client, where, shared=bool(server))
 
     @contextmanager
     def _reaching(self, doing: str) -> Iterator[None]:

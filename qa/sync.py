@@ -73,3 +73,12 @@ def catch_up(index: KeywordIndex, store: Any, batch: int = 1000) -> int:
         total = sync_from_store(index, store, batch, force=True)
     index.set_meta("generation", token)
     return total
+
+
+def mark_current(index: KeywordIndex, token: str) -> None:
+    """Record that `index` holds everything the collection held at generation `token` (true of
+    an embedded collection once synced: it has no other writer)."""
+    import time
+
+    index.set_meta("written_hwm", repr(time.time()))
+    index.set_meta("generation", token)

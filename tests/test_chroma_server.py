@@ -214,3 +214,30 @@ def test_the_chroma_token_is_sent_as_a_bearer_header(tmp_path: Path) -> None:
         assert seen and seen[0]["Authorization"] == "Bearer s3cret"
     finally:
         server.shutdown()
+
+
+def test_an_embedded_index_moved_behind_a_server_starts_caught_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import qa.sync
+
+    index = tmp_path / "index"
+    embedded = Assistant.open(index, embedder="fake")
+    embedded.ingest([ARCHIVE])
+    assert embedded.keyword.get_meta("generation") == embedded.store.generation() != ""
+    del embedded
+    port = free_port()
+    proc = _chroma(index / "chroma", port)
+    try:
+        listed: list[float] = []
+        real = qa.sync.reconcile
+        monkeypatch.setattr(
+            qa.sync, "reconcile", lambda *a, **k: listed.append(1.0) or real(*a, **k)
+        )
+        served = Assistant.open(index, embedder="fake", chroma_url=f"http://127.0.0.1:{port}")
+        assert served.search("apples harvest tonnes", k=1)[0].source == "Valley Gazette"
+        assert listed == []  # the generation matched: nothing was listed or read
+        assert served.stats()["articles"] == 4
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa.keyword import B, K1, KeywordDoc, KeywordIndex, _Matrix, tokenize
+from qa.keyword import K1, B, KeywordDoc, KeywordIndex, _Matrix, tokenize
 from qa.text import sentence_spans
 
 TEXTS = [
