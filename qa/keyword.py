@@ -376,9 +376,15 @@ class KeywordIndex:
                 marks = ",".join("?" * len(chunk))
                 self._db.execute(f"DELETE FROM docs WHERE passage_id IN ({marks})", chunk)
 
-    def passage_ids(self) -> set[str]:
-        """Every passage id the index holds."""
-        return {row[0] for row in self._db.execute("SELECT passage_id FROM docs")}
+    def holds(self, passage_ids: Sequence[str]) -> set[str]:
+        """Which of these passages the index holds."""
+        out: set[str] = set()
+        for i in range(0, len(passage_ids), 500):
+            chunk = list(passage_ids[i : i + 500])
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT passage_id FROM docs WHERE passage_id IN ({marks})"
+            out.update(row[0] for row in self._db.execute(sql, chunk))
+        return out
 
     def article_passage_ids(self, article_ids: Sequence[str]) -> dict[str, set[str]]:
         """The passage ids the index holds for each of these articles."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -31,7 +32,7 @@ class StoredChunk:
     published_raw: str = ""
 
 
-def _metadata(item: StoredChunk) -> dict[str, Any]:
+def _metadata(item: StoredChunk, writer: str) -> dict[str, Any]:
     p = item.passage
     meta: dict[str, Any] = {f: getattr(p, f) or "" for f in _TEXT_FIELDS}
     meta.update(
@@ -44,6 +45,7 @@ def _metadata(item: StoredChunk) -> dict[str, Any]:
         also=json.dumps(item.also),
         published_raw=item.published_raw,
         written_at=time.time(),  # lets other processes find what is new (qa.sync)
+        written_by=writer,
     )
     return meta
 
@@ -99,6 +101,9 @@ class ChromaStore:
         self._client = client
         self.where = where  # "the Chroma server at http://..." or "the index at ..."
         self.shared = shared  # on a server, where other processes may write too
+        # Each store object names itself as the writer of what it stores: a process catching
+        # up with a shared collection lists only what others wrote (see qa.sync).
+        self.writer = uuid.uuid4().hex
 
     @classmethod
     def open(cls, settings: Settings) -> ChromaStore:
@@ -205,7 +210,7 @@ class ChromaStore:
                 ids=[i.passage.id for i in items],
                 embeddings=np.stack([i.vector for i in items]).astype(np.float32),
                 documents=[i.passage.text for i in items],
-                metadatas=[_metadata(i) for i in items],
+                metadatas=[_metadata(i, self.writer) for i in items],
             )
 
     def copy_outlets(self) -> set[str]:
@@ -308,14 +313,18 @@ class ChromaStore:
         return found
 
     def metadata_written_since(
-        self, since: float, batch: int = 5000
+        self, since: float, batch: int = 5000, not_by: str | None = None
     ) -> Iterator[tuple[str, dict[str, Any]]]:
-        """(id, metadata) of the passages written at or after `since` (epoch seconds)."""
+        """(id, metadata) of the passages written at or after `since` (epoch seconds), except
+        those written by the writer `not_by` (a store's `writer`)."""
+        where: dict[str, Any] = {"written_at": {"$gte": since}}
+        if not_by is not None:
+            where = {"$and": [where, {"written_by": {"$ne": not_by}}]}
         offset = 0
         while True:
             with self._reaching("read passages from"):
                 got = self._col.get(
-                    where={"written_at": {"$gte": since}},
+                    where=where,
                     include=["metadatas"],
                     limit=batch,
                     offset=offset,

@@ -8,8 +8,9 @@ index folder, a keyword index (BM25 and a copy of the vectors, qa.keyword) and a
   fresh *generation token* (collection metadata, ChromaStore.mark_changed).
 - Before a search or an ingest (at most every `chroma_refresh_seconds`), a process compares the
   collection's token with the one its keyword index last caught up to. When they differ it lists
-  the passages written since its high-water mark (less a margin for clock skew between machines
-  and for writes still under way), reads in full those it lacks, drops its copies of those
+  the passages other processes wrote (each passage names its writer) since its high-water mark
+  (less a margin for clock skew between machines and for writes still under way), reads in full
+  those it lacks, drops its copies of those
   articles' passages that the collection no longer holds (an update replaced them), and, if its
   passage count still differs from the collection's, rebuilds from the collection.
 - Ingest asks the collection, not only its local catalog, whether an article is already stored
@@ -61,12 +62,21 @@ def catch_up(index: KeywordIndex, store: Any, batch: int = 1000) -> int:
         return 0
     since = float(index.get_meta("written_hwm") or 0.0)
     newest = since
-    have = index.passage_ids()
     changed: set[str] = set()
-    for pid, meta in store.metadata_written_since(since - CLOCK_MARGIN, batch * 5):
-        newest = max(newest, float(meta.get("written_at", 0.0)))
-        if pid not in have:
-            changed.add(str(meta.get("article_id", "")))
+    listed: list[tuple[str, dict[str, Any]]] = []
+
+    def note_missing() -> None:
+        have = index.holds([pid for pid, _ in listed])
+        changed.update(str(meta.get("article_id", "")) for pid, meta in listed if pid not in have)
+        listed.clear()
+
+    # This process's own writes are in its index already: only other writers' are listed.
+    for item in store.metadata_written_since(since - CLOCK_MARGIN, batch * 5, not_by=store.writer):
+        newest = max(newest, float(item[1].get("written_at", 0.0)))
+        listed.append(item)
+        if len(listed) >= batch:
+            note_missing()
+    note_missing()
     total = reconcile(index, store, sorted(changed), batch)
     index.set_meta("written_hwm", repr(newest))
     if index.count() != store.count():  # missed something (an older index, a skewed clock)

@@ -241,3 +241,30 @@ def test_an_embedded_index_moved_behind_a_server_starts_caught_up(
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_catching_up_lists_only_what_other_processes_wrote(
+    chroma_server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from qa.store import ChromaStore
+
+    settings = {"embedder": "fake", "chroma_url": chroma_server, "collection": _collection()}
+    listed: list[str] = []
+    real = ChromaStore.metadata_written_since
+
+    def counting(self: ChromaStore, *args: Any, **kwargs: Any) -> Any:
+        for item in real(self, *args, **kwargs):
+            listed.append(item[0])
+            yield item
+
+    monkeypatch.setattr(ChromaStore, "metadata_written_since", counting)
+    a = Assistant.open(tmp_path / "a", **settings)
+    a.ingest([ARCHIVE])
+    a.catch_up(force=True)
+    assert listed == []  # its own writes: already in its keyword index
+    # Another process's writes are listed and read.
+    b = Assistant.open(tmp_path / "b", **settings)
+    b.ingest([_write_articles(tmp_path / "more", "delta", 3)])
+    before = a.keyword.count()
+    a.catch_up(force=True)
+    assert len(listed) >= 3 and a.keyword.count() == before + 3 == a.store.count()
