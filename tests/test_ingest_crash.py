@@ -52,10 +52,10 @@ def _snapshot(index: Path) -> dict[str, Any]:
     store = Assistant.open(index).store
     got = store._col.get(include=["documents", "metadatas", "embeddings"])
     rows = {
-        # written_at is when the passage was written, which a re-run changes by design.
+        # When and by which process a passage was written: a re-run changes both by design.
         pid: (
             doc,
-            {k: v for k, v in meta.items() if k != "written_at"},
+            {k: v for k, v in meta.items() if k not in ("written_at", "written_by")},
             [round(float(x), 4) for x in emb],
         )
         for pid, doc, meta, emb in zip(
