@@ -74,11 +74,14 @@ bench: install-dev
 	$(BIN)/python -m eval.bench_ingest --corpus $(SHARED)/data/multihop-rag/corpus.json --out bench-out
 
 # Synthetic archives of 10k, 100k and 1M passages, embedded and on a Chroma server (long: the
-# 1M size takes about an hour per mode on 2 cores; SIZES="10000 100000" for a quick look).
+# 1M size takes about two hours per mode on 2 cores; SIZES="10000 100000" for a quick look).
+# SCALE_ARGS passes more options (python -m eval.bench_scale --help), e.g. "--keep --skip-search".
 SIZES ?= 10000 100000 1000000
+SCALE_ARGS ?=
 bench-scale: install-dev
 	$(BIN)/python -m eval.bench_scale --corpus $(SHARED)/data/multihop-rag/corpus.json \
-		--queries $(SHARED)/data/multihop-rag/queries-dev.json --sizes $(SIZES) --out bench-out/scale
+		--queries $(SHARED)/data/multihop-rag/queries-dev.json --sizes $(SIZES) --out bench-out/scale \
+		$(SCALE_ARGS)
 
 eval: install-dev
 	$(BIN)/newsdesk eval retrieval --corpus $(SHARED)/data/multihop-rag/corpus.json \
