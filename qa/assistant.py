@@ -255,7 +255,7 @@ class Assistant:
         self.catch_up()
         matrix = self.keyword.snapshot()
         firsts = _first_passages(matrix)
-        sources = set(matrix.sources) - {""}
+        sources = matrix.outlets
         sources.update(self.store.copy_outlets())
         ts = matrix.published_ts[firsts] if firsts else np.zeros(0, dtype=np.int64)
         dated = [firsts[i] for i in np.flatnonzero(ts >= 0)]
@@ -310,7 +310,7 @@ class Assistant:
 
     def sources(self) -> list[str]:
         """The outlets in the index, sorted (the names filters take)."""
-        return sorted(set(self.keyword.snapshot().sources) - {""})
+        return sorted(self.keyword.snapshot().outlets)
 
     def _evidence(self, question: str, filters: SearchFilters | None) -> list[Passage]:
         """The passages an answer reads and counts as coverage."""

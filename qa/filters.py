@@ -58,9 +58,9 @@ def keyword_mask(filters: SearchFilters | None, matrix: Any) -> np.ndarray | Non
         return None
     mask = np.ones(len(matrix), dtype=bool)
     if filters.sources:
-        mask &= np.isin(matrix.sources, list(filters.sources))
+        mask &= matrix.source_mask(filters.sources)
     if filters.authors:
-        mask &= np.isin(matrix.authors, list(filters.authors))
+        mask &= matrix.author_mask(filters.authors)
     since, until = date_range(filters)
     if since is not None:
         mask &= matrix.published_ts >= since

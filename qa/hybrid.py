@@ -86,7 +86,7 @@ class HybridRetriever:
     def _matcher(self, matrix: Any) -> OutletMatcher:
         key = id(matrix)
         if self._matcher_for is None or self._matcher_for[0] != key:
-            self._matcher_for = (key, OutletMatcher(set(matrix.sources) - {""}))
+            self._matcher_for = (key, OutletMatcher(matrix.outlets))
         return self._matcher_for[1]
 
     def analyse(self, query: str) -> Analysis:
@@ -125,7 +125,7 @@ class HybridRetriever:
         cands: set[int] = set(top_indices(bm, POOL)) | set(top_indices(dense, POOL))
         per_clause: list[Clause] = []
         for n, (_, group) in enumerate(analysis.outlets):
-            mask = np.isin(matrix.sources, list(group))
+            mask = matrix.source_mask(group)
             if base is not None:
                 mask &= base
             cands.update(top_indices(_masked(bm, mask), PER_OUTLET))

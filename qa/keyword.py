@@ -159,6 +159,12 @@ class _Matrix:
         shared: dict[str, str] = {}
         self.published_ts = np.full(n_rows, -1, dtype=np.int64)
         self.sent_start = np.zeros(n_rows, dtype=np.int64)
+        # Outlets and authors as small integer codes too: masks over a million passages are
+        # integer comparisons, not string ones.
+        self._source_code: dict[str, int] = {}
+        self._author_code: dict[str, int] = {}
+        source_codes = np.zeros(n_rows, dtype=np.int32)
+        author_codes = np.zeros(n_rows, dtype=np.int32)
         self.vectors = np.zeros((n_rows, 0), dtype=np.float32)
         n_sent = 0
         with (
@@ -193,6 +199,8 @@ class _Matrix:
                 article_ids.append(article_ids[-1] if same else row[1])
                 sources.append(shared.setdefault(row[2] or "", row[2] or ""))
                 authors.append(shared.setdefault(row[3] or "", row[3] or ""))
+                source_codes[i] = self._source_code.setdefault(sources[-1], len(self._source_code))
+                author_codes[i] = self._author_code.setdefault(authors[-1], len(self._author_code))
                 if row[4] is not None:
                     self.published_ts[i] = row[4]
                 pairs.append(np.frombuffer(row[6], dtype=np.uint32).reshape(-1, 2))
@@ -215,12 +223,32 @@ class _Matrix:
             self.article_ids = np.array(article_ids, dtype=object)
             self.sources = np.array(sources, dtype=object)
             self.authors = np.array(authors, dtype=object)
+            self.source_codes = source_codes[:n]
+            self.author_codes = author_codes[:n]
             del article_ids, sources, authors, shared
             self.weights = docs.matrix()
             self.sent_weights = sents.matrix()
 
     def __len__(self) -> int:
         return len(self.passage_ids)
+
+    @property
+    def outlets(self) -> set[str]:
+        """The distinct outlets of the passages ("" for none left out)."""
+        return set(self._source_code) - {""}
+
+    def source_mask(self, names: Iterable[str]) -> np.ndarray:
+        """Which passages come from one of these outlets."""
+        return _code_mask(self.source_codes, self._source_code, names)
+
+    def author_mask(self, names: Iterable[str]) -> np.ndarray:
+        """Which passages are by one of these authors."""
+        return _code_mask(self.author_codes, self._author_code, names)
+
+
+def _code_mask(codes: np.ndarray, code_of: dict[str, int], names: Iterable[str]) -> np.ndarray:
+    wanted = [code_of[n] for n in names if n in code_of]
+    return np.isin(codes, wanted) if wanted else np.zeros(len(codes), dtype=bool)
 
 
 def _n_sentences(triples: np.ndarray) -> int:

@@ -77,6 +77,9 @@ def test_snapshot_weights_match_textbook_bm25(
     assert m.passage_ids == [f"p{i}" for i in range(len(TEXTS))]
     assert list(m.article_ids) == ["a0", "a0", "a1", "a1", "a2"]
     assert list(m.sources) == ["", "Outlet", "", "Outlet", ""]
+    assert m.outlets == {"Outlet"}
+    assert m.source_mask(["Outlet", "Nobody"]).tolist() == [False, True, False, True, False]
+    assert not m.source_mask(["Nobody"]).any() and not m.author_mask(["Anyone"]).any()
     assert m.vectors.shape == (len(TEXTS), 4)
     # The spill files are gone.
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
