@@ -123,7 +123,8 @@ class HybridRetriever:
         # Cosines shifted to 0..2 so that passages outside a mask (set to 0) are never picked.
         dense = _masked(matrix.vectors @ vectors[0] + 1.0, base)
         cands: set[int] = set(top_indices(bm, POOL)) | set(top_indices(dense, POOL))
-        per_clause: list[Clause] = []
+        # (outlets, clause BM25, clause dense, the clause when its best sentence is wanted)
+        per_clause: list[tuple[frozenset[str], np.ndarray, np.ndarray | None, str | None]] = []
         for n, (_, group) in enumerate(analysis.outlets):
             mask = matrix.source_mask(group)
             if base is not None:
@@ -134,19 +135,28 @@ class HybridRetriever:
                 clause = analysis.clauses[n]
                 _, cbm = self._keyword.scores(clause, mask)
                 cands.update(top_indices(cbm, PER_OUTLET))
-                cdense = csent = None
+                cdense = None
                 if embed_clauses:
                     cvec = vectors[1 + with_clause.index(n)]
                     cdense = _masked(matrix.vectors @ cvec + 1.0, mask)
                     cands.update(top_indices(cdense, PER_OUTLET))
-                if w.get("clause_sentence", 0.0) > 0:
-                    csent = sentence_scores(matrix, self._keyword, clause)
-                per_clause.append((group, cbm, cdense, csent))
+                wants_sentence = w.get("clause_sentence", 0.0) > 0
+                per_clause.append((group, cbm, cdense, clause if wants_sentence else None))
         rows = sorted(cands)
         if not rows:
             return Pool(matrix, analysis, [], np.zeros((0, len(FEATURES)), dtype=np.float32))
-        sent = sentence_scores(matrix, self._keyword, query)
-        return _signals(rows, bm, dense, sent, per_clause, matrix, analysis)
+        # Best-sentence scores of the candidates only (with the archive's best, to scale by).
+        sent = sentence_scores(matrix, self._keyword, query, rows)
+        clauses = [
+            (
+                group,
+                cbm,
+                cdense,
+                None if c is None else sentence_scores(matrix, self._keyword, c, rows),
+            )
+            for group, cbm, cdense, c in per_clause
+        ]
+        return _signals(rows, bm, dense, sent, clauses, matrix, analysis)
 
     def rank(self, pool: Pool, k: int) -> list[int]:
         """Positions in `pool` of the k passages to return, best first, with diversity."""
@@ -189,9 +199,11 @@ class Pool:
         return self.signals @ w if len(self.rows) else np.zeros(0, dtype=np.float32)
 
 
+# Best-sentence scores of the candidates, and the archive's best (see keyword.sentence_scores).
+Sentences = tuple[np.ndarray, float]
 # (outlets of a named group, clause BM25, clause dense shifted to 0..2, clause best sentence);
 # the last two are None when their weights are zero.
-Clause = tuple[frozenset[str], np.ndarray, np.ndarray | None, np.ndarray | None]
+Clause = tuple[frozenset[str], np.ndarray, np.ndarray | None, Sentences | None]
 
 
 def _masked(scores: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
@@ -203,7 +215,7 @@ def _signals(
     rows: list[int],
     bm: np.ndarray,
     dense: np.ndarray,
-    sent: np.ndarray,
+    sent: Sentences,
     per_clause: list[Clause],
     matrix: Any,
     analysis: Analysis,
@@ -218,14 +230,13 @@ def _signals(
     signals[:, 2] = np.isin(sources, list(analysis.sources))
     for a, b in analysis.dates:
         signals[:, 3] = np.maximum(signals[:, 3], (ts >= a) & (ts <= b) & (ts >= 0))
-    signals[:, 6] = sent[idx] / (float(sent.max()) or 1.0)
+    signals[:, 6] = sent[0] / (sent[1] or 1.0)
     for group, cbm, cdense, csent in per_clause:
         inside = np.isin(sources, list(group))
         top = float(cbm.max()) or 1.0
         if csent is not None:
-            stop = float(csent.max()) or 1.0
             signals[:, 7] = np.where(
-                inside, np.maximum(signals[:, 7], csent[idx] / stop), signals[:, 7]
+                inside, np.maximum(signals[:, 7], csent[0] / (csent[1] or 1.0)), signals[:, 7]
             )
         signals[:, 4] = np.where(inside, np.maximum(signals[:, 4], cbm[idx] / top), signals[:, 4])
         if cdense is not None:

@@ -477,13 +477,25 @@ class KeywordIndex:
         return matrix, result
 
 
-def sentence_scores(matrix: _Matrix, index: KeywordIndex, query: str) -> np.ndarray:
-    """For every passage, the BM25 score of its best-matching sentence for `query`."""
+def sentence_scores(
+    matrix: _Matrix, index: KeywordIndex, query: str, rows: Sequence[int]
+) -> tuple[np.ndarray, float]:
+    """For each passage of `rows`, the BM25 score of its best-matching sentence for `query`;
+    and the best such score in the whole archive (what the scores are scaled by)."""
     ids = [i for i in index.query_terms(query) if i < matrix.sent_weights.shape[1]]
-    if not ids or len(matrix) == 0:
-        return np.zeros(len(matrix), dtype=np.float32)
+    if not ids or len(matrix) == 0 or not len(rows):
+        return np.zeros(len(rows), dtype=np.float32), 0.0
     per_sentence = np.asarray(matrix.sent_weights[:, ids].sum(axis=1)).ravel()
-    return np.maximum.reduceat(per_sentence, matrix.sent_start).astype(np.float32)
+    # The best sentence of just these passages (a reduction over every passage of the
+    # archive would cost ~0.1 s at a million passages).
+    idx = np.asarray(rows, dtype=np.int64)
+    starts = matrix.sent_start[idx]
+    following = np.minimum(idx + 1, len(matrix) - 1)
+    ends = np.where(idx + 1 < len(matrix), matrix.sent_start[following], len(per_sentence))
+    picked = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends, strict=True)])
+    bounds = np.concatenate([[0], np.cumsum(ends - starts)[:-1]])
+    best = np.maximum.reduceat(per_sentence[picked], bounds).astype(np.float32)
+    return best, float(per_sentence.max())
 
 
 def keyword_doc(
