@@ -1,0 +1,45 @@
+"""The scaling benchmark's own pieces: synthetic archives and the split of ingest time."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+from eval.bench_scale import _split, _time_writes, synthetic_archive
+from ingest.readers import read_path
+
+
+def test_synthetic_archive_makes_readable_articles_of_about_the_passages_asked(
+    tmp_path: Path,
+) -> None:
+    sentences = [f"Sentence number {i} says something about the harbour budget." for i in range(50)]
+    tokens = [12] * len(sentences)
+    path = tmp_path / "archive.jsonl"
+    articles = synthetic_archive(sentences, tokens, 300, path, seed=3)
+    records = [json.loads(line) for line in path.read_text().splitlines()]
+    assert len(records) == articles > 20
+    assert len({r["url"] for r in records}) == articles  # every article its own URL
+    assert {"title", "body", "source", "author", "published_at", "url"} <= set(records[0])
+    # Each article is ~120-900 word pieces of whole corpus sentences, ~200 per passage.
+    passages = sum(-(-(r["body"].count("Sentence number") * 12) // 200) for r in records)
+    assert 300 <= passages < 330
+    # The same seed makes the same archive; the pipeline reads every record.
+    again = tmp_path / "again.jsonl"
+    synthetic_archive(sentences, tokens, 300, again, seed=3)
+    assert again.read_text() == path.read_text()
+    assert len(list(read_path(path))) == articles
+
+
+def test_chroma_write_time_is_split_from_the_rest() -> None:
+    calls: list[Any] = []
+    store = SimpleNamespace(upsert=lambda items: calls.append(items))
+    spent = _time_writes(SimpleNamespace(store=store))
+    store.upsert([1, 2])
+    assert calls == [[1, 2]] and spent["s"] >= 0.0
+    spent["s"] = 2.0
+    assert _split(100, 4.0, spent) == {
+        "chroma_write_s": 2.0,
+        "passages_per_s_without_chroma_writes": 50.0,
+    }
