@@ -1,0 +1,89 @@
+"""What a Chroma write costs, and how the cost grows with the collection, by what is written.
+
+    python -m eval.bench_chroma_writes --archive bench-out/scale/archive-10000.jsonl
+
+Upserts `--passages` random 384-d vectors in batches of 500 into a fresh embedded collection,
+with newsdesk-like metadata (eight keys), three ways: the passage text as Chroma's document
+(what newsdesk does: Chroma also indexes it for full-text search, with trigrams), the text as a
+metadata value instead, and no text at all. Reports passages per second over the first and the
+last quarter of the batches. Texts are 1,200-character slices of the archive's article bodies.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import tempfile
+import time
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+BATCH = 500
+
+
+def run(texts: list[str], where: str, passages: int, folder: Path) -> dict[str, float]:
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    client = chromadb.PersistentClient(
+        path=str(folder / where), settings=ChromaSettings(anonymized_telemetry=False)
+    )
+    col = client.create_collection("bench", metadata={"hnsw:space": "cosine"})
+    rng = np.random.default_rng(0)
+    rates = []
+    for b in range(passages // BATCH):
+        metas: list[dict[str, Any]] = [
+            {
+                "article_id": f"a{b}-{i // 3}",
+                "title": f"Title of article {b}-{i // 3}",
+                "url": f"https://outlet.example/{b}/{i // 3}",
+                "source": f"Outlet {i % 40}",
+                "chunk": i % 3,
+                "written_at": time.time(),
+                "also": "[]",
+                "content_hash": f"{b:08x}{i:08x}",
+            }
+            for i in range(BATCH)
+        ]
+        body = [f"{texts[(b * BATCH + i) % len(texts)]} ({b}-{i})" for i in range(BATCH)]
+        write: dict[str, Any] = {
+            "ids": [f"{b}-{i}" for i in range(BATCH)],
+            "embeddings": rng.standard_normal((BATCH, 384)).astype(np.float32),
+            "metadatas": metas,
+        }
+        if where == "document":
+            write["documents"] = body
+        elif where == "metadata":
+            for meta, text in zip(metas, body, strict=True):
+                meta["text"] = text
+        started = time.perf_counter()
+        col.upsert(**write)
+        rates.append(BATCH / (time.perf_counter() - started))
+    quarter = max(1, len(rates) // 4)
+    return {
+        "first_quarter_per_s": round(float(np.mean(rates[:quarter]))),
+        "last_quarter_per_s": round(float(np.mean(rates[-quarter:]))),
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--archive", type=Path, required=True, help="a JSONL of articles")
+    parser.add_argument("--passages", type=int, default=20_000)
+    args = parser.parse_args(argv)
+    with args.archive.open(encoding="utf-8") as lines:
+        texts = [str(json.loads(line)["body"])[:1200] for line in islice(lines, 2000)]
+    folder = Path(tempfile.mkdtemp(prefix="chroma-writes-"))
+    try:
+        out = {w: run(texts, w, args.passages, folder) for w in ("document", "metadata", "none")}
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    print(json.dumps({"passages": args.passages, "text_as": out}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
