@@ -10,9 +10,10 @@ index folder, a keyword index (BM25 and a copy of the vectors, qa.keyword) and a
   collection's token with the one its keyword index last caught up to. When they differ it lists
   the passages other processes wrote (each passage names its writer) since its high-water mark
   (less a margin for clock skew between machines and for writes still under way), reads in full
-  those it lacks, drops its copies of those
-  articles' passages that the collection no longer holds (an update replaced them), and, if its
-  passage count still differs from the collection's, rebuilds from the collection.
+  those it lacks, drops its copies of those articles' passages that the collection no longer
+  holds (an update replaced them), and, if its passage count still differs from the
+  collection's, rebuilds from the collection. Its own writes are in its index already; a write
+  it could not finish there is picked up by its next ingest (ingest.pipeline checks the store).
 - Ingest asks the collection, not only its local catalog, whether an article is already stored
   and with which content hash, so two processes never store an article twice; passage ids derive
   from article id and content hash, so a race writes the same ids twice at worst.
