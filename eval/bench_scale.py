@@ -225,6 +225,18 @@ def serve_and_search(index: str, chroma_url: str | None, queries: list[str]) -> 
     return out
 
 
+def _timed_ingest(
+    assistant: Any, archive: Path, startup: float = 0.0
+) -> tuple[Any, float, dict[str, float]]:
+    """Ingest `archive`: the report, the seconds it took (less a fixed `startup`), and the
+    split of that time between Chroma's writes and the rest."""
+    writes = _time_writes(assistant)
+    started = time.perf_counter()
+    report = assistant.ingest([archive])
+    seconds = time.perf_counter() - started - startup
+    return report, seconds, _split(report.passages, seconds, writes)
+
+
 def _time_writes(assistant: Any) -> dict[str, float]:
     """Time spent in Chroma's passage writes during the assistant's ingests (filled in as they
     run): the part of the ingest rate that is Chroma's rather than newsdesk's."""
@@ -305,15 +317,12 @@ def run_size(
     if mode == "server":
         data = Settings(index_dir=work / "index").chroma_path if borrowed else None
         server, chroma_url = _chroma(data or work / "chroma-server")
+    settings = Settings(index_dir=work / "index", chroma_url=chroma_url)
     try:
         if row is None:
-            settings = Settings(index_dir=work / "index", chroma_url=chroma_url)
             assistant = Assistant(settings, embedder=CachedEmbedder(*cache))
-            writes = _time_writes(assistant)
             say(f"{mode} {size:,}: ingesting {archive.name}")
-            started = time.perf_counter()
-            report = assistant.ingest([archive])
-            seconds = time.perf_counter() - started
+            report, seconds, split = _timed_ingest(assistant, archive)
             row = {
                 "size": size,
                 "mode": mode,
@@ -322,7 +331,7 @@ def run_size(
                 "duplicates": report.duplicate,
                 "ingest_s": round(seconds, 1),
                 "ingest_passages_per_s": round(report.passages / seconds, 1),
-                **_split(report.passages, seconds, writes),
+                **split,
             }
             del assistant
             disk = _du(work / "index") + (_du(work / "chroma-server") if server else 0)
@@ -335,7 +344,6 @@ def run_size(
                 row["chroma_server_rss_mb"] = round(rss_mb(server.pid))
             say(f"  {json.dumps(row['search'])}")
         if marginal is not None:
-            settings = Settings(index_dir=work / "index", chroma_url=chroma_url)
             assistant = Assistant(settings, embedder=CachedEmbedder(*cache))
             # An ingest's fixed start (loading every stored article's wire-copy signature) grows
             # with the index; an empty ingest measures it, to tell it from the per-passage rate.
@@ -343,17 +351,14 @@ def run_size(
             assistant.ingest([])
             startup = time.perf_counter() - started
             say(f"{mode} {size:,}: ingesting {marginal.name} on top (start-up {startup:.1f} s)")
-            writes = _time_writes(assistant)
-            started = time.perf_counter()
-            report = assistant.ingest([marginal])
-            seconds = time.perf_counter() - started - startup
+            report, seconds, split = _timed_ingest(assistant, marginal, startup)
             row["marginal"] = {
                 "archive": marginal.name,
                 "passages": report.passages,
                 "ingest_s": round(seconds, 1),
                 "startup_s": round(startup, 1),
                 "ingest_passages_per_s": round(report.passages / max(seconds, 1e-9), 1),
-                **_split(report.passages, seconds, writes),
+                **split,
             }
             rate = row["marginal"]["ingest_passages_per_s"]
             say(f"  {report.passages:,} more passages at {rate}/s")

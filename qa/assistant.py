@@ -257,13 +257,12 @@ class Assistant:
         firsts = _first_passages(matrix)
         sources = matrix.outlets
         sources.update(self.store.copy_outlets())
-        ts = matrix.published_ts[firsts] if firsts else np.zeros(0, dtype=np.int64)
-        dated = [firsts[i] for i in np.flatnonzero(ts >= 0)]
+        ts = matrix.published_ts[np.asarray(firsts, dtype=np.int64)]
+        dated = np.flatnonzero(ts >= 0)
         ends: list[str | None] = [None, None]
-        if dated:
-            order = [min(dated, key=lambda r: matrix.published_ts[r])]
-            order.append(max(dated, key=lambda r: matrix.published_ts[r]))
-            ids = [matrix.passage_ids[r] for r in order]
+        if len(dated):
+            order = [dated[ts[dated].argmin()], dated[ts[dated].argmax()]]
+            ids = [matrix.passage_ids[firsts[i]] for i in order]
             got = {p.id: p.published_at for p in self.store.get(list(dict.fromkeys(ids)))}
             ends = [got.get(i) for i in ids]
         return {

@@ -154,13 +154,10 @@ class _Matrix:
 
         self.passage_ids: list[str] = []
         article_ids: list[str] = []
-        sources: list[str] = []
-        authors: list[str] = []
-        shared: dict[str, str] = {}
         self.published_ts = np.full(n_rows, -1, dtype=np.int64)
         self.sent_start = np.zeros(n_rows, dtype=np.int64)
-        # Outlets and authors as small integer codes too: masks over a million passages are
-        # integer comparisons, not string ones.
+        # Outlets and authors as small integer codes: masks over a million passages are integer
+        # comparisons, not string ones, and each name is kept once.
         self._source_code: dict[str, int] = {}
         self._author_code: dict[str, int] = {}
         source_codes = np.zeros(n_rows, dtype=np.int32)
@@ -197,10 +194,8 @@ class _Matrix:
                 self.passage_ids.append(row[0])
                 same = article_ids and article_ids[-1] == row[1]
                 article_ids.append(article_ids[-1] if same else row[1])
-                sources.append(shared.setdefault(row[2] or "", row[2] or ""))
-                authors.append(shared.setdefault(row[3] or "", row[3] or ""))
-                source_codes[i] = self._source_code.setdefault(sources[-1], len(self._source_code))
-                author_codes[i] = self._author_code.setdefault(authors[-1], len(self._author_code))
+                source_codes[i] = self._source_code.setdefault(row[2] or "", len(self._source_code))
+                author_codes[i] = self._author_code.setdefault(row[3] or "", len(self._author_code))
                 if row[4] is not None:
                     self.published_ts[i] = row[4]
                 pairs.append(np.frombuffer(row[6], dtype=np.uint32).reshape(-1, 2))
@@ -221,11 +216,11 @@ class _Matrix:
                 self.sent_start = self.sent_start[:n]
                 self.vectors = self.vectors[:n]
             self.article_ids = np.array(article_ids, dtype=object)
-            self.sources = np.array(sources, dtype=object)
-            self.authors = np.array(authors, dtype=object)
+            del article_ids
             self.source_codes = source_codes[:n]
             self.author_codes = author_codes[:n]
-            del article_ids, sources, authors, shared
+            self.sources = _names(self._source_code)[self.source_codes]
+            self.authors = _names(self._author_code)[self.author_codes]
             self.weights = docs.matrix()
             self.sent_weights = sents.matrix()
 
@@ -246,6 +241,13 @@ class _Matrix:
         return _code_mask(self.author_codes, self._author_code, names)
 
 
+def _names(code_of: dict[str, int]) -> np.ndarray:
+    """The names of a code dictionary as an object array indexed by code."""
+    names = np.empty(len(code_of), dtype=object)
+    names[:] = list(code_of)  # codes were handed out in insertion order
+    return names
+
+
 def _code_mask(codes: np.ndarray, code_of: dict[str, int], names: Iterable[str]) -> np.ndarray:
     wanted = [code_of[n] for n in names if n in code_of]
     return np.isin(codes, wanted) if wanted else np.zeros(len(codes), dtype=bool)
@@ -256,11 +258,17 @@ def _n_sentences(triples: np.ndarray) -> int:
     return int(triples[:, 0].max()) + 1 if len(triples) else 1
 
 
+def _in_chunks(values: Sequence[str], size: int = 500) -> Iterator[tuple[list[str], str]]:
+    """`values` in chunks small enough for one SQL `IN (...)`, each with its placeholders."""
+    for i in range(0, len(values), size):
+        chunk = list(values[i : i + size])
+        yield chunk, ",".join("?" * len(chunk))
+
+
 def _release_freed_memory() -> None:
     """Hand the build's freed temporaries back to the OS (glibc keeps them otherwise: about
     half the snapshot's footprint). No-op off glibc."""
     import ctypes
-    from contextlib import suppress
 
     with suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6").malloc_trim(0)
@@ -399,17 +407,13 @@ class KeywordIndex:
         if not passage_ids:
             return
         with self._write():
-            for i in range(0, len(passage_ids), 500):
-                chunk = list(passage_ids[i : i + 500])
-                marks = ",".join("?" * len(chunk))
+            for chunk, marks in _in_chunks(passage_ids):
                 self._db.execute(f"DELETE FROM docs WHERE passage_id IN ({marks})", chunk)
 
     def holds(self, passage_ids: Sequence[str]) -> set[str]:
         """Which of these passages the index holds."""
         out: set[str] = set()
-        for i in range(0, len(passage_ids), 500):
-            chunk = list(passage_ids[i : i + 500])
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in _in_chunks(passage_ids):
             sql = f"SELECT passage_id FROM docs WHERE passage_id IN ({marks})"
             out.update(row[0] for row in self._db.execute(sql, chunk))
         return out
@@ -417,9 +421,7 @@ class KeywordIndex:
     def article_passage_ids(self, article_ids: Sequence[str]) -> dict[str, set[str]]:
         """The passage ids the index holds for each of these articles."""
         out: dict[str, set[str]] = {a: set() for a in article_ids}
-        for i in range(0, len(article_ids), 500):
-            chunk = list(article_ids[i : i + 500])
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in _in_chunks(article_ids):
             rows = self._db.execute(
                 f"SELECT article_id, passage_id FROM docs WHERE article_id IN ({marks})", chunk
             )
@@ -486,8 +488,8 @@ def sentence_scores(
     if not ids or len(matrix) == 0 or not len(rows):
         return np.zeros(len(rows), dtype=np.float32), 0.0
     per_sentence = np.asarray(matrix.sent_weights[:, ids].sum(axis=1)).ravel()
-    # The best sentence of just these passages (a reduction over every passage of the
-    # archive would cost ~0.1 s at a million passages).
+    # The best sentence of just these passages: a reduction over every passage of the
+    # archive grows with it and dominated this signal's cost at scale.
     idx = np.asarray(rows, dtype=np.int64)
     starts = matrix.sent_start[idx]
     following = np.minimum(idx + 1, len(matrix) - 1)

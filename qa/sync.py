@@ -13,7 +13,8 @@ index folder, a keyword index (BM25 and a copy of the vectors, qa.keyword) and a
   those it lacks, drops its copies of those articles' passages that the collection no longer
   holds (an update replaced them), and, if its passage count still differs from the
   collection's, rebuilds from the collection. Its own writes are in its index already; a write
-  it could not finish there is picked up by its next ingest (ingest.pipeline checks the store).
+  it could not finish there is picked up when those articles are next ingested (ingest
+  checks the store).
 - Ingest asks the collection, not only its local catalog, whether an article is already stored
   and with which content hash, so two processes never store an article twice; passage ids derive
   from article id and content hash, so a race writes the same ids twice at worst.
