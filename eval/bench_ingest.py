@@ -112,14 +112,14 @@ class NullStore:
     def count(self) -> int:
         return 0
 
-    def upsert(self, items: Any) -> None:
-        return None
+    def upsert(self, items: Any) -> list[dict[str, Any]]:
+        return [{} for _ in items]
 
     def delete_article_passages(self, *args: Any, **kwargs: Any) -> None:
         return None
 
-    def set_also(self, *args: Any, **kwargs: Any) -> None:
-        return None
+    def set_also(self, *args: Any, **kwargs: Any) -> list[Any]:
+        return []
 
     def iter_records(self, *args: Any, **kwargs: Any) -> Any:
         return iter(())

@@ -244,10 +244,10 @@ def _time_writes(assistant: Any) -> dict[str, float]:
     store = assistant.store
     upsert = store.upsert
 
-    def timed(items: Any) -> None:
+    def timed(items: Any) -> Any:
         started = time.perf_counter()
         try:
-            upsert(items)
+            return upsert(items)
         finally:
             spent["s"] += time.perf_counter() - started
 

@@ -12,7 +12,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -267,10 +267,14 @@ class Ingestor:
             state.passages += len(chunks)
         # One write per store for the whole batch; the new versions first, then the old ones
         # dropped: a crash in between leaves both, and the next run finishes the job.
-        self.store.upsert(items)
+        if (plan.new or plan.copies) and self.keyword is not None and not self.store.shared:
+            # Embedded: the index is behind the collection until this batch is in both (a
+            # process starting after a crash here then checks the two against each other).
+            self.keyword.set_meta("generation", "")
+        metas = self.store.upsert(items)
         failpoints.reached("chroma")
         if self.keyword is not None:
-            self.keyword.add(docs)
+            self.keyword.add([replace(d, meta=m) for d, m in zip(docs, metas, strict=True)])
         failpoints.reached("keyword")
         for (article, digest, _, entry), chunks in zip(plan.new, chunked, strict=True):
             if entry is None:
@@ -288,7 +292,9 @@ class Ingestor:
             if listing not in also.setdefault(twin, []):
                 also[twin].append(listing)
         for twin in {twin for *_, twin in plan.copies}:
-            self.store.set_also(twin, also[twin])
+            written = self.store.set_also(twin, also[twin])
+            if self.keyword is not None:
+                self.keyword.set_metadata(written)
         if plan.known and self.keyword is not None:
             # Stored but maybe not in the keyword index (a run killed between the two writes,
             # or passages another process wrote).

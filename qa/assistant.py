@@ -16,7 +16,7 @@ from qa.config import Settings
 from qa.embedding import Embedder
 from qa.errors import ConfigError, EmptyIndexError, NewsdeskError, NotFoundError
 from qa.keyword import KeywordIndex
-from qa.retrieve import Retriever
+from qa.retrieve import Retriever, read_passages
 from qa.store import ChromaStore
 from qa.types import Answer, Article, IngestReport, Passage, SearchFilters
 
@@ -236,7 +236,9 @@ class Assistant:
 
         Raises NotFoundError when the index holds no article with that id.
         """
-        passages = self.store.article_passages(article_id)
+        passages = self.keyword.article_passages(article_id)
+        if passages is None:  # some records not kept locally (see qa.keyword.fill_records)
+            passages = self.store.article_passages(article_id)
         if not passages:
             raise NotFoundError(
                 f"No article with id {article_id!r} in the index",
@@ -248,7 +250,7 @@ class Assistant:
         """Index counts: articles, chunks (passages), sources, earliest and latest dates.
 
         Read from the keyword snapshot already in memory (plus the outlets of wire copies from
-        the store), so it costs milliseconds at a million passages.
+        the keyword index), so it costs milliseconds at a million passages.
         """
         import numpy as np
 
@@ -256,14 +258,14 @@ class Assistant:
         matrix = self.keyword.snapshot()
         firsts = _first_passages(matrix)
         sources = matrix.outlets
-        sources.update(self.store.copy_outlets())
+        sources.update(self.keyword.copy_outlets())
         ts = matrix.published_ts[np.asarray(firsts, dtype=np.int64)]
         dated = np.flatnonzero(ts >= 0)
         ends: list[str | None] = [None, None]
         if len(dated):
             order = [dated[ts[dated].argmin()], dated[ts[dated].argmax()]]
             ids = [matrix.passage_ids[firsts[i]] for i in order]
-            got = {p.id: p.published_at for p in self.store.get(list(dict.fromkeys(ids)))}
+            got = {p.id: p.published_at for p in self._read(ids).values()}
             ends = [got.get(i) for i in ids]
         return {
             "articles": len(firsts),
@@ -305,7 +307,11 @@ class Assistant:
                     continue
                 outlets.add(outlet)
                 picked[article] = matrix.passage_ids[row]
-        return self.store.get(list(picked.values()))
+        found = self._read(list(picked.values()))
+        return [found[pid] for pid in picked.values() if pid in found]
+
+    def _read(self, ids: Sequence[str]) -> dict[str, Passage]:
+        return read_passages(self.keyword, self.store, list(dict.fromkeys(ids)))
 
     def sources(self) -> list[str]:
         """The outlets in the index, sorted (the names filters take)."""
@@ -317,7 +323,7 @@ class Assistant:
         return self.search(question, k, filters)
 
     def _require_content(self) -> None:
-        if self.store.count() == 0:
+        if self.keyword.is_empty():  # (not the store's count: see qa.keyword)
             raise EmptyIndexError(
                 f"The index at {self.settings.index_dir} holds no articles yet",
                 "run `newsdesk ingest PATH` first (for example `newsdesk ingest data/sample`)",

@@ -10,7 +10,7 @@ from qa.answer import Answerer, ExtractiveAnswerer
 from qa.config import Settings
 from qa.embedding import Embedder, FakeEmbedder, SentenceTransformerEmbedder, default_model_path
 from qa.errors import ConfigError
-from qa.keyword import KeywordIndex, sync_from_store
+from qa.keyword import KeywordIndex, fill_records, sync_from_store
 from qa.retrieve import DenseRetriever, KeywordRetriever, Retriever
 from qa.store import ChromaStore
 
@@ -55,11 +55,17 @@ def build_keyword(settings: Settings, store: ChromaStore) -> KeywordIndex:
     if settings.chroma_server:
         catch_up(index, store)
     else:
-        sync_from_store(index, store)
-        # An embedded collection has one writer, this process, and the index now holds all of
-        # it: record that, so a process serving the same data from a Chroma server later (the
-        # folder moved behind `chroma run`) starts caught up instead of listing every passage.
-        mark_current(index, store.generation())
+        token = store.generation()
+        # The index records the generation it holds all of (cleared while an ingest batch is
+        # between the two writes). When it matches, Chroma is not read at all: an embedded
+        # Chroma's first read loads its whole HNSW index into this process.
+        if not token or index.get_meta("generation") != token:
+            sync_from_store(index, store)
+            # An embedded collection has one writer, this process, and the index now holds all
+            # of it: record that, so a process serving the same data from a Chroma server later
+            # (the folder moved behind `chroma run`) starts caught up.
+            mark_current(index, token or store.mark_changed())
+    fill_records(index, store)  # an index made before it kept the passages' records
     return index
 
 

@@ -12,7 +12,8 @@
    below that only articles not yet listed; each named outlet's best passage kept in the top k.
 
 Dense scores come from the copy of the passage vectors kept in the local search index (exact
-cosine over all passages, a few milliseconds); Chroma stays the store of record.
+cosine over all passages, a few milliseconds), and the passages returned from its copy of their
+records; Chroma stays the store of record.
 """
 
 from __future__ import annotations
@@ -104,6 +105,7 @@ class HybridRetriever:
             self._store,
             [pool.matrix.passage_ids[pool.rows[i]] for i in rows],
             [float(scores[i]) for i in rows],
+            self._keyword,
         )
 
     def pool(self, query: str, filters: SearchFilters | None = None) -> Pool:

@@ -1,16 +1,22 @@
-"""The local search index: BM25 over passages plus a copy of their vectors, in SQLite.
+"""The local search index: BM25 over passages plus copies of their vectors and records, in SQLite.
 
 It lives beside the Chroma data (Chroma stays the store of record; this index can always be
 rebuilt from it). Ingest adds and removes passages incrementally (upsert by passage id);
 searches read a sparse BM25 matrix and a dense vector matrix that are built once and rebuilt
 only when the index has changed since, so the hybrid retriever can score every passage exactly
 in a few milliseconds.
+
+Each passage's text and metadata are kept here too, so that serving a search reads nothing
+from Chroma: an embedded Chroma loads its whole HNSW index into the process on its first read
+(about 2 GB at a million passages), and the hybrid retriever never uses it.
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
+import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -22,8 +28,9 @@ from typing import Any
 import numpy as np
 
 from qa.errors import StoreError
-from qa.store import iso_to_ts
+from qa.store import iso_to_ts, passage_from_record
 from qa.text import content_terms, sentence_spans
+from qa.types import Passage
 
 K1 = 1.2
 B = 0.75
@@ -42,10 +49,20 @@ CREATE TABLE IF NOT EXISTS docs (
     length INTEGER NOT NULL,
     tf BLOB NOT NULL,
     stf BLOB NOT NULL,
-    vector BLOB
+    vector BLOB,
+    record BLOB,
+    also TEXT
 );
 CREATE INDEX IF NOT EXISTS docs_article ON docs(article_id);
 """
+# On columns an older index may lack until they are added.
+INDEXES = """
+CREATE INDEX IF NOT EXISTS docs_also ON docs(also) WHERE also IS NOT NULL;
+CREATE INDEX IF NOT EXISTS docs_unrecorded ON docs(passage_id) WHERE record IS NULL;
+"""
+# Columns added to the docs table since its schema version: (name, type). An index made
+# before them gains them empty (qa.backends fills the records from Chroma once).
+ADDED_COLUMNS = (("record", "BLOB"), ("also", "TEXT"))
 
 
 def tokenize(text: str) -> list[str]:
@@ -65,6 +82,23 @@ class KeywordDoc:
     published_ts: int | None
     vector: np.ndarray | None = None
     body: str = ""
+    meta: dict[str, Any] | None = None  # the passage's metadata as stored in Chroma
+
+
+def _pack(text: str, meta: dict[str, Any]) -> bytes:
+    """A passage's text and metadata as one compressed record."""
+    return zlib.compress(json.dumps([text, meta], separators=(",", ":")).encode(), 1)
+
+
+def _unpack(blob: bytes) -> tuple[str, dict[str, Any]]:
+    text, meta = json.loads(zlib.decompress(blob))
+    return str(text), dict(meta)
+
+
+def _also(meta: dict[str, Any]) -> str | None:
+    """The wire-copy listing of a passage's metadata, None when it has none."""
+    value = str(meta.get("also") or "[]")
+    return None if value == "[]" else value
 
 
 class _Postings:
@@ -304,12 +338,20 @@ class KeywordIndex:
             self._db.executescript("DROP TABLE docs; DROP TABLE terms; DROP TABLE meta;")
             self._db.executescript(SCHEMA)
             self._db.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
+        have = {r[1] for r in self._db.execute("PRAGMA table_info(docs)")}
+        for name, kind in ADDED_COLUMNS:
+            if name not in have:
+                self._db.execute(f"ALTER TABLE docs ADD COLUMN {name} {kind}")
+        self._db.executescript(INDEXES)
 
     def close(self) -> None:
         self._db.close()
 
     def count(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM docs").fetchone()[0])
+
+    def is_empty(self) -> bool:
+        return self._db.execute("SELECT 1 FROM docs LIMIT 1").fetchone() is None
 
     def _version(self) -> str:
         row = self._db.execute("SELECT value FROM meta WHERE key='version'").fetchone()
@@ -343,11 +385,13 @@ class KeywordIndex:
                 stf = self._sentence_tf(doc.body)
                 self._db.execute(
                     "INSERT INTO docs (passage_id, article_id, source, author, published_ts,"
-                    " length, tf, stf, vector) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                    " length, tf, stf, vector, record, also)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                     " ON CONFLICT(passage_id) DO UPDATE SET article_id=excluded.article_id,"
                     " source=excluded.source, author=excluded.author,"
                     " published_ts=excluded.published_ts, length=excluded.length,"
-                    " tf=excluded.tf, stf=excluded.stf, vector=excluded.vector",
+                    " tf=excluded.tf, stf=excluded.stf, vector=excluded.vector,"
+                    " record=excluded.record, also=excluded.also",
                     (
                         doc.passage_id,
                         doc.article_id,
@@ -360,18 +404,74 @@ class KeywordIndex:
                         None
                         if doc.vector is None
                         else np.asarray(doc.vector, dtype=np.float32).tobytes(),
+                        None if doc.meta is None else _pack(doc.body, doc.meta),
+                        None if doc.meta is None else _also(doc.meta),
                     ),
                 )
 
+    def passages(self, passage_ids: Sequence[str]) -> dict[str, Passage]:
+        """The passages among these whose records the index holds, by id."""
+        out: dict[str, Passage] = {}
+        for chunk, marks in _in_chunks(passage_ids):
+            sql = f"SELECT passage_id, record FROM docs WHERE passage_id IN ({marks})"
+            for pid, blob in self._db.execute(sql, chunk):
+                if blob is not None:
+                    out[pid] = passage_from_record(pid, *_unpack(blob))
+        return out
+
+    def article_passages(self, article_id: str) -> list[Passage] | None:
+        """An article's passages in body order; None when the index lacks any of their
+        records (read them from the store then), [] when it holds no such article."""
+        rows = self._db.execute(
+            "SELECT passage_id, record FROM docs WHERE article_id=?", (article_id,)
+        ).fetchall()
+        if any(blob is None for _, blob in rows):
+            return None
+        passages = [passage_from_record(pid, *_unpack(blob)) for pid, blob in rows]
+        return sorted(passages, key=lambda p: (p.start, p.end))
+
+    def copy_outlets(self) -> set[str]:
+        """The outlets of the wire copies folded into stored stories."""
+        rows = self._db.execute("SELECT DISTINCT also FROM docs WHERE also IS NOT NULL")
+        return {str(a["source"]) for (also,) in rows for a in json.loads(also) if a.get("source")}
+
+    def set_metadata(self, items: Sequence[tuple[str, dict[str, Any]]]) -> None:
+        """Replace the stored metadata of these passages (those the index has records of);
+        what changes is what search results show, so the snapshot is not rebuilt."""
+        with self._write(bump=False):
+            for chunk in (items[i : i + 500] for i in range(0, len(items), 500)):
+                found = self.passages([pid for pid, _ in chunk])
+                for pid, meta in chunk:
+                    if pid in found:
+                        self._db.execute(
+                            "UPDATE docs SET record=?, also=? WHERE passage_id=?",
+                            (_pack(found[pid].text, meta), _also(meta), pid),
+                        )
+
+    def missing_records(self) -> list[str]:
+        """Passages whose text and metadata the index does not hold (an index made before it
+        kept them)."""
+        sql = "SELECT passage_id FROM docs INDEXED BY docs_unrecorded WHERE record IS NULL"
+        return [r[0] for r in self._db.execute(sql)]
+
+    def set_records(self, records: Sequence[tuple[str, str, dict[str, Any]]]) -> None:
+        """Store the (id, text, metadata) records of passages the index holds."""
+        with self._write(bump=False):
+            self._db.executemany(
+                "UPDATE docs SET record=?, also=? WHERE passage_id=?",
+                [(_pack(text, meta), _also(meta), pid) for pid, text, meta in records],
+            )
+
     @contextmanager
-    def _write(self) -> Iterator[None]:
-        """One write transaction that also bumps the version; a write SQLite refuses (a full
-        disk) rolls back and becomes a StoreError."""
+    def _write(self, bump: bool = True) -> Iterator[None]:
+        """One write transaction that also bumps the version (a change the snapshot must see);
+        a write SQLite refuses (a full disk) rolls back and becomes a StoreError."""
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield
-                self._bump()
+                if bump:
+                    self._bump()
                 self._db.execute("COMMIT")
             except sqlite3.Error as exc:
                 self._rollback()
@@ -509,11 +609,21 @@ def keyword_doc(
     author: str | None,
     published_ts: int | None,
     vector: np.ndarray | None = None,
+    meta: dict[str, Any] | None = None,
 ) -> KeywordDoc:
-    """A passage for the keyword index: its text under a title / outlet header."""
+    """A passage for the keyword index: its text under a title / outlet header (searched),
+    and its record (shown)."""
     header = f"{title}\n{source}" if source else title
     return KeywordDoc(
-        passage_id, article_id, f"{header}\n{text}", source, author, published_ts, vector, text
+        passage_id,
+        article_id,
+        f"{header}\n{text}",
+        source,
+        author,
+        published_ts,
+        vector,
+        text,
+        meta,
     )
 
 
@@ -529,6 +639,7 @@ def record_doc(pid: str, text: str, meta: dict[str, Any], vector: np.ndarray) ->
         meta.get("author") or None,
         ts if ts >= 0 else None,
         vector,
+        meta,
     )
 
 
@@ -555,3 +666,12 @@ def sync_from_store(index: KeywordIndex, store: Any, batch: int = 1000, force: b
     index.add(docs)
     index.set_meta("written_hwm", repr(newest))  # qa.sync reads on from here
     return total + len(docs)
+
+
+def fill_records(index: KeywordIndex, store: Any, batch: int = 1000) -> int:
+    """Copy from the store the records (text, metadata) of the passages the index holds
+    without them: a one-time step for an index made before it kept them. Returns how many."""
+    missing = index.missing_records()
+    for i in range(0, len(missing), batch):
+        index.set_records([r[:3] for r in store.records(missing[i : i + batch])])
+    return len(missing)

@@ -47,7 +47,10 @@ class KeywordRetriever:
         _, scores = self._keyword.scores(query, keyword_mask(filters, matrix))
         top = top_indices(scores, k)
         return with_scores(
-            self._store, [matrix.passage_ids[i] for i in top], [float(scores[i]) for i in top]
+            self._store,
+            [matrix.passage_ids[i] for i in top],
+            [float(scores[i]) for i in top],
+            self._keyword,
         )
 
 
@@ -61,9 +64,25 @@ def top_indices(scores: np.ndarray, k: int) -> list[int]:
     return [int(i) for i in ordered if scores[i] > 0]
 
 
-def with_scores(store: ChromaStore, ids: Sequence[str], scores: Sequence[float]) -> list[Passage]:
-    """Passages for `ids` from the store, in order, carrying `scores`."""
-    found = {p.id: p for p in store.get(ids)}
+def read_passages(
+    keyword: KeywordIndex | None, store: ChromaStore, ids: Sequence[str]
+) -> dict[str, Passage]:
+    """The passages of `ids` by id: from the local index's records, the rest from the store."""
+    found = keyword.passages(ids) if keyword is not None else {}
+    rest = [i for i in ids if i not in found]
+    if rest:
+        found.update((p.id, p) for p in store.get(rest))
+    return found
+
+
+def with_scores(
+    store: ChromaStore,
+    ids: Sequence[str],
+    scores: Sequence[float],
+    keyword: KeywordIndex | None = None,
+) -> list[Passage]:
+    """Passages for `ids` (read as `read_passages` does), in order, carrying `scores`."""
+    found = read_passages(keyword, store, ids)
     return [
         dataclasses.replace(found[pid], score=round(score, 6))
         for pid, score in zip(ids, scores, strict=True)

@@ -201,38 +201,33 @@ class ChromaStore:
         """The collection's unique id (changes when the collection is deleted and re-made)."""
         return str(self._col.id)
 
-    def upsert(self, items: Sequence[StoredChunk]) -> None:
-        """Write passages in one call (same id = overwrite)."""
+    def upsert(self, items: Sequence[StoredChunk]) -> list[dict[str, Any]]:
+        """Write passages in one call (same id = overwrite); the metadata written, per item."""
         if not items:
-            return
+            return []
+        metas = [_metadata(i, self.writer) for i in items]
         with self._reaching("write passages to"):
             self._col.upsert(
                 ids=[i.passage.id for i in items],
                 embeddings=np.stack([i.vector for i in items]).astype(np.float32),
                 documents=[i.passage.text for i in items],
-                metadatas=[_metadata(i, self.writer) for i in items],
+                metadatas=metas,
             )
+        return metas
 
-    def copy_outlets(self) -> set[str]:
-        """The outlets of the wire copies folded into stored stories."""
-        with self._reaching("read passages from"):
-            got = self._col.get(where={"also": {"$ne": "[]"}}, include=["metadatas"])
-        return {
-            str(a["source"])
-            for meta in got["metadatas"] or []
-            for a in json.loads(str((meta or {}).get("also") or "[]"))
-            if a.get("source")
-        }
-
-    def set_also(self, article_id: str, also: list[dict[str, Any]]) -> None:
-        """Record on every passage of an article the other outlets and URLs that ran it."""
+    def set_also(
+        self, article_id: str, also: list[dict[str, Any]]
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """Record on every passage of an article the other outlets and URLs that ran it; the
+        (id, metadata) written. Stamped as a new write, so other processes pick it up."""
         with self._reaching("update passages in"):
             got = self._col.get(where={"article_id": article_id}, include=["metadatas"])
             if not got["ids"]:
-                return
-            also_json = json.dumps(also)
-            metas = [{**dict(m or {}), "also": also_json} for m in got["metadatas"] or []]
+                return []
+            stamp = {"also": json.dumps(also), "written_at": time.time(), "written_by": self.writer}
+            metas = [{**dict(m or {}), **stamp} for m in got["metadatas"] or []]
             self._col.update(ids=got["ids"], metadatas=metas)
+        return list(zip(got["ids"], metas, strict=True))
 
     def query(
         self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None

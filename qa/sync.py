@@ -14,7 +14,8 @@ index folder, a keyword index (BM25 and a copy of the vectors, qa.keyword) and a
   holds (an update replaced them), and, if its passage count still differs from the
   collection's, rebuilds from the collection. Its own writes are in its index already; a write
   it could not finish there is picked up when those articles are next ingested (ingest
-  checks the store).
+  checks the store). A change to stored passages' metadata (the outlets that also ran a story)
+  is stamped as a new write, so it is listed and taken like one.
 - Ingest asks the collection, not only its local catalog, whether an article is already stored
   and with which content hash, so two processes never store an article twice; passage ids derive
   from article id and content hash, so a race writes the same ids twice at worst.
@@ -55,9 +56,9 @@ def reconcile(
 def catch_up(index: KeywordIndex, store: Any, batch: int = 1000) -> int:
     """Bring `index` up to the collection's current generation; passages read in full.
 
-    Lists what was written since the high-water mark (metadata only) and reconciles the
-    articles with passages the index lacks (a passage id names its content, so one the index
-    holds is current).
+    Lists what was written since the high-water mark (metadata only), reconciles the articles
+    with passages the index lacks (a passage id names its content, so one the index holds has
+    the right text) and takes the listed metadata of the passages it holds.
     """
     token = store.generation()
     if token == (index.get_meta("generation") or ""):
@@ -70,6 +71,8 @@ def catch_up(index: KeywordIndex, store: Any, batch: int = 1000) -> int:
     def note_missing() -> None:
         have = index.holds([pid for pid, _ in listed])
         changed.update(str(meta.get("article_id", "")) for pid, meta in listed if pid not in have)
+        # A passage held already may have new metadata (the wire copies of its story).
+        index.set_metadata([(pid, meta) for pid, meta in listed if pid in have])
         listed.clear()
 
     # This process's own writes are in its index already: only other writers' are listed.

@@ -268,3 +268,24 @@ def test_catching_up_lists_only_what_other_processes_wrote(
     before = a.keyword.count()
     a.catch_up(force=True)
     assert len(listed) >= 3 and a.keyword.count() == before + 3 == a.store.count()
+
+
+def test_a_wire_copy_another_process_folds_in_reaches_a_serving_process(
+    chroma_server: str, tmp_path: Path
+) -> None:
+    """A serving process shows passages from its local records; a copy of a story it holds,
+    ingested elsewhere, changes the story's metadata on the server, and that is picked up."""
+    from tests.test_ingest_identity import STORY, _record, _write
+
+    common = {"embedder": "fake", "chroma_url": chroma_server, "collection": _collection()}
+    server = Assistant.open(tmp_path / "serve", chroma_refresh_seconds=0, **common)
+    server.ingest([_write(tmp_path / "a.json", [_record("https://a.example/ferry", "Alpha")])])
+    assert server.search("ferry terminal Marlow", k=1)[0].also == []
+    other = Assistant.open(tmp_path / "ingest", **common)
+    # The other process knows the story from the server, and folds a copy of it in.
+    copy = _record("https://b.example/ferry", "Beta", body=STORY + "\n\nReporting by Wire Staff.")
+    other.ingest([_write(tmp_path / "a.json", [_record("https://a.example/ferry", "Alpha")])])
+    assert other.ingest([_write(tmp_path / "b.json", [copy])]).duplicate == 1
+    [passage] = server.search("ferry terminal Marlow", k=1)
+    assert [a["source"] for a in passage.also] == ["Beta"]
+    assert server.stats()["sources"] == 2

@@ -136,6 +136,17 @@ def test_sigkill_at_each_stage_then_rerun_converges(tmp_path: Path, point: str, 
         _ingest_cmd(index, src), cwd=ROOT, env={**env, "NEWSDESK_CRASH_AT": f"{point}:{nth}"}
     )
     assert killed.returncode == -signal.SIGKILL
+    # Before any re-run, a process opening the index searches everything Chroma holds. (In
+    # another process: Chroma caches an embedded index's state per process and path.)
+    code = (
+        "import sys; from qa import Assistant; a = Assistant.open(sys.argv[1], embedder='fake');"
+        " print(a.keyword.count(), a.store.count())"
+    )
+    opened = subprocess.run(
+        [sys.executable, "-c", code, str(index)], cwd=ROOT, capture_output=True, text=True
+    )
+    local, stored = opened.stdout.split()
+    assert local == stored
     subprocess.run(_ingest_cmd(index, src), cwd=ROOT, env=env, check=True)
     got, want = _snapshot(index), _snapshot(reference)
     assert got["catalog"] == want["catalog"]

@@ -1,0 +1,103 @@
+"""A serving process reads passages from the local index's records, never from an embedded
+Chroma (whose first read loads its whole HNSW index into the process), and an index made before
+it kept records gets them from Chroma once."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import ARCHIVE
+from qa import Assistant
+
+QUESTIONS = ("Who did Sullivan reportedly speak with?", "harbour ferry strike", "budget vote")
+
+
+class _Guard:
+    """Stands in for the Chroma collection and records every call of its methods (reading
+    its name or id reads nothing)."""
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+        self.used: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self.real, name)
+        if callable(value):
+            self.used.append(name)
+        return value
+
+
+def _answers(assistant: Assistant) -> list[Any]:
+    out: list[Any] = []
+    for q in QUESTIONS:
+        out.append([(p.id, p.text, p.title, p.url, p.also) for p in assistant.search(q, k=8)])
+        answer = assistant.ask(q)
+        out.append((answer.text, [c.passage.id for c in answer.citations]))
+    first = assistant.search(QUESTIONS[0], k=1)[0]
+    out.append(assistant.article(first.article_id))
+    out.append(assistant.stats())
+    out.append([p.id for p in assistant.newest(3)])
+    return out
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("records") / "index"
+    Assistant.open(path, embedder="fake").ingest([ARCHIVE])
+    return path
+
+
+def test_serving_an_embedded_index_reads_nothing_from_chroma(index: Path) -> None:
+    served = Assistant.open(index, embedder="fake")
+    guard = _Guard(served.store._col)
+    served.store._col = guard
+    got = _answers(served)
+    assert guard.used == []
+    # The same as reading every passage from Chroma.
+    plain = Assistant.open(index, embedder="fake")
+    plain.keyword.passages = lambda ids: {}  # type: ignore[method-assign]
+    plain.keyword.article_passages = lambda article_id: None  # type: ignore[method-assign]
+    assert _answers(plain) == got
+
+
+def test_local_records_equal_the_stored_passages(index: Path) -> None:
+    a = Assistant.open(index, embedder="fake")
+    ids = list(a.keyword.snapshot().passage_ids)
+    local = a.keyword.passages(ids)
+    assert len(local) == len(ids) == a.store.count()
+    assert {p.id: p for p in a.store.get(ids)} == local
+
+
+def test_an_index_without_records_gets_them_from_chroma_once(index: Path, tmp_path: Path) -> None:
+    import shutil
+
+    old = tmp_path / "old"
+    shutil.copytree(index, old)
+    with sqlite3.connect(old / "keyword.sqlite") as db:  # as an index made before records
+        db.execute("UPDATE docs SET record=NULL, also=NULL")
+    a = Assistant.open(old, embedder="fake")
+    assert a.keyword.missing_records() == []
+    ids = list(a.keyword.snapshot().passage_ids)
+    assert a.keyword.passages(ids) == {p.id: p for p in a.store.get(ids)}
+    # Reopened, nothing is read from Chroma again.
+    again = Assistant.open(old, embedder="fake")
+    guard = _Guard(again.store._col)
+    again.store._col = guard
+    assert again.search("harbour ferry strike", k=3)
+    assert guard.used == []
+
+
+def test_records_missing_locally_are_read_from_chroma(index: Path, tmp_path: Path) -> None:
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(index, copy)
+    a = Assistant.open(copy, embedder="fake")
+    want = [p.id for p in a.search("harbour ferry strike", k=5)]
+    with sqlite3.connect(copy / "keyword.sqlite") as db:  # lost after the index was opened
+        db.execute("UPDATE docs SET record=NULL")
+    assert [p.id for p in a.search("harbour ferry strike", k=5)] == want
