@@ -673,5 +673,5 @@ def fill_records(index: KeywordIndex, store: Any, batch: int = 1000) -> int:
     without them: a one-time step for an index made before it kept them. Returns how many."""
     missing = index.missing_records()
     for i in range(0, len(missing), batch):
-        index.set_records([r[:3] for r in store.records(missing[i : i + batch])])
+        index.set_records([r[:3] for r in store.records(missing[i : i + batch], vectors=False)])
     return len(missing)

@@ -341,12 +341,15 @@ class ChromaStore:
                 out.setdefault(str((meta or {}).get("article_id", "")), set()).add(pid)
         return out
 
-    def records(self, ids: Sequence[str]) -> list[tuple[str, str, dict[str, Any], np.ndarray]]:
-        """These passages as (id, text, metadata, vector)."""
+    def records(
+        self, ids: Sequence[str], vectors: bool = True
+    ) -> list[tuple[str, str, dict[str, Any], np.ndarray]]:
+        """These passages as (id, text, metadata, vector); the vectors empty unless wanted."""
         if not ids:
             return []
+        include: Any = ["documents", "metadatas"] + (["embeddings"] if vectors else [])
         with self._reaching("read passages from"):
-            got = self._col.get(ids=list(ids), include=["documents", "metadatas", "embeddings"])
+            got = self._col.get(ids=list(ids), include=include)
         return _rows(got)
 
     def iter_records(
@@ -378,10 +381,13 @@ class ChromaStore:
 
 
 def _rows(got: Any) -> list[tuple[str, str, dict[str, Any], np.ndarray]]:
-    vectors = got["embeddings"] if got["embeddings"] is not None else []
+    ids = got["ids"]
+    vectors = got.get("embeddings")
+    if vectors is None:
+        vectors = [np.zeros(0, dtype=np.float32)] * len(ids)
     return [
         (pid, doc or "", dict(meta or {}), np.asarray(vec, dtype=np.float32))
         for pid, doc, meta, vec in zip(
-            got["ids"], got["documents"] or [], got["metadatas"] or [], vectors, strict=True
+            ids, got["documents"] or [], got["metadatas"] or [], vectors, strict=True
         )
     ]
