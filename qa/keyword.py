@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from qa.errors import StoreError
-from qa.store import iso_to_ts, passage_from_record
+from qa.store import TEXT_KEY, iso_to_ts, passage_from_record
 from qa.text import content_terms, sentence_spans
 from qa.types import Passage
 
@@ -86,7 +86,9 @@ class KeywordDoc:
 
 
 def _pack(text: str, meta: dict[str, Any]) -> bytes:
-    """A passage's text and metadata as one compressed record."""
+    """A passage's text and metadata (less the copy of the text Chroma keeps there) as one
+    compressed record."""
+    meta = {k: v for k, v in meta.items() if k != TEXT_KEY}
     return zlib.compress(json.dumps([text, meta], separators=(",", ":")).encode(), 1)
 
 

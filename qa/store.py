@@ -17,6 +17,11 @@ from qa.errors import StoreError
 from qa.types import Passage
 
 _TEXT_FIELDS = ("article_id", "title", "source", "author", "published_at", "url")
+# The passage text is written as this metadata key, not as a Chroma document: Chroma indexes
+# every document for full-text search, which newsdesk never uses (it keeps its own BM25 index)
+# and which cost more than half of each write, more as the collection grew
+# (eval/bench_chroma_writes.py). Records written as documents by older versions still read.
+TEXT_KEY = "text"
 
 
 @dataclass(frozen=True)
@@ -210,8 +215,9 @@ class ChromaStore:
             self._col.upsert(
                 ids=[i.passage.id for i in items],
                 embeddings=np.stack([i.vector for i in items]).astype(np.float32),
-                documents=[i.passage.text for i in items],
-                metadatas=metas,
+                metadatas=[
+                    {**m, TEXT_KEY: i.passage.text} for m, i in zip(metas, items, strict=True)
+                ],
             )
         return metas
 
@@ -250,25 +256,22 @@ class ChromaStore:
                 return []  # a filter that matches nothing
             raise
         ids = res["ids"][0]
-        docs = (res["documents"] or [[]])[0]
+        docs = (res["documents"] or [[None] * len(ids)])[0]
         metas = (res["metadatas"] or [[]])[0]
         dists = (res["distances"] or [[]])[0]
-        return [
-            passage_from_record(pid, doc or "", dict(meta or {}), 1.0 - float(dist))
-            for pid, doc, meta, dist in zip(ids, docs, metas, dists, strict=True)
-        ]
+        out = []
+        for pid, doc, meta, dist in zip(ids, docs, metas, dists, strict=True):
+            record = dict(meta or {})
+            text = _text(doc, record)
+            out.append(passage_from_record(pid, text, record, 1.0 - float(dist)))
+        return out
 
     def get(self, ids: Sequence[str]) -> list[Passage]:
         if not ids:
             return []
         with self._reaching("read passages from"):
             got = self._col.get(ids=list(ids), include=["documents", "metadatas"])
-        by_id = {
-            pid: passage_from_record(pid, doc or "", dict(meta or {}))
-            for pid, doc, meta in zip(
-                got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True
-            )
-        }
+        by_id = {pid: passage_from_record(pid, text, meta) for pid, text, meta, _ in _rows(got)}
         return [by_id[i] for i in ids if i in by_id]
 
     def article_passages(self, article_id: str) -> list[Passage]:
@@ -277,12 +280,7 @@ class ChromaStore:
             got = self._col.get(
                 where={"article_id": article_id}, include=["documents", "metadatas"]
             )
-        passages = [
-            passage_from_record(pid, doc or "", dict(meta or {}))
-            for pid, doc, meta in zip(
-                got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True
-            )
-        ]
+        passages = [passage_from_record(pid, text, meta) for pid, text, meta, _ in _rows(got)]
         return sorted(passages, key=lambda p: (p.start, p.end))
 
     def article_versions(self, article_ids: Sequence[str]) -> dict[str, tuple[str, int, int]]:
@@ -380,14 +378,24 @@ class ChromaStore:
             offset += batch
 
 
+def _text(doc: str | None, meta: dict[str, Any]) -> str:
+    """A record's passage text, taken out of its metadata (or its document, when an older
+    version wrote it)."""
+    text = meta.pop(TEXT_KEY, None)
+    return str(text) if text is not None else (doc or "")
+
+
 def _rows(got: Any) -> list[tuple[str, str, dict[str, Any], np.ndarray]]:
+    """A Chroma get result as (id, text, metadata without the text, vector) rows; the vector is
+    empty when it was not asked for."""
     ids = got["ids"]
+    docs = got.get("documents") or [None] * len(ids)
     vectors = got.get("embeddings")
     if vectors is None:
         vectors = [np.zeros(0, dtype=np.float32)] * len(ids)
-    return [
-        (pid, doc or "", dict(meta or {}), np.asarray(vec, dtype=np.float32))
-        for pid, doc, meta, vec in zip(
-            ids, got["documents"] or [], got["metadatas"] or [], vectors, strict=True
-        )
-    ]
+    rows = []
+    for pid, doc, meta, vec in zip(ids, docs, got["metadatas"] or [], vectors, strict=True):
+        record = dict(meta or {})
+        text = _text(doc, record)
+        rows.append((pid, text, record, np.asarray(vec, dtype=np.float32)))
+    return rows

@@ -101,3 +101,26 @@ def test_records_missing_locally_are_read_from_chroma(index: Path, tmp_path: Pat
     with sqlite3.connect(copy / "keyword.sqlite") as db:  # lost after the index was opened
         db.execute("UPDATE docs SET record=NULL")
     assert [p.id for p in a.search("harbour ferry strike", k=5)] == want
+
+
+def test_passage_text_is_kept_as_metadata_and_older_documents_still_read(
+    index: Path, tmp_path: Path
+) -> None:
+    """Chroma full-text indexes documents, which newsdesk never searches: the text is written
+    as metadata. A collection written by an older version (text as the document) reads the same."""
+    import numpy as np
+
+    a = Assistant.open(index, embedder="fake")
+    pid = a.keyword.snapshot().passage_ids[0]
+    raw = a.store._col.get(ids=[pid], include=["documents", "metadatas", "embeddings"])
+    assert raw["documents"] == [None]
+    [want] = a.store.get([pid])
+    assert raw["metadatas"][0]["text"] == want.text and want.text
+    old = Assistant.open(tmp_path / "old", embedder="fake")
+    meta = {k: v for k, v in raw["metadatas"][0].items() if k != "text"}
+    vector = np.asarray(raw["embeddings"][0], dtype=np.float32)
+    old.store._col.add(ids=[pid], embeddings=[vector], documents=[want.text], metadatas=[meta])
+    assert old.store.get([pid]) == [want]
+    assert old.store.records([pid])[0][:3] == a.store.records([pid])[0][:3]
+    assert old.store.query(vector, 1)[0].text == want.text
+    assert old.store.article_passages(want.article_id) == [want]
