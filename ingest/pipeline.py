@@ -193,10 +193,14 @@ class Ingestor:
         entries = self.catalog.entries(ids)
         aliases = self.catalog.aliases(ids)
         # The store may hold what this catalog lacks: written by another process sharing a
-        # Chroma server, or by a run killed before its catalog write.
-        stored = self.store.article_versions(
-            [i for i in ids if i not in entries and i not in aliases]
-        )
+        # Chroma server, or by a run killed before its catalog write. Embedded, the keyword
+        # index knows what the store holds (written right after it; a batch killed between
+        # the two is written again, under the same passage ids).
+        unknown = [i for i in ids if i not in entries and i not in aliases]
+        if self.keyword is not None and not self.store.shared:
+            stored = self.keyword.article_versions(unknown)
+        else:
+            stored = self.store.article_versions(unknown)
         plan = _Plan()
         for article in batch:
             state.articles += 1

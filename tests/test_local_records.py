@@ -124,3 +124,12 @@ def test_passage_text_is_kept_as_metadata_and_older_documents_still_read(
     assert old.store.records([pid])[0][:3] == a.store.records([pid])[0][:3]
     assert old.store.query(vector, 1)[0].text == want.text
     assert old.store.article_passages(want.article_id) == [want]
+
+
+def test_the_index_tells_stored_versions_as_the_store_does(index: Path) -> None:
+    a = Assistant.open(index, embedder="fake")
+    articles = sorted(set(a.keyword.snapshot().article_ids)) + ["no-such-article"]
+    local = a.keyword.article_versions(articles)
+    assert local == a.store.article_versions(articles)
+    assert len(local) == len(articles) - 1
+    assert all(present == n > 0 for _, n, present in local.values())
