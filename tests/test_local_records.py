@@ -128,7 +128,7 @@ def test_passage_text_is_kept_as_metadata_and_older_documents_still_read(
 
 def test_the_index_tells_stored_versions_as_the_store_does(index: Path) -> None:
     a = Assistant.open(index, embedder="fake")
-    articles = sorted(set(a.keyword.snapshot().article_ids)) + ["no-such-article"]
+    articles = [*sorted(set(a.keyword.snapshot().article_ids)), "no-such-article"]
     local = a.keyword.article_versions(articles)
     assert local == a.store.article_versions(articles)
     assert len(local) == len(articles) - 1
