@@ -429,6 +429,13 @@ def main(argv: list[str] | None = None) -> None:
         "and report its rate (the index is changed: use with --search-only last)",
     )
     parser.add_argument(
+        "--marginal-seed",
+        type=int,
+        default=0,
+        help="another set of new articles for --marginal (an index kept from an earlier "
+        "--marginal run already holds the default set)",
+    )
+    parser.add_argument(
         "--server-on-embedded",
         action="store_true",
         help="with --search-only: measure server mode by serving the kept embedded index's "
@@ -459,9 +466,11 @@ def main(argv: list[str] | None = None) -> None:
         for n, mode in enumerate(args.modes):
             extra = None
             if args.marginal:  # new articles for each mode (the modes may share one index)
-                extra = args.out / f"extra-{mode}-{args.marginal}.jsonl"
+                tag = f"-s{args.marginal_seed}" if args.marginal_seed else ""
+                extra = args.out / f"extra-{mode}-{args.marginal}{tag}.jsonl"
                 if not extra.exists():
-                    synthetic_archive(cache[0], tokens, args.marginal, extra, seed=size + 1 + n)
+                    seed = size + 1 + n + 1000 * args.marginal_seed
+                    synthetic_archive(cache[0], tokens, args.marginal, extra, seed=seed)
             borrowed = args.server_on_embedded and mode == "server"
             earlier = [r for r in rows if (r["size"], r["mode"]) == (size, mode)]
             if borrowed and not any(r.get("ingested_by") for r in earlier):
