@@ -214,7 +214,10 @@ def serve_and_search(index: str, chroma_url: str | None, queries: list[str]) -> 
         "dense": DenseRetriever(assistant.embedder, assistant.store),
     }
     # The passages searched (a kept index may have grown since its ingest figures).
-    out: dict[str, Any] = {"passages": len(assistant.keyword.snapshot()), "load_s": round(load_s, 1)}
+    out: dict[str, Any] = {
+        "passages": len(assistant.keyword.snapshot()),
+        "load_s": round(load_s, 1),
+    }
     for name, retriever in retrievers.items():
         if name == "dense":
             out["peak_rss_mb"] = round(rss_mb("self", "VmHWM"))
