@@ -38,8 +38,12 @@ def test_chroma_write_time_is_split_from_the_rest() -> None:
     spent = _time_writes(SimpleNamespace(store=store))
     store.upsert([1, 2])
     assert calls == [[1, 2]] and spent["s"] >= 0.0
+    assert len(spent["each"]) == 1
     spent["s"] = 2.0
+    spent["each"] = [0.1, 0.1, 0.1, 0.1, 1.1]  # one write persisting the index
     assert _split(100, 4.0, spent) == {
         "chroma_write_s": 2.0,
         "passages_per_s_without_chroma_writes": 50.0,
+        "chroma_slow_writes": 1,
+        "chroma_slow_write_extra_s": 1.0,
     }
