@@ -17,8 +17,9 @@ index folder, a keyword index (BM25 and a copy of the vectors, qa.keyword) and a
   checks the store). A change to stored passages' metadata (the outlets that also ran a story)
   is stamped as a new write, so it is listed and taken like one.
 - Ingest asks the collection, not only its local catalog, whether an article is already stored
-  and with which content hash, so two processes never store an article twice; passage ids derive
-  from article id and content hash, so a race writes the same ids twice at worst.
+  and with which content hash (once for several batches: ingest.pipeline), so two processes
+  never store an article twice; passage ids derive from article id and content hash, so a race
+  writes the same ids twice at worst.
 
 What is not shared: the wire-copy signatures of the catalog. Copies of one story ingested by
 different processes are each kept (as separate articles) instead of being folded together.
