@@ -108,9 +108,20 @@ class NullStore:
     """A store that keeps nothing: isolates the pipeline's own memory from Chroma's."""
 
     id = "null-store"
+    shared = False
+    writer = "null"
 
     def count(self) -> int:
         return 0
+
+    def generation(self) -> str:
+        return ""
+
+    def mark_changed(self) -> str:
+        return ""
+
+    def article_versions(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        return {}
 
     def upsert(self, items: Any) -> list[dict[str, Any]]:
         return [{} for _ in items]
