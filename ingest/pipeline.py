@@ -77,6 +77,15 @@ class _Plan:
     known: list[CatalogEntry] = field(default_factory=list)  # stored already, new to the catalog
 
 
+@dataclass
+class _Known:
+    """What is known of a batch's articles before planning it (see Ingestor._with_stored)."""
+
+    entries: dict[str, CatalogEntry]
+    aliases: dict[str, tuple[str, str]]
+    stored: dict[str, tuple[str, int, int]]  # article id -> (content hash, passages, present)
+
+
 def article_hash(article: Article) -> str:
     return content_hash(
         article.title,
@@ -172,8 +181,8 @@ class Ingestor:
                 progress(state)
 
         try:
-            for batch, stored in self._with_stored(iter_articles(paths, state, field_map)):
-                plan = self._plan(batch, seen, state, stored)
+            for batch, known in self._with_stored(iter_articles(paths, state, field_map)):
+                plan = self._plan(batch, seen, state, known)
                 items = [(article, digest) for article, digest, *_ in plan.new]
                 if pool is None:
                     pending.append((plan, prepare(self.chunker, self.embedder, items)))
@@ -190,41 +199,32 @@ class Ingestor:
             progress(state)
         return state.report()
 
-    def _with_stored(
-        self, articles: Iterator[Article]
-    ) -> Iterator[tuple[list[Article], dict[str, tuple[str, int, int]]]]:
-        """Batches of articles, each with the versions the store holds of those its catalog
-        lacks: written by another process sharing a Chroma server, or by a run killed before
-        its catalog write.
+    def _with_stored(self, articles: Iterator[Article]) -> Iterator[tuple[list[Article], _Known]]:
+        """Batches of articles, each with what is known of them: their catalog entries and
+        aliases, and the versions the store holds of those the catalog lacks (written by
+        another process sharing a Chroma server, or by a run killed before its catalog write).
 
         Embedded, the keyword index knows what the store holds (it is written right after the
         store; a batch killed between the two is written again, under the same passage ids).
         On a server, the collection is asked once for LOOKAHEAD batches: a metadata-filtered
         read costs about 0.2 s at a million passages, whatever it asks for.
         """
-        local = self.keyword is not None and not self.store.shared
-        for group in _batches(articles, BATCH_ARTICLES * (1 if local else LOOKAHEAD)):
+        if self.keyword is not None and not self.store.shared:
+            versions, size = self.keyword.article_versions, BATCH_ARTICLES
+        else:
+            versions, size = self.store.article_versions, BATCH_ARTICLES * LOOKAHEAD
+        for group in _batches(articles, size):
             ids = [a.id for a in group]
-            known = set(self.catalog.entries(ids)) | set(self.catalog.aliases(ids))
-            unknown = [i for i in ids if i not in known]
-            if local:
-                assert self.keyword is not None
-                stored = self.keyword.article_versions(unknown)
-            else:
-                stored = self.store.article_versions(unknown)
+            entries = self.catalog.entries(ids)
+            aliases = self.catalog.aliases(ids)
+            stored = versions([i for i in ids if i not in entries and i not in aliases])
             for i in range(0, len(group), BATCH_ARTICLES):
-                yield group[i : i + BATCH_ARTICLES], stored
+                yield group[i : i + BATCH_ARTICLES], _Known(entries, aliases, stored)
 
     def _plan(
-        self,
-        batch: list[Article],
-        seen: set[str],
-        state: IngestProgress,
-        stored: dict[str, tuple[str, int, int]],
+        self, batch: list[Article], seen: set[str], state: IngestProgress, known: _Known
     ) -> _Plan:
-        ids = [a.id for a in batch]
-        entries = self.catalog.entries(ids)
-        aliases = self.catalog.aliases(ids)
+        entries, aliases, stored = known.entries, known.aliases, known.stored
         plan = _Plan()
         for article in batch:
             state.articles += 1

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from qa.errors import StoreError
-from qa.store import TEXT_KEY, iso_to_ts, passage_from_record
+from qa.store import TEXT_KEY, iso_to_ts, passage_from_record, stored_versions
 from qa.text import content_terms, sentence_spans
 from qa.types import Passage
 
@@ -437,18 +437,14 @@ class KeywordIndex:
         these articles, its content hash, the passages that version has and how many of them
         the index holds. (Asking an embedded Chroma costs ~0.2 s a call at a million passages,
         for any metadata filter.)"""
-        found: dict[str, tuple[str, int, int]] = {}
-        for chunk, marks in _in_chunks(article_ids):
-            sql = f"SELECT article_id, record FROM docs WHERE article_id IN ({marks})"
-            for article, blob in self._db.execute(sql, chunk):
-                if blob is None:
-                    continue
-                meta = _unpack(blob)[1]
-                digest = str(meta.get("content_hash", ""))
-                first = found.get(article, (digest, int(meta.get("n_chunks", 0)), 0))
-                if digest == first[0]:
-                    found[article] = (first[0], first[1], first[2] + 1)
-        return found
+        return stored_versions(
+            _unpack(blob)[1]
+            for chunk, marks in _in_chunks(article_ids)
+            for (blob,) in self._db.execute(
+                f"SELECT record FROM docs WHERE article_id IN ({marks})", chunk
+            )
+            if blob is not None
+        )
 
     def copy_outlets(self) -> set[str]:
         """The outlets of the wire copies folded into stored stories."""
@@ -458,15 +454,8 @@ class KeywordIndex:
     def set_metadata(self, items: Sequence[tuple[str, dict[str, Any]]]) -> None:
         """Replace the stored metadata of these passages (those the index has records of);
         what changes is what search results show, so the snapshot is not rebuilt."""
-        with self._write(bump=False):
-            for chunk in (items[i : i + 500] for i in range(0, len(items), 500)):
-                found = self.passages([pid for pid, _ in chunk])
-                for pid, meta in chunk:
-                    if pid in found:
-                        self._db.execute(
-                            "UPDATE docs SET record=?, also=? WHERE passage_id=?",
-                            (_pack(found[pid].text, meta), _also(meta), pid),
-                        )
+        found = self.passages([pid for pid, _ in items])
+        self.set_records([(pid, found[pid].text, meta) for pid, meta in items if pid in found])
 
     def missing_records(self) -> list[str]:
         """Passages whose text and metadata the index does not hold (an index made before it

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -293,17 +293,7 @@ class ChromaStore:
             got = self._col.get(
                 where={"article_id": {"$in": list(article_ids)}}, include=["metadatas"]
             )
-        found: dict[str, tuple[str, int, int]] = {}
-        for meta in got["metadatas"] or []:
-            if not meta:
-                continue
-            article = str(meta["article_id"])
-            digest, n, present = found.get(
-                article, (str(meta.get("content_hash", "")), int(meta.get("n_chunks", 0)), 0)
-            )
-            if str(meta.get("content_hash", "")) == digest:
-                found[article] = (digest, n, present + 1)
-        return found
+        return stored_versions(m for m in got["metadatas"] or [] if m)
 
     def metadata_written_since(
         self, since: float, batch: int = 5000, not_by: str | None = None
@@ -376,6 +366,19 @@ class ChromaStore:
             if len(metas) < batch:
                 return
             offset += batch
+
+
+def stored_versions(metas: Iterable[Mapping[str, Any]]) -> dict[str, tuple[str, int, int]]:
+    """From stored passages' metadata, per article: the content hash of the first version
+    seen, the passages that version has, and how many of them are among these."""
+    found: dict[str, tuple[str, int, int]] = {}
+    for meta in metas:
+        article = str(meta["article_id"])
+        digest = str(meta.get("content_hash", ""))
+        first = found.get(article, (digest, int(meta.get("n_chunks", 0)), 0))
+        if digest == first[0]:
+            found[article] = (first[0], first[1], first[2] + 1)
+    return found
 
 
 def _text(doc: str | None, meta: dict[str, Any]) -> str:
