@@ -5,8 +5,9 @@
 Upserts `--passages` random 384-d vectors in batches of 500 into a fresh embedded collection,
 with newsdesk-like metadata (eight keys), three ways: the passage text as Chroma's document
 (which Chroma also indexes for full-text search, with trigrams; what newsdesk did before), the
-text as a metadata value (what newsdesk does now), and no text at all. Reports passages per second over the first and the
-last quarter of the batches. Texts are 1,200-character slices of the archive's article bodies.
+text as a metadata value (what newsdesk does now), and no text at all. Reports passages per
+second over the first and the last quarter of the batches. Texts are 1,200-character slices of
+the archive's article bodies.
 """
 
 from __future__ import annotations
