@@ -22,6 +22,20 @@ _TEXT_FIELDS = ("article_id", "title", "source", "author", "published_at", "url"
 # and which cost more than half of each write, more as the collection grew
 # (eval/bench_chroma_writes.py). Records written as documents by older versions still read.
 TEXT_KEY = "text"
+# Only the keys newsdesk filters on are metadata keys of their own in Chroma; the rest of a
+# passage's metadata, its text included, is one JSON string under PACKED_KEY. Chroma keeps an
+# SQLite row with index entries for every key of every passage, so fewer keys make cheaper
+# writes (eval/bench_chroma_writes.py). Records written flat by older versions still read.
+FILTER_KEYS = (
+    "article_id",
+    "source",
+    "author",
+    "published_ts",
+    "content_hash",
+    "written_at",
+    "written_by",
+)
+PACKED_KEY = "record"
 
 
 @dataclass(frozen=True)
@@ -53,6 +67,23 @@ def _metadata(item: StoredChunk, writer: str) -> dict[str, Any]:
         written_by=writer,
     )
     return meta
+
+
+def _pack(meta: Mapping[str, Any]) -> dict[str, Any]:
+    """A passage's metadata as written to Chroma: the filter keys, and the rest packed."""
+    out = {k: meta[k] for k in FILTER_KEYS if k in meta}
+    rest = {k: v for k, v in meta.items() if k not in FILTER_KEYS}
+    out[PACKED_KEY] = json.dumps(rest, ensure_ascii=False, separators=(",", ":"))
+    return out
+
+
+def _unpack(meta: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A passage's metadata as read from Chroma, unpacked (flat records pass unchanged)."""
+    out = dict(meta or {})
+    packed = out.pop(PACKED_KEY, None)
+    if packed is not None:
+        out.update(json.loads(str(packed)))
+    return out
 
 
 def iso_to_ts(value: str | None) -> int:
@@ -216,7 +247,8 @@ class ChromaStore:
                 ids=[i.passage.id for i in items],
                 embeddings=np.stack([i.vector for i in items]).astype(np.float32),
                 metadatas=[
-                    {**m, TEXT_KEY: i.passage.text} for m, i in zip(metas, items, strict=True)
+                    _pack({**m, TEXT_KEY: i.passage.text})
+                    for m, i in zip(metas, items, strict=True)
                 ],
             )
         return metas
@@ -231,8 +263,16 @@ class ChromaStore:
             if not got["ids"]:
                 return []
             stamp = {"also": json.dumps(also), "written_at": time.time(), "written_by": self.writer}
-            metas = [{**dict(m or {}), **stamp} for m in got["metadatas"] or []]
-            self._col.update(ids=got["ids"], metadatas=metas)
+            raw = got["metadatas"] or []
+            metas = [{**_unpack(m), **stamp} for m in raw]
+            # Each record keeps the layout it was written in (a flat one merges the stamp).
+            self._col.update(
+                ids=got["ids"],
+                metadatas=[
+                    _pack(m) if PACKED_KEY in (r or {}) else m
+                    for m, r in zip(metas, raw, strict=True)
+                ],
+            )
         return list(zip(got["ids"], metas, strict=True))
 
     def query(
@@ -261,7 +301,7 @@ class ChromaStore:
         dists = (res["distances"] or [[]])[0]
         out = []
         for pid, doc, meta, dist in zip(ids, docs, metas, dists, strict=True):
-            record = dict(meta or {})
+            record = _unpack(meta)
             text = _text(doc, record)
             out.append(passage_from_record(pid, text, record, 1.0 - float(dist)))
         return out
@@ -293,7 +333,7 @@ class ChromaStore:
             got = self._col.get(
                 where={"article_id": {"$in": list(article_ids)}}, include=["metadatas"]
             )
-        return stored_versions(m for m in got["metadatas"] or [] if m)
+        return stored_versions(_unpack(m) for m in got["metadatas"] or [] if m)
 
     def metadata_written_since(
         self, since: float, batch: int = 5000, not_by: str | None = None
@@ -313,7 +353,7 @@ class ChromaStore:
                     offset=offset,
                 )
             for pid, meta in zip(got["ids"], got["metadatas"] or [], strict=True):
-                yield pid, dict(meta or {})
+                yield pid, _unpack(meta)
             if len(got["ids"]) < batch:
                 return
             offset += batch
@@ -362,7 +402,7 @@ class ChromaStore:
             with self._reaching("read passages from"):
                 got = self._col.get(include=["metadatas"], limit=batch, offset=offset)
             metas = got["metadatas"] or []
-            yield from (dict(m) for m in metas)
+            yield from (_unpack(m) for m in metas)
             if len(metas) < batch:
                 return
             offset += batch
@@ -398,7 +438,7 @@ def _rows(got: Any) -> list[tuple[str, str, dict[str, Any], np.ndarray]]:
         vectors = [np.zeros(0, dtype=np.float32)] * len(ids)
     rows = []
     for pid, doc, meta, vec in zip(ids, docs, got["metadatas"] or [], vectors, strict=True):
-        record = dict(meta or {})
+        record = _unpack(meta)
         text = _text(doc, record)
         rows.append((pid, text, record, np.asarray(vec, dtype=np.float32)))
     return rows

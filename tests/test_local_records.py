@@ -4,6 +4,7 @@ it kept records gets them from Chroma once."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -103,27 +104,44 @@ def test_records_missing_locally_are_read_from_chroma(index: Path, tmp_path: Pat
     assert [p.id for p in a.search("harbour ferry strike", k=5)] == want
 
 
-def test_passage_text_is_kept_as_metadata_and_older_documents_still_read(
+def test_passages_are_written_packed_and_older_layouts_still_read(
     index: Path, tmp_path: Path
 ) -> None:
-    """Chroma full-text indexes documents, which newsdesk never searches: the text is written
-    as metadata. A collection written by an older version (text as the document) reads the same."""
+    """Chroma full-text indexes documents, which newsdesk never searches, and keeps a row per
+    metadata key: the text and every key newsdesk does not filter on are one packed metadata
+    value. Collections written by older versions (text as the document, or every key flat with
+    the text as metadata) read the same, and keep their layout when updated."""
     import numpy as np
+
+    from qa.store import FILTER_KEYS, PACKED_KEY, TEXT_KEY
 
     a = Assistant.open(index, embedder="fake")
     pid = a.keyword.snapshot().passage_ids[0]
     raw = a.store._col.get(ids=[pid], include=["documents", "metadatas", "embeddings"])
     assert raw["documents"] == [None]
     [want] = a.store.get([pid])
-    assert raw["metadatas"][0]["text"] == want.text and want.text
-    old = Assistant.open(tmp_path / "old", embedder="fake")
-    meta = {k: v for k, v in raw["metadatas"][0].items() if k != "text"}
+    assert set(raw["metadatas"][0]) == {*FILTER_KEYS, PACKED_KEY}
+    flat = {**raw["metadatas"][0], **json.loads(raw["metadatas"][0][PACKED_KEY])}
+    del flat[PACKED_KEY]
+    assert flat[TEXT_KEY] == want.text and want.text and flat["title"] == want.title
     vector = np.asarray(raw["embeddings"][0], dtype=np.float32)
-    old.store._col.add(ids=[pid], embeddings=[vector], documents=[want.text], metadatas=[meta])
-    assert old.store.get([pid]) == [want]
-    assert old.store.records([pid])[0][:3] == a.store.records([pid])[0][:3]
-    assert old.store.query(vector, 1)[0].text == want.text
-    assert old.store.article_passages(want.article_id) == [want]
+    no_text = {k: v for k, v in flat.items() if k != TEXT_KEY}
+    for name, write in {
+        "documents": {"documents": [want.text], "metadatas": [no_text]},
+        "flat": {"metadatas": [flat]},
+    }.items():
+        old = Assistant.open(tmp_path / name, embedder="fake")
+        old.store._col.add(ids=[pid], embeddings=[vector], **write)
+        assert old.store.get([pid]) == [want]
+        assert old.store.records([pid])[0][:3] == a.store.records([pid])[0][:3]
+        assert old.store.query(vector, 1)[0].text == want.text
+        assert old.store.article_passages(want.article_id) == [want]
+        also = [{"source": "Wire", "url": "https://wire.example/1", "title": "Copy"}]
+        [(_, meta)] = old.store.set_also(want.article_id, also)
+        assert meta["also"] == json.dumps(also) and meta["title"] == want.title
+        [got] = old.store.get([pid])
+        assert got.also == also and got.text == want.text and got.title == want.title
+        assert PACKED_KEY not in old.store._col.get(ids=[pid])["metadatas"][0]
 
 
 def test_the_index_tells_stored_versions_as_the_store_does(index: Path) -> None:
