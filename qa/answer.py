@@ -21,7 +21,7 @@ from qa.evidence import (
     refusal_reason,
 )
 from qa.store import iso_to_ts
-from qa.text import STOP_WORDS, content_terms, sentence_spans, words
+from qa.text import STOP_WORDS, content_terms, sentence_spans, stem, words
 from qa.types import Answer, Citation, Passage
 from qa.understand import find_dates
 
@@ -287,10 +287,33 @@ def _lead(question: str, scored: list[_Sentence], passages: Sequence[Passage]) -
         return None
     top = scored[:LEAD_SENTENCES]
     outlets = {p.source for p in passages if p.source}
+    context = [t for p in passages for t in (p.title, p.text)]
     names = candidate_names(
-        [(passages[s.passage].article_id, s.text, s.score) for s in top], question, outlets
+        [(passages[s.passage].article_id, s.text, s.score) for s in top], question, outlets, context
     )
+    named = [o for o, _ in named_outlets(question, [p.source or "" for p in passages])]
+    if len(named) >= 2:
+        names = _by_outlets(names, named, passages)
     return names[0][0] if names else None
+
+
+def _by_outlets(
+    names: list[tuple[str, float]], named: list[str], passages: Sequence[Passage]
+) -> list[tuple[str, float]]:
+    """Candidate names ranked first by how many of the outlets the question names have a
+    retrieved article that mentions them (by last word: 'Sam Bankman-Fried' as 'Bankman-Fried'),
+    then as they were. A question put together from several outlets' reports asks for what
+    those reports share."""
+    vocab: dict[str, set[str]] = {o: set() for o in named}
+    for p in passages:
+        if p.source in vocab:
+            vocab[p.source].update(stem(w) for w in words(f"{p.title} {p.text}"))
+
+    def covered(name: str) -> int:
+        last = [stem(w) for w in words(name)][-1:]
+        return sum(bool(last) and last[0] in v for v in vocab.values())
+
+    return sorted(names, key=lambda item: -covered(item[0]))
 
 
 def _attribution(p: Passage) -> str:

@@ -8,7 +8,7 @@ organisations it names, and when some sentence matches it well enough.
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -16,17 +16,36 @@ from qa.text import STOP_WORDS, content_terms, stem, words
 from qa.types import Answer, Passage
 
 # Capitalised words that start a question or a clause and name nothing.
-_NOT_NAMES = STOP_WORDS | frozenset(
-    """considering given between among following based regarding despite after before
+_NOT_NAMES = (
+    STOP_WORDS
+    | frozenset(
+        """considering given between among following based regarding despite after before
     during since while within across per yes true false which what who whom whose when where
     why how is was are were does did do has have had can could would should will shall may
     might must the a an in on at by for from of to and or but as""".split()
+    )
+    | frozenset(
+        # Connectives that open a sentence before a name: "However Purdy threw ..."
+        """however moreover additionally furthermore meanwhile although though yet still instead
+    thus therefore hence nevertheless nonetheless besides likewise similarly indeed notably
+    ultimately finally overall using unlike like including amid whereas""".split()
+    )
+)
+# Titles and roles written before a name, which they are not part of: "FTX CEO Sam
+# Bankman-Fried" names FTX and Sam Bankman-Fried.
+_TITLES = frozenset(
+    """ceo cto cfo coo cmo founder co-founder cofounder chairman chairwoman chair president
+    vice chief executive director minister prime secretary senator sen rep representative gov
+    governor judge justice coach mr mrs ms dr sir king queen prince princess pope detective
+    commissioner chancellor partner spokesperson spokesman spokeswoman attorney prosecutor
+    mayor""".split()
 )
 _MONTHS_DAYS = frozenset(
     """january february march april may june july august september october november december
     jan feb mar apr jun jul aug sep sept oct nov dec monday tuesday wednesday thursday friday
     saturday sunday""".split()
 )
+_ENDS_NAME = frozenset(',;:?!()[]"“”')
 _TOKEN = re.compile(r"[A-Za-z0-9][\w'’&.-]*")
 
 
@@ -43,12 +62,14 @@ def _clean(token: str) -> str:
     return token.strip(".,'’-&").replace("’", "'").removesuffix("'s")
 
 
-def names_in(text: str, keep_initial: bool = False) -> list[Name]:
+def names_in(text: str, keep_initial: bool = False, titles: bool = True) -> list[Name]:
     """Runs of capitalised words in `text`, without question words, stop words or dates.
 
     Punctuation and lower-case words end a run. A run of one word at the start of a sentence is
     left out ('Housing prices rose'), since any first word is capitalised, unless
-    `keep_initial` (then it is flagged `initial`).
+    `keep_initial` (then it is flagged `initial`). Titles before a name ('CEO', 'President')
+    are left out of it, unless `titles` (then 'the 44th President' is a name too, as a
+    question asking about one means it).
     """
     out: list[Name] = []
     run: list[str] = []
@@ -69,13 +90,21 @@ def names_in(text: str, keep_initial: bool = False) -> list[Name]:
         if at_start:
             flush()
         lower = token.lower()
-        if token[:1].isupper() and lower not in _NOT_NAMES and lower not in _MONTHS_DAYS:
+        if (
+            token[:1].isupper()
+            and lower not in _NOT_NAMES
+            and lower not in _MONTHS_DAYS
+            and (titles or lower not in _TITLES)
+        ):
             if not run:
                 run_at_start = at_start
             run.append(token)
         else:
             flush()
-        if raw[-1:] in ",.;:?!":
+        # Punctuation after a word ends a name ("According to the SEC, FTX was ..."), and so
+        # does a possessive ("Sam Bankman-Fried's FTX" names two things).
+        after = text[match.end() : match.end() + 1]
+        if raw[-1:] in ",.;:?!" or after in _ENDS_NAME or raw.endswith(("'s", "’s")):
             flush()
     flush()
     return out
@@ -115,7 +144,10 @@ def missing_names(
 
 
 def candidate_names(
-    texts: Sequence[tuple[str, str, float]], question: str, outlets: Iterable[str] = ()
+    texts: Sequence[tuple[str, str, float]],
+    question: str,
+    outlets: Iterable[str] = (),
+    context: Iterable[str] = (),
 ) -> list[tuple[str, float]]:
     """Names the evidence offers as the answer to `question`, best first.
 
@@ -123,7 +155,8 @@ def candidate_names(
     mention it of the best weight of its mentions there: a name several articles agree on wins.
     Names sharing a word with the question are left out (they are what is asked about, not the
     answer). Shorter forms are credited to the longest form seen ('Bankman-Fried' to
-    'Sam Bankman-Fried').
+    'Sam Bankman-Fried'), among `texts`, else to the fuller form the `context` texts (the
+    whole passages, their titles) use most.
     """
     asked = {stem(w) for w in words(question)}
     # Outlet names ('Sporting News') are where the evidence comes from, not an answer.
@@ -133,7 +166,7 @@ def candidate_names(
     initial: set[tuple[str, ...]] = set()
     full: set[tuple[str, ...]] = set()
     for article, text, weight in texts:
-        for name in names_in(text, keep_initial=True):
+        for name in names_in(text, keep_initial=True, titles=False):
             (initial if name.initial else full).add(name.terms)
             if any(t in asked for t in name.terms) or all(t.isdigit() for t in name.terms):
                 continue
@@ -146,10 +179,17 @@ def candidate_names(
     for terms in initial - full:
         if not any(len(o) > len(terms) and _contains(o, terms) for o in full):
             per_name.pop(terms, None)
+    forms = _NameForms(context)
     longest: dict[tuple[str, ...], tuple[str, ...]] = {}
     for terms in per_name:
         longer = [o for o in per_name if len(o) > len(terms) and _contains(o, terms)]
-        longest[terms] = max(longer, key=lambda o: (len(per_name[o]), len(o)), default=terms)
+        if longer:
+            longest[terms] = max(longer, key=lambda o: (len(per_name[o]), len(o)))
+            continue
+        fuller = forms.fuller(terms)
+        longest[terms] = fuller or terms
+        if fuller:
+            surface.setdefault(fuller, forms.surface[fuller])
     totals: dict[tuple[str, ...], dict[str, float]] = defaultdict(dict)
     for terms, seen in per_name.items():
         target = totals[longest[terms]]
@@ -166,6 +206,27 @@ def candidate_names(
         key=lambda item: -item[1],
     )
     return ranked
+
+
+class _NameForms:
+    """How often each name occurs in some texts, and how it is written there. Writers name
+    people and bodies in full at first mention and shorten them after ('Britney Spears', then
+    'Spears'), so the best sentences may hold only the short form."""
+
+    def __init__(self, texts: Iterable[str]) -> None:
+        self.counts: Counter[tuple[str, ...]] = Counter()
+        self.surface: dict[tuple[str, ...], str] = {}
+        for text in texts:
+            for found in names_in(text, titles=False):
+                self.counts[found.terms] += 1
+                self.surface.setdefault(found.terms, found.text)
+
+    def fuller(self, terms: tuple[str, ...]) -> tuple[str, ...] | None:
+        """The most frequent longer name ending with `terms` ('Spears' -> 'Britney Spears',
+        'Commission' -> 'European Commission'), the shorter on a tie; None when there is none."""
+        n = len(terms)
+        longer = [t for t in self.counts if len(t) > n and t[-n:] == terms]
+        return max(longer, key=lambda t: (self.counts[t], -len(t))) if longer else None
 
 
 def _contains(longer: tuple[str, ...], shorter: tuple[str, ...]) -> bool:
