@@ -247,6 +247,31 @@ def _timed_ingest(
     return report, seconds, _split(report.passages, seconds, writes)
 
 
+SERVER_OWN = ("search", "marginal", "chroma_server_rss_mb")
+
+
+def borrowed_row(rows: list[dict[str, Any]], size: int) -> list[dict[str, Any]]:
+    """The server row of `size` for a server serving the embedded run's data: the embedded
+    row's ingest figures (always its latest), marked so, and the server's own measurements."""
+    own = {
+        k: v
+        for r in rows
+        if (r["size"], r["mode"]) == (size, "server")
+        for k, v in r.items()
+        if k in SERVER_OWN
+    }
+    return [
+        {
+            **{k: v for k, v in r.items() if k not in SERVER_OWN},
+            "mode": "server",
+            "ingested_by": "embedded (the same Chroma data, served by chroma run)",
+            **own,
+        }
+        for r in rows
+        if (r["size"], r["mode"]) == (size, "embedded")
+    ]
+
+
 def _time_writes(assistant: Any) -> dict[str, Any]:
     """Time spent in Chroma's passage writes during the assistant's ingests (filled in as they
     run): the part of the ingest rate that is Chroma's rather than newsdesk's; and each
@@ -493,17 +518,8 @@ def main(argv: list[str] | None = None) -> None:
                     synthetic_archive(cache[0], tokens, args.marginal, extra, seed=seed)
             borrowed = args.server_on_embedded and mode == "server"
             earlier = [r for r in rows if (r["size"], r["mode"]) == (size, mode)]
-            if borrowed and not any(r.get("ingested_by") for r in earlier):
-                # Server figures over the embedded run's data: its ingest figures, marked so.
-                earlier = [
-                    {
-                        **{k: v for k, v in r.items() if k not in ("search", "marginal")},
-                        "mode": "server",
-                        "ingested_by": "embedded (the same Chroma data, served by chroma run)",
-                    }
-                    for r in rows
-                    if (r["size"], r["mode"]) == (size, "embedded")
-                ]
+            if borrowed:
+                earlier = borrowed_row(rows, size)
             if args.search_only and not earlier:
                 raise SystemExit(f"no earlier {mode} {size:,} figures in {result_path}")
             rows = [r for r in rows if (r["size"], r["mode"]) != (size, mode)]

@@ -69,7 +69,7 @@ def _metadata(item: StoredChunk, writer: str) -> dict[str, Any]:
     return meta
 
 
-def _pack(meta: Mapping[str, Any]) -> dict[str, Any]:
+def pack_metadata(meta: Mapping[str, Any]) -> dict[str, Any]:
     """A passage's metadata as written to Chroma: the filter keys, and the rest packed."""
     out = {k: meta[k] for k in FILTER_KEYS if k in meta}
     rest = {k: v for k, v in meta.items() if k not in FILTER_KEYS}
@@ -77,7 +77,7 @@ def _pack(meta: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _unpack(meta: Mapping[str, Any] | None) -> dict[str, Any]:
+def unpack_metadata(meta: Mapping[str, Any] | None) -> dict[str, Any]:
     """A passage's metadata as read from Chroma, unpacked (flat records pass unchanged)."""
     out = dict(meta or {})
     packed = out.pop(PACKED_KEY, None)
@@ -247,7 +247,7 @@ class ChromaStore:
                 ids=[i.passage.id for i in items],
                 embeddings=np.stack([i.vector for i in items]).astype(np.float32),
                 metadatas=[
-                    _pack({**m, TEXT_KEY: i.passage.text})
+                    pack_metadata({**m, TEXT_KEY: i.passage.text})
                     for m, i in zip(metas, items, strict=True)
                 ],
             )
@@ -264,12 +264,12 @@ class ChromaStore:
                 return []
             stamp = {"also": json.dumps(also), "written_at": time.time(), "written_by": self.writer}
             raw = got["metadatas"] or []
-            metas = [{**_unpack(m), **stamp} for m in raw]
+            metas = [{**unpack_metadata(m), **stamp} for m in raw]
             # Each record keeps the layout it was written in (a flat one merges the stamp).
             self._col.update(
                 ids=got["ids"],
                 metadatas=[
-                    _pack(m) if PACKED_KEY in (r or {}) else m
+                    pack_metadata(m) if PACKED_KEY in (r or {}) else m
                     for m, r in zip(metas, raw, strict=True)
                 ],
             )
@@ -301,7 +301,7 @@ class ChromaStore:
         dists = (res["distances"] or [[]])[0]
         out = []
         for pid, doc, meta, dist in zip(ids, docs, metas, dists, strict=True):
-            record = _unpack(meta)
+            record = unpack_metadata(meta)
             text = _text(doc, record)
             out.append(passage_from_record(pid, text, record, 1.0 - float(dist)))
         return out
@@ -333,7 +333,7 @@ class ChromaStore:
             got = self._col.get(
                 where={"article_id": {"$in": list(article_ids)}}, include=["metadatas"]
             )
-        return stored_versions(_unpack(m) for m in got["metadatas"] or [] if m)
+        return stored_versions(unpack_metadata(m) for m in got["metadatas"] or [] if m)
 
     def metadata_written_since(
         self, since: float, batch: int = 5000, not_by: str | None = None
@@ -353,7 +353,7 @@ class ChromaStore:
                     offset=offset,
                 )
             for pid, meta in zip(got["ids"], got["metadatas"] or [], strict=True):
-                yield pid, _unpack(meta)
+                yield pid, unpack_metadata(meta)
             if len(got["ids"]) < batch:
                 return
             offset += batch
@@ -402,7 +402,7 @@ class ChromaStore:
             with self._reaching("read passages from"):
                 got = self._col.get(include=["metadatas"], limit=batch, offset=offset)
             metas = got["metadatas"] or []
-            yield from (_unpack(m) for m in metas)
+            yield from (unpack_metadata(m) for m in metas)
             if len(metas) < batch:
                 return
             offset += batch
@@ -438,7 +438,7 @@ def _rows(got: Any) -> list[tuple[str, str, dict[str, Any], np.ndarray]]:
         vectors = [np.zeros(0, dtype=np.float32)] * len(ids)
     rows = []
     for pid, doc, meta, vec in zip(ids, docs, got["metadatas"] or [], vectors, strict=True):
-        record = _unpack(meta)
+        record = unpack_metadata(meta)
         text = _text(doc, record)
         rows.append((pid, text, record, np.asarray(vec, dtype=np.float32)))
     return rows

@@ -7,7 +7,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from eval.bench_scale import _split, _time_writes, synthetic_archive
+from eval.bench_scale import _split, _time_writes, borrowed_row, synthetic_archive
 from ingest.readers import read_path
 
 
@@ -47,3 +47,21 @@ def test_chroma_write_time_is_split_from_the_rest() -> None:
         "chroma_slow_writes": 1,
         "chroma_slow_write_extra_s": 1.0,
     }
+
+
+def test_a_server_serving_the_embedded_data_takes_its_latest_ingest_figures() -> None:
+    rows = [
+        {"size": 10, "mode": "embedded", "ingest_passages_per_s": 221.5, "search": {"a": 1}},
+        {
+            "size": 10,
+            "mode": "server",
+            "ingest_passages_per_s": 136.4,  # from an earlier embedded run
+            "ingested_by": "embedded",
+            "search": {"b": 2},
+            "chroma_server_rss_mb": 9,
+        },
+    ]
+    [row] = borrowed_row(rows, 10)
+    assert row["ingest_passages_per_s"] == 221.5 and row["mode"] == "server"
+    assert row["search"] == {"b": 2} and row["chroma_server_rss_mb"] == 9
+    assert "embedded" in row["ingested_by"]
