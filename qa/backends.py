@@ -49,9 +49,10 @@ def build_store(settings: Settings) -> ChromaStore:
 def build_keyword(settings: Settings, store: ChromaStore) -> KeywordIndex:
     """The BM25 index beside the Chroma data, filled from Chroma if it is missing or stale; on a
     Chroma server, brought up to what other processes wrote (qa.sync)."""
-    from qa.sync import catch_up, mark_current
+    from qa.sync import catch_up, local_writer, mark_current
 
     index = KeywordIndex(settings.index_dir / "keyword.sqlite")
+    store.writer = local_writer(index)
     if settings.chroma_server:
         catch_up(index, store)
     else:

@@ -137,8 +137,9 @@ class ChromaStore:
         self._client = client
         self.where = where  # "the Chroma server at http://..." or "the index at ..."
         self.shared = shared  # on a server, where other processes may write too
-        # Each store object names itself as the writer of what it stores: a process catching
-        # up with a shared collection lists only what others wrote (see qa.sync).
+        # The writer named on what this store writes: a process catching up with a shared
+        # collection lists only what others wrote. qa.backends.build_keyword sets it to the
+        # local index folder's (qa.sync.local_writer); a store used alone names itself.
         self.writer = uuid.uuid4().hex
 
     @classmethod

@@ -8,7 +8,9 @@ index folder, a keyword index (BM25 and a copy of the vectors, qa.keyword) and a
   fresh *generation token* (collection metadata, ChromaStore.mark_changed).
 - Before a search or an ingest (at most every `chroma_refresh_seconds`), a process compares the
   collection's token with the one its keyword index last caught up to. When they differ it lists
-  the passages other processes wrote (each passage names its writer) since its high-water mark
+  the passages other index folders wrote (each passage names its writer: the local index
+  folder it was written through, `local_writer`, so a process started later on the same folder
+  does not list what that folder holds already) since its high-water mark
   (less a margin for clock skew between machines and for writes still under way), reads in full
   those it lacks, drops its copies of those articles' passages that the collection no longer
   holds (an update replaced them), and, if its passage count still differs from the
@@ -89,6 +91,18 @@ def catch_up(index: KeywordIndex, store: Any, batch: int = 1000) -> int:
         total = sync_from_store(index, store, batch, force=True)
     index.set_meta("generation", token)
     return total
+
+
+def local_writer(index: KeywordIndex) -> str:
+    """The name this index folder writes under (made once, kept in its keyword index): what is
+    written through the folder is in its keyword index, whichever process wrote it."""
+    writer = index.get_meta("writer")
+    if not writer:
+        import uuid
+
+        index.set_meta("writer", uuid.uuid4().hex)
+        writer = index.get_meta("writer") or ""
+    return writer
 
 
 def mark_current(index: KeywordIndex, token: str) -> None:

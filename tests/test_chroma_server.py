@@ -101,6 +101,36 @@ def test_two_processes_ingest_into_one_server_at_once(chroma_server: str, tmp_pa
     assert writer.keyword.count() == writer.store.count()
 
 
+def test_a_later_process_on_the_same_folder_lists_nothing_it_holds(
+    chroma_server: str, tmp_path: Path
+) -> None:
+    # What a folder's ingest wrote is in its keyword index: a process started later on that
+    # folder (the server restarted, the app after `newsdesk ingest`) must not list it all
+    # again from the collection, which takes hours at a million passages.
+    common = {"embedder": "fake", "chroma_url": chroma_server, "collection": _collection()}
+    first = Assistant.open(tmp_path / "machine", **common)
+    first.ingest([ARCHIVE])
+    other = Assistant.open(tmp_path / "elsewhere", **common)
+    other.ingest([_write_articles(tmp_path / "more", "west", 3)])
+    later = Assistant.open(tmp_path / "machine", chroma_refresh_seconds=0, **common)
+    listed: list[str] = []
+    original = later.store.metadata_written_since
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        for item in original(*args, **kwargs):
+            listed.append(str(item[1].get("article_id")))
+            yield item
+
+    later.store.metadata_written_since = spy  # type: ignore[method-assign]
+    assert later.search("harbour item west1", k=1)[0].title == "west story 1"
+    west = {
+        p.article_id for p in later.search("harbour item west", k=10) if p.source == "West Times"
+    }
+    assert len(west) == 3
+    assert set(listed) == west  # only the other folder's articles were listed
+    assert later.keyword.count() == later.store.count()
+
+
 def test_a_serving_process_sees_what_another_ingests(chroma_server: str, tmp_path: Path) -> None:
     common = {"embedder": "fake", "chroma_url": chroma_server, "collection": _collection()}
     server = Assistant.open(tmp_path / "serve", chroma_refresh_seconds=0, **common)
