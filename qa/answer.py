@@ -5,18 +5,22 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Protocol
 
 import numpy as np
 
 from qa.embedding import Embedder
 from qa.evidence import (
+    Claim,
     asks_for_name,
     asks_for_value,
     candidate_names,
     conflicting_values,
+    mention_counts,
     named_outlets,
     outlet_clauses,
+    question_claims,
     refusal,
     refusal_reason,
 )
@@ -71,6 +75,7 @@ class _Sentence:
     end: int
     text: str
     score: float
+    semantic: float = 0.0  # the embedding cosine with the question, part of `score`
 
 
 class ExtractiveAnswerer:
@@ -78,10 +83,12 @@ class ExtractiveAnswerer:
 
     Each sentence is scored by its embedding similarity to the question and by the share of the
     question's content words it contains. The answer quotes the best sentence of up to
-    `max_sentences` different articles (one per outlet the question names first), each with its
-    outlet and date; a question asking for a name is answered first with the name the evidence
-    agrees on; values that differ between articles are shown side by side. The question is
-    refused (see qa.evidence.refusal_reason) when the evidence does not cover it.
+    `max_sentences` different articles (when the question names outlets: the article that best
+    supports each of its claims, each outlet named cited), each with its outlet and date; a
+    question asking for a name is answered first with the name the evidence agrees on; values
+    that differ between articles are shown side by side. The question is refused (see
+    qa.evidence.refusal_reason) when the evidence does not cover it, the question as a whole
+    or, for one of several claims, claim by claim.
     """
 
     def __init__(
@@ -120,7 +127,7 @@ class ExtractiveAnswerer:
     def _refusal(
         self, question: str, passages: Sequence[Passage], scored: list[_Sentence]
     ) -> Answer | None:
-        best = scored[0].score if scored else 0.0
+        best = max(scored[0].score if scored else 0.0, _claims_support(question, scored, passages))
         reason = refusal_reason(
             question, passages, list(self._outlets()), best, self._min_evidence, self._min_coverage
         )
@@ -143,7 +150,7 @@ class ExtractiveAnswerer:
         ranked = sorted(per_article.values(), key=lambda x: x.passage)
         named = named_outlets(question, [p.source or "" for p in passages])
         if named:
-            candidates = self._per_mention(question, scored, passages)
+            candidates = self._per_claim(question, scored, passages)
         else:
             # Any article may hold a differing figure for a number or date (shown side by side).
             ratio = VALUE_RATIO if asks_for_value(question) else FOLLOW_UP_RATIO
@@ -160,16 +167,105 @@ class ExtractiveAnswerer:
                 continue
             chosen.append(sent)
             length += len(sent.text)
-        return chosen
+        return sorted(chosen, key=lambda x: x.passage) if named else chosen
+
+    def _per_claim(
+        self, question: str, scored: list[_Sentence], passages: Sequence[Passage]
+    ) -> list[_Sentence]:
+        """The sentences to cite for a question about what named outlets reported, most needed
+        first: for each claim of the question (qa.evidence.question_claims), the article of
+        its outlet (or of any outlet named) whose sentence best supports it, within as many
+        articles per outlet as the question asks for; then, for an outlet with fewer cited
+        articles than that, its best by _per_mention; last, for a claim no outlet is named for,
+        one more article of a named outlet if it supports the claim better than any cited."""
+        sources = [p.source or "" for p in passages]
+        counts = mention_counts(question, sources)
+        articles: dict[str, list[str]] = {}
+        for p in passages:
+            if p.source in counts and p.article_id not in articles.setdefault(p.source, []):
+                articles[p.source].append(p.article_id)
+        rank = {a: i for ids in articles.values() for i, a in enumerate(ids)}
+        periods = find_dates(question)
+
+        def value(terms: frozenset[str], sent: _Sentence) -> float:
+            p = passages[sent.passage]
+            v = sent.score + _overlap(terms, sent.text) - RANK_COST * rank[p.article_id]
+            return v + (DATE_BONUS if periods and _published_in(p, periods) else 0.0)
+
+        def allowed(claim: Claim, sent: _Sentence, slots: bool) -> bool:
+            p = passages[sent.passage]
+            if p.article_id not in rank or (claim.outlet and p.source != claim.outlet):
+                return False
+            new = p.article_id not in chosen
+            return not (slots and new and taken[p.source or ""] >= counts[p.source or ""])
+
+        chosen: dict[str, _Sentence] = {}  # article -> its sentence
+        taken = dict.fromkeys(counts, 0)
+        pending = question_claims(question, sources)
+        values = {
+            (id(c), i): value(c.terms, s)
+            for c in pending
+            for i, s in enumerate(scored)
+            if passages[s.passage].article_id in rank
+        }
+        settled: list[tuple[Claim, float]] = []  # claims an article already cited supports
+        while pending:
+            best: tuple[float, int, _Sentence] | None = None
+            for n, claim in enumerate(pending):
+                for i, sent in enumerate(scored):
+                    if allowed(claim, sent, slots=True):
+                        v = values[(id(claim), i)]
+                        if best is None or v > best[0]:
+                            best = (v, n, sent)
+            if best is None:
+                break
+            v, n, sent = best
+            claim = pending.pop(n)
+            p = passages[sent.passage]
+            if p.article_id in chosen:
+                settled.append((claim, v))
+            else:
+                chosen[p.article_id] = sent
+                taken[p.source or ""] += 1
+        out = list(chosen.values())
+        need = {o: n - taken[o] for o, n in counts.items()}
+        if any(n > 0 for n in need.values()):
+            for sent in self._per_mention(question, scored, passages, set(chosen)):
+                source = passages[sent.passage].source or ""
+                if need.get(source, 0) > 0:
+                    out.append(sent)
+                    need[source] -= 1
+        # Last (cited while room is left): an article that supports a claim better than any
+        # cited, beyond the number of articles the question asks of its outlet.
+        used = {passages[s.passage].article_id for s in out}
+        extra: dict[str, tuple[float, _Sentence]] = {}
+        for claim, had in settled:
+            if claim.outlet:
+                continue
+            options = [
+                (value(claim.terms, s), s)
+                for s in scored
+                if allowed(claim, s, slots=False) and passages[s.passage].article_id not in used
+            ]
+            if options:
+                v, sent = max(options, key=lambda o: o[0])
+                article = passages[sent.passage].article_id
+                if v > had and v > extra.get(article, (0.0, sent))[0]:
+                    extra[article] = (v, sent)
+        return out + [s for _, s in sorted(extra.values(), key=lambda e: -e[0])]
 
     def _per_mention(
-        self, question: str, scored: list[_Sentence], passages: Sequence[Passage]
+        self,
+        question: str,
+        scored: list[_Sentence],
+        passages: Sequence[Passage],
+        used: set[str] | None = None,
     ) -> list[_Sentence]:
         """For each outlet mention, the sentence of one of that outlet's first articles that
         best matches the part of the question about it ('the TechCrunch article suggests X,
         while The Verge reports Y': X for TechCrunch, Y for The Verge)."""
         chosen: list[_Sentence] = []
-        used: set[str] = set()
+        used = set(used or ())
         for outlet, clause in outlet_clauses(question, [p.source or "" for p in passages]):
             terms = set(content_terms(clause))
             # A date said of this article ('... TechCrunch on October 6, 2023') picks it out.
@@ -229,15 +325,39 @@ class ExtractiveAnswerer:
             score = SEMANTIC_WEIGHT * float(sem) + LEXICAL_WEIGHT * lexical
             if wants is not None:
                 score *= (1.0 - TYPE_WEIGHT) + TYPE_WEIGHT * wants(text, question)
-            out.append(_Sentence(i, s, e, text, round(score, 4)))
+            out.append(_Sentence(i, s, e, text, round(score, 4), float(sem)))
         out.sort(key=lambda x: (-x.score, x.passage, x.start))
         return out
 
 
-def _overlap(q_terms: set[str], text: str) -> float:
+def _claims_support(question: str, scored: list[_Sentence], passages: Sequence[Passage]) -> float:
+    """How well the sentences support every claim of a question that makes several (0 for one
+    claim or none): the mean over its claims of the best sentence's score for that claim
+    (meaning as for the whole question, words as for the claim). A long question drawn from
+    several reports is matched by no single sentence, though each of its parts may be."""
+    claims = question_claims(question, [p.source or "" for p in passages])
+    if len(claims) < 2 or not scored:
+        return 0.0
+    support = [
+        max(
+            SEMANTIC_WEIGHT * s.semantic + LEXICAL_WEIGHT * _overlap(c.terms, s.text)
+            for s in scored
+        )
+        for c in claims
+    ]
+    return sum(support) / len(support)
+
+
+def _overlap(q_terms: set[str] | frozenset[str], text: str) -> float:
     if not q_terms:
         return 0.0
-    return len(q_terms & set(content_terms(text))) / len(q_terms)
+    return len(q_terms & _terms_of(text)) / len(q_terms)
+
+
+@lru_cache(maxsize=4096)
+def _terms_of(text: str) -> frozenset[str]:
+    """The content terms of a sentence (asked for again for each claim of a question)."""
+    return frozenset(content_terms(text))
 
 
 _NAME_RUN = re.compile(r"[A-Z][\w'’.-]*(?:\s+(?:of\s+|de\s+|al-)?[A-Z][\w'’.-]*)*")

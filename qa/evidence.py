@@ -7,6 +7,7 @@ organisations it names, and when some sentence matches it well enough.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
@@ -47,6 +48,7 @@ _MONTHS_DAYS = frozenset(
 )
 _ENDS_NAME = frozenset(',;:?!()[]"“”')
 _TOKEN = re.compile(r"[A-Za-z0-9][\w'’&.-]*")
+_QUESTION_TOKEN = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
 
 
 @dataclass(frozen=True)
@@ -195,17 +197,43 @@ def candidate_names(
         target = totals[longest[terms]]
         for article, weight in seen.items():
             target[article] = max(target.get(article, 0.0), weight)
-    person = bool(re.match(r"\s*(who|whom|whose)\b", question, re.I))
     ranked = sorted(
-        (
-            (surface[t], sum(seen.values()))
-            for t, seen in totals.items()
-            # 'Who' asks for a person: a first and last name, not 'AI' or 'FTX'.
-            if not person or len(t) >= 2
-        ),
+        ((surface[t], sum(seen.values())) for t, seen in totals.items()),
         key=lambda item: -item[1],
     )
+    if re.match(r"\s*(who|whom|whose)\b", question, re.I):
+        # 'Who' asks for a person: a first and last name, not 'FTX' or 'Alameda Research'.
+        people = [item for item in ranked if _may_be_person(item[0])]
+        ranked = people or [item for item in ranked if len(words(item[0])) >= 2]
     return ranked
+
+
+# Last words of the names of bodies, not of people ('Securities and Exchange Commission',
+# 'Alameda Research', 'Mistral AI').
+_BODY_WORDS = frozenset(
+    stem(w)
+    for w in """commission research ventures inc corp corporation co company companies group
+    bank reserve association league council department court committee agency fund funds capital
+    partners labs lab media sportsbook exchange times news post journal institute university
+    college school foundation authority board office service services party fc united city
+    club team ltd llc plc holdings systems technologies technology network networks studios
+    records entertainment games sports motors airlines administration ministry government house
+    senate congress parliament union federation bureau police army trust coalition alliance
+    center centre museum hospital church society organization organisation industries markets
+    securities investments ai""".split()
+)
+_ACRONYM = re.compile(r"^[A-Z0-9&]{2,}$")
+
+
+def _may_be_person(name: str) -> bool:
+    """Whether `name` could be a person's: two words or more, none an acronym ('FTX'), and
+    not ending with a word bodies' names end with."""
+    parts = words(name)
+    return (
+        len(parts) >= 2
+        and not any(_ACRONYM.match(w) for w in parts)
+        and stem(parts[-1]) not in _BODY_WORDS
+    )
 
 
 class _NameForms:
@@ -304,24 +332,120 @@ def named_outlets(question: str, sources: Sequence[str]) -> list[tuple[str, int]
     return [(s, n) for _, s, n in sorted(found)]
 
 
-def outlet_clauses(question: str, sources: Sequence[str]) -> list[tuple[str, str]]:
-    """Each mention of an outlet of `sources` in the question, in order, with the part of the
-    question about it: from the mention to the next one (the whole question when that part is
-    too short to say anything)."""
-    tokens = list(re.finditer(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?", question))
-    q_terms = [stem(m.group(0)) for m in tokens]
+def _mentions(question: str, sources: Sequence[str]) -> list[tuple[int, int, str]]:
+    """Where the question names an outlet of `sources`: (first token, token after, outlet),
+    by position among the question's word tokens, in question order."""
+    q_terms = [stem(m.group(0)) for m in _QUESTION_TOKEN.finditer(question)]
     mentions: list[tuple[int, int, str]] = []
     for source in dict.fromkeys(s for s in sources if s):
         terms = [stem(w) for w in words(source) if w.lower() != "the"]
         for i in _positions(q_terms, terms) if terms else []:
             mentions.append((i, i + len(terms), source))
-    mentions.sort()
+    return sorted(mentions)
+
+
+def outlet_clauses(question: str, sources: Sequence[str]) -> list[tuple[str, str]]:
+    """Each mention of an outlet of `sources` in the question, in order, with the part of the
+    question about it: from the mention to the next one (the whole question when that part is
+    too short to say anything)."""
+    tokens = list(_QUESTION_TOKEN.finditer(question))
+    mentions = _mentions(question, sources)
     out = []
     for n, (_, end, source) in enumerate(mentions):
         stop = mentions[n + 1][0] if n + 1 < len(mentions) else len(tokens)
         clause = " ".join(m.group(0) for m in tokens[end:stop])
         out.append((source, clause if len(content_terms(clause)) >= 4 else question))
     return out
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One thing a question says of what it asks about ('planned to establish a board with
+    experts'), with the outlet it attributes the claim to, when it names one in the claim."""
+
+    text: str
+    terms: frozenset[str]
+    outlet: str | None
+
+
+# Words that say where or how something was reported rather than what: a part of a question
+# made of them and outlet names ('according to reports from The Verge and TechCrunch') claims
+# nothing of its own.
+_REPORTING = frozenset(
+    stem(w)
+    for w in """according report reported reports reporting article articles piece pieces story
+    stories per cited citing suggest suggests suggested discuss discussed discusses discussing
+    mention mentioned mentions covered coverage published recent recently state states stated
+    claim claims claimed note noted notes highlighted highlights write writes wrote also another
+    one two three four both several respectively latter former later earlier individual person
+    company organization organisation entity""".split()
+)
+# Where a question's claims part: punctuation, the connectives that join clauses, and an 'and'
+# that starts a clause ('... and is planning to appeal'), not one in a list ('Macs and chipsets').
+_CLAIM_BREAK = re.compile(
+    r"[,;:?()]|\s(?:while|whereas|whilst|but|although|though)\s|"
+    r"\sand\s(?=(?:is|was|are|were|has|have|had|also|later|then|its|\w+ed)\b)",
+    re.I,
+)
+# 'two articles from The Verge' asks for two of its articles.
+_NUMBERS = {"two": 2, "three": 3, "four": 4}
+_COUNTED = re.compile(
+    rf"\b(two|three|four)\s+(?:\w+\s+)?{_KIND}\s+(?:from|by|in|of)\s+(?:the\s+)?$", re.I
+)
+MIN_CLAIM_TERMS = 3
+
+
+def question_claims(question: str, sources: Sequence[str]) -> list[Claim]:
+    """The claims of a question put together from several reports, in question order.
+
+    The question is cut at punctuation and at clause connectives (never inside an outlet's
+    name). A part with fewer than MIN_CLAIM_TERMS content words, once outlet names and
+    reporting words are left out, continues the claim before it (or is dropped when first:
+    'Which company'). A claim whose part names one outlet is that outlet's, unless the name is
+    one of a list ('according to TechCrunch, Engadget and The Verge' attributes nothing).
+    """
+    tokens = list(_QUESTION_TOKEN.finditer(question))
+    mentions = _mentions(question, sources)
+    spans = [(tokens[a].start(), tokens[b - 1].end(), s) for a, b, s in mentions]
+    listed = set()
+    for (_, end, first), (start, _, second) in itertools.pairwise(spans):
+        if first != second and not set(content_terms(question[end:start])) - _REPORTING:
+            listed |= {first, second}
+    cuts = [0]
+    for m in _CLAIM_BREAK.finditer(question):
+        if not any(a <= m.start() < b for a, b, _ in spans):
+            cuts += [m.start(), m.end()]
+    cuts.append(len(question))
+    parts: list[tuple[str, set[str], set[str]]] = []  # text, terms, outlets
+    for start, end in zip(cuts[::2], cuts[1::2], strict=True):
+        inside = [(a, b, s) for a, b, s in spans if start <= a < end]
+        text = question[start:end]
+        for a, b, _ in sorted(inside, reverse=True):
+            text = text[: a - start] + " " * (b - a) + text[b - start :]
+        terms = set(content_terms(text)) - _REPORTING
+        outlets = {s for _, _, s in inside}
+        if len(terms) >= MIN_CLAIM_TERMS or not parts:
+            parts.append((" ".join(text.split()), terms, outlets))
+        else:
+            last = parts[-1]
+            parts[-1] = (f"{last[0]} {' '.join(text.split())}", last[1] | terms, last[2] | outlets)
+    claims = []
+    for text, terms, outlets in parts:
+        if len(terms) >= MIN_CLAIM_TERMS:
+            own = outlets - listed
+            claims.append(Claim(text, frozenset(terms), own.pop() if len(own) == 1 else None))
+    return claims
+
+
+def mention_counts(question: str, sources: Sequence[str]) -> dict[str, int]:
+    """How many articles the question asks of each outlet it names: one per mention, or as
+    many as it says ('two articles from The Verge')."""
+    tokens = list(_QUESTION_TOKEN.finditer(question))
+    counts: dict[str, int] = {}
+    for a, _, source in _mentions(question, sources):
+        said = _COUNTED.search(question[: tokens[a].start()])
+        counts[source] = counts.get(source, 0) + (_NUMBERS[said.group(1).lower()] if said else 1)
+    return counts
 
 
 def _positions(haystack: list[str], needle: list[str]) -> list[int]:

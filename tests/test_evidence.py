@@ -11,9 +11,11 @@ from qa.evidence import (
     asks_for_name,
     candidate_names,
     conflicting_values,
+    mention_counts,
     missing_names,
     named_outlets,
     names_in,
+    question_claims,
     unknown_outlets,
 )
 
@@ -139,12 +141,151 @@ def test_a_name_answer_names_the_person_in_full() -> None:
     assert got.text.startswith("Britney Spears.")
 
 
+def test_a_claim_no_outlet_is_named_for_may_cite_one_more_article_of_an_outlet() -> None:
+    passages = [
+        _p("v1", "Google pays billions to be the default search engine on phones.", "The Verge"),
+        _p("t1", "Google hosts an annual hardware event to show new Pixel phones.", "TechCrunch"),
+        _p(
+            "v2",
+            "News publishers say Google harmed their revenue with its AI answers.",
+            "The Verge",
+        ),
+    ]
+    q = (
+        "Which company, covered by The Verge and TechCrunch, pays billions to be the default "
+        "search engine, hosts an annual hardware event, and is accused by news publishers of "
+        "harming their revenue?"
+    )
+    answerer = ExtractiveAnswerer(
+        FakeEmbedder(), min_evidence=0.0, min_coverage=0.0, max_sentences=4
+    )
+    got = answerer.answer(q, passages)
+    assert sorted(c.passage.id for c in got.citations) == ["t1", "v1", "v2"]
+    # Within the articles the question asks for, nothing is added.
+    got = answerer.answer(
+        "Which company, covered by The Verge and TechCrunch, pays billions?", passages
+    )
+    assert sorted(c.passage.id for c in got.citations) == ["t1", "v1"]
+
+
+def test_a_question_of_several_claims_is_matched_claim_by_claim() -> None:
+    passages = [
+        _p("v1", "Google pays billions to be the default search engine on phones.", "The Verge"),
+        _p("t1", "Google hosts an annual hardware event to show new Pixel phones.", "TechCrunch"),
+        _p(
+            "v2",
+            "News publishers say Google harmed their revenue with its AI answers.",
+            "The Verge",
+        ),
+    ]
+    supported = (
+        "Which company, covered by The Verge and TechCrunch, pays billions to be the default "
+        "search engine, hosts an annual hardware event, and is accused by news publishers of "
+        "harming their revenue?"
+    )
+    # Each claim has its sentence, though no sentence matches the whole question well enough.
+    answerer = ExtractiveAnswerer(FakeEmbedder(), min_evidence=0.55, min_coverage=0.0)
+    assert answerer.score_sentences(supported, passages)[0].score < 0.55
+    assert not answerer.answer(supported, passages).refused
+    # Two claims of three that nothing supports: refused.
+    unsupported = (
+        "Which company, covered by The Verge and TechCrunch, pays billions to be the default "
+        "search engine, built a lunar rover for farming tractors, and signed orchestral "
+        "composers for symphony tours?"
+    )
+    assert answerer.answer(unsupported, passages).refused
+
+
+def test_who_is_answered_with_a_person_not_a_body() -> None:
+    passages = [
+        _p("a", "The Securities and Exchange Commission sued over the misuse of customer funds."),
+        _p(
+            "b",
+            "Alameda Research and FTX Ventures moved customer funds, the Exchange Commission said.",
+        ),
+        _p("c", "Sam Bankman-Fried denied that he directed the misuse of customer funds."),
+    ]
+    names = candidate_names(
+        [(p.id, p.text, 1.0) for p in passages], "Who directed the misuse of customer funds?"
+    )
+    assert names[0][0] == "Sam Bankman-Fried"
+    assert [n for n, _ in names] == ["Sam Bankman-Fried"]
+    # With no person among them, a 'who' question still gets the names there are.
+    names = candidate_names([(p.id, p.text, 1.0) for p in passages[:2]], "Who sued?")
+    assert "Alameda Research" in [n for n, _ in names]
+
+
 def test_named_outlets_count_how_often_they_are_named() -> None:
     q = "Did The Verge, TechCrunch and a second The Verge article agree?"
     assert named_outlets(q, ["TechCrunch", "The Verge", "Wired"]) == [
         ("The Verge", 2),
         ("TechCrunch", 1),
     ]
+
+
+def test_mention_counts_read_how_many_articles_a_question_asks_of_an_outlet() -> None:
+    outlets = ["TechCrunch", "The Verge", "Engadget"]
+    q = "Which company was named according to TechCrunch, Engadget and two articles from The Verge?"
+    assert mention_counts(q, outlets) == {"TechCrunch": 1, "Engadget": 1, "The Verge": 2}
+    q = "Did TechCrunch say so, and did another TechCrunch article agree?"
+    assert mention_counts(q, outlets) == {"TechCrunch": 2}
+
+
+def test_question_claims_split_a_question_into_what_each_report_says() -> None:
+    outlets = ["The Verge", "Fortune", "TechCrunch", "The Independent - Life and Style"]
+    q = (
+        "Who is the individual that, before the collapse of a crypto platform as reported by "
+        "The Verge, recruited a colleague from Jane Street to a trading firm and later an "
+        "exchange as per Fortune, and is accused of committing fraud for personal gain?"
+    )
+    claims = question_claims(q, outlets)
+    assert [c.outlet for c in claims] == ["The Verge", "Fortune", None]
+    assert {"collapse", "crypto", "platform"} <= claims[0].terms
+    # A short part ('later an exchange') continues the claim before it.
+    assert {"jane", "street", "exchange"} <= claims[1].terms
+    assert "verge" not in claims[0].terms and "report" not in claims[0].terms
+    # 'and' inside a list or an outlet's name does not cut; a list of outlets attributes nothing.
+    q = (
+        "Which company, covered by TechCrunch and The Verge, is expected to focus on Macs and "
+        "new chipsets at an event and has been criticized for enforcing uniform terms on "
+        "developers according to The Independent - Life and Style?"
+    )
+    claims = question_claims(q, outlets)
+    assert len(claims) == 2
+    assert {"mac", "chipset", "event"} <= claims[0].terms and claims[0].outlet is None
+    assert claims[1].outlet == "The Independent - Life and Style"
+    assert not question_claims("Which company, covered by TechCrunch and The Verge?", outlets)
+
+
+def test_each_claim_is_cited_from_the_article_that_supports_it() -> None:
+    # Two articles of one outlet: the one ranked first matches the question's words in
+    # general, the second the claim about the recruit; both are cited, each for its claim.
+    passages = [
+        _p("v1", "Crypto platform FTX collapsed in November, the exchange said.", "The Verge"),
+        _p(
+            "f1",
+            "Bankman-Fried recruited a colleague from Jane Street to his trading firm.",
+            "Fortune",
+        ),
+        _p(
+            "v2",
+            "A judge's intervention revealed a financial discrepancy of eight billion.",
+            "The Verge",
+        ),
+        _p("t1", "Prosecutors say Bankman-Fried committed fraud for personal gain.", "TechCrunch"),
+        _p("v3", "The crypto exchange collapsed after a run on deposits.", "The Verge"),
+    ]
+    q = (
+        "Who is the individual that, after the collapse of a crypto platform as reported by The "
+        "Verge, recruited a colleague from Jane Street to a trading firm according to Fortune, "
+        "learned of a financial discrepancy after a judge's intervention according to another "
+        "article from The Verge, and committed fraud for personal gain according to TechCrunch?"
+    )
+    answerer = ExtractiveAnswerer(
+        FakeEmbedder(), min_evidence=0.0, min_coverage=0.0, max_sentences=4
+    )
+    got = answerer.answer(q, passages)
+    assert sorted(c.passage.id for c in got.citations) == ["f1", "t1", "v1", "v2"]
 
 
 def test_conflicting_values_are_shown_side_by_side() -> None:
