@@ -243,8 +243,8 @@ class ExtractiveAnswerer:
             if claim.outlet:
                 continue
             options = [
-                (value(claim.terms, s), s)
-                for s in scored
+                (values[(id(claim), i)], s)
+                for i, s in enumerate(scored)
                 if allowed(claim, s, slots=False) and passages[s.passage].article_id not in used
             ]
             if options:
