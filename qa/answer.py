@@ -43,6 +43,11 @@ VALUE_RATIO = 0.6
 MENTION_ARTICLES = 3
 RANK_COST = 0.1
 DATE_BONUS = 0.3
+# How a sentence's support for one claim of the question is weighed: its meaning and words
+# as for the claim, and a share of its score for the whole question.
+CLAIM_SEMANTIC = 0.6
+CLAIM_LEXICAL = 0.4
+QUESTION_SHARE = 0.5
 # Sentences embedded per question (the best by word overlap), and read for a name to lead with.
 EMBED_SENTENCES = 48
 PER_PASSAGE = 5
@@ -76,6 +81,7 @@ class _Sentence:
     text: str
     score: float
     semantic: float = 0.0  # the embedding cosine with the question, part of `score`
+    claims: tuple[float, ...] = ()  # the embedding cosine with each claim of the question
 
 
 class ExtractiveAnswerer:
@@ -111,30 +117,40 @@ class ExtractiveAnswerer:
 
     def answer(self, question: str, passages: Sequence[Passage]) -> Answer:
         """Quote the first `read_passages` passages; all of `passages` count as coverage."""
-        scored = self.score_sentences(question, passages[: self._read])
-        refused = self._refusal(question, passages, scored)
+        claims = question_claims(question, [p.source or "" for p in passages])
+        scored = self.score_sentences(question, passages[: self._read], claims)
+        refused = self._refusal(question, passages, scored, claims)
         if refused is not None:
             return refused
-        chosen = self._choose(question, scored, passages)
+        chosen = self._choose(question, scored, passages, claims)
         lead = _lead(question, scored, passages)
         return _compose(question, chosen, passages, lead)
 
     def refusal_for(self, question: str, passages: Sequence[Passage]) -> Answer | None:
         """The refusal when the evidence does not answer `question`, else None (any answerer)."""
-        scored = self.score_sentences(question, passages[: self._read])
-        return self._refusal(question, passages, scored)
+        claims = question_claims(question, [p.source or "" for p in passages])
+        scored = self.score_sentences(question, passages[: self._read], claims)
+        return self._refusal(question, passages, scored, claims)
 
     def _refusal(
-        self, question: str, passages: Sequence[Passage], scored: list[_Sentence]
+        self,
+        question: str,
+        passages: Sequence[Passage],
+        scored: list[_Sentence],
+        claims: Sequence[Claim],
     ) -> Answer | None:
-        best = max(scored[0].score if scored else 0.0, _claims_support(question, scored, passages))
+        best = max(scored[0].score if scored else 0.0, _claims_support(claims, scored))
         reason = refusal_reason(
             question, passages, list(self._outlets()), best, self._min_evidence, self._min_coverage
         )
         return None if reason is None else refusal(question, passages, reason)
 
     def _choose(
-        self, question: str, scored: list[_Sentence], passages: Sequence[Passage]
+        self,
+        question: str,
+        scored: list[_Sentence],
+        passages: Sequence[Passage],
+        claims: Sequence[Claim],
     ) -> list[_Sentence]:
         """The best sentence of each of the first articles in retrieval order.
 
@@ -150,7 +166,7 @@ class ExtractiveAnswerer:
         ranked = sorted(per_article.values(), key=lambda x: x.passage)
         named = named_outlets(question, [p.source or "" for p in passages])
         if named:
-            candidates = self._per_claim(question, scored, passages)
+            candidates = self._per_claim(question, scored, passages, claims)
         else:
             # Any article may hold a differing figure for a number or date (shown side by side).
             ratio = VALUE_RATIO if asks_for_value(question) else FOLLOW_UP_RATIO
@@ -170,7 +186,11 @@ class ExtractiveAnswerer:
         return sorted(chosen, key=lambda x: x.passage) if named else chosen
 
     def _per_claim(
-        self, question: str, scored: list[_Sentence], passages: Sequence[Passage]
+        self,
+        question: str,
+        scored: list[_Sentence],
+        passages: Sequence[Passage],
+        claims: Sequence[Claim],
     ) -> list[_Sentence]:
         """The sentences to cite for a question about what named outlets reported, most needed
         first: for each claim of the question (qa.evidence.question_claims), the article of
@@ -186,11 +206,16 @@ class ExtractiveAnswerer:
                 articles[p.source].append(p.article_id)
         rank = {a: i for ids in articles.values() for i, a in enumerate(ids)}
         periods = find_dates(question)
+        claim_dates = [find_dates(c.text) for c in claims]
 
-        def value(terms: frozenset[str], sent: _Sentence) -> float:
+        def value(k: int, sent: _Sentence) -> float:
             p = passages[sent.passage]
-            v = sent.score + _overlap(terms, sent.text) - RANK_COST * rank[p.article_id]
-            return v + (DATE_BONUS if periods and _published_in(p, periods) else 0.0)
+            v = QUESTION_SHARE * sent.score + _claim_score(claims[k], k, sent)
+            v -= RANK_COST * rank[p.article_id]
+            # A date said in the claim picks out its report ('the report from The Verge on
+            # September 28, 2023, concerning ...'); else any date of the question.
+            when = claim_dates[k] or periods
+            return v + (DATE_BONUS if when and _published_in(p, when) else 0.0)
 
         def allowed(claim: Claim, sent: _Sentence, slots: bool) -> bool:
             p = passages[sent.passage]
@@ -201,10 +226,10 @@ class ExtractiveAnswerer:
 
         chosen: dict[str, _Sentence] = {}  # article -> its sentence
         taken = dict.fromkeys(counts, 0)
-        pending = question_claims(question, sources)
+        pending = list(claims)
         values = {
-            (id(c), i): value(c.terms, s)
-            for c in pending
+            (id(c), i): value(k, s)
+            for k, c in enumerate(claims)
             for i, s in enumerate(scored)
             if passages[s.passage].article_id in rank
         }
@@ -292,15 +317,20 @@ class ExtractiveAnswerer:
                 used.add(passages[best[1].passage].article_id)
         return sorted(chosen, key=lambda x: x.passage)
 
-    def score_sentences(self, question: str, passages: Sequence[Passage]) -> list[_Sentence]:
-        """Every sentence of `passages` with its evidence score, best first.
+    def score_sentences(
+        self, question: str, passages: Sequence[Passage], claims: Sequence[Claim] = ()
+    ) -> list[_Sentence]:
+        """Every sentence of `passages` with its evidence score, best first, and its
+        similarity to each of `claims`.
 
-        Sentences are first ranked by word overlap; only the best `EMBED_SENTENCES` are embedded
-        (embedding every sentence of ten passages would take most of a second on two cores).
+        Sentences are first ranked by word overlap with the question or one of its claims; only
+        the best `EMBED_SENTENCES` are embedded (embedding every sentence of ten passages would
+        take most of a second on two cores).
         """
         q_terms = set(content_terms(question))
+        claim_terms = [c.terms for c in claims]
         candidates = [
-            (_overlap(q_terms, p.text[s:e]), i, s, e)
+            (_overlap(q_terms, p.text[s:e]), i, s, e, _best_overlap(claim_terms, p.text[s:e]))
             for i, p in enumerate(passages)
             for s, e in sentence_spans(p.text)
             if len(words(p.text[s:e])) >= 4
@@ -308,34 +338,36 @@ class ExtractiveAnswerer:
         if not candidates:
             return []
         # The best few of every passage, so that each article has a sentence to offer.
-        candidates.sort(key=lambda c: (-c[0], c[1], c[2]))
+        candidates.sort(key=lambda c: (-max(c[0], c[4]), c[1], c[2]))
         taken: dict[int, int] = {}
-        kept: list[tuple[float, int, int, int]] = []
+        kept: list[tuple[float, int, int, int, float]] = []
         for cand in candidates:
             if taken.get(cand[1], 0) < PER_PASSAGE and len(kept) < EMBED_SENTENCES:
                 kept.append(cand)
                 taken[cand[1]] = taken.get(cand[1], 0) + 1
         candidates = kept
-        texts = [passages[i].text[s:e] for _, i, s, e in candidates]
-        vectors = self._embedder.embed([question, *texts])
-        semantic = np.clip(vectors[1:] @ vectors[0], 0.0, 1.0)
+        texts = [passages[i].text[s:e] for _, i, s, e, _ in candidates]
+        n = 1 + len(claims)
+        vectors = self._embedder.embed([question, *(c.text for c in claims), *texts])
+        sims = np.clip(vectors[n:] @ vectors[:n].T, 0.0, 1.0)
         wants = _answer_type(question)
         out = []
-        for (lexical, i, s, e), text, sem in zip(candidates, texts, semantic, strict=True):
-            score = SEMANTIC_WEIGHT * float(sem) + LEXICAL_WEIGHT * lexical
+        for (lexical, i, s, e, _), text, row in zip(candidates, texts, sims, strict=True):
+            sem = float(row[0])
+            score = SEMANTIC_WEIGHT * sem + LEXICAL_WEIGHT * lexical
             if wants is not None:
                 score *= (1.0 - TYPE_WEIGHT) + TYPE_WEIGHT * wants(text, question)
-            out.append(_Sentence(i, s, e, text, round(score, 4), float(sem)))
+            claim_sims = tuple(round(float(x), 4) for x in row[1:])
+            out.append(_Sentence(i, s, e, text, round(score, 4), sem, claim_sims))
         out.sort(key=lambda x: (-x.score, x.passage, x.start))
         return out
 
 
-def _claims_support(question: str, scored: list[_Sentence], passages: Sequence[Passage]) -> float:
+def _claims_support(claims: Sequence[Claim], scored: list[_Sentence]) -> float:
     """How well the sentences support every claim of a question that makes several (0 for one
     claim or none): the mean over its claims of the best sentence's score for that claim
     (meaning as for the whole question, words as for the claim). A long question drawn from
     several reports is matched by no single sentence, though each of its parts may be."""
-    claims = question_claims(question, [p.source or "" for p in passages])
     if len(claims) < 2 or not scored:
         return 0.0
     support = [
@@ -346,6 +378,18 @@ def _claims_support(question: str, scored: list[_Sentence], passages: Sequence[P
         for c in claims
     ]
     return sum(support) / len(support)
+
+
+def _claim_score(claim: Claim, k: int, sent: _Sentence) -> float:
+    """How well `sent` states `claim` (the k-th claim of its question): its meaning and its
+    words."""
+    sem = sent.claims[k] if k < len(sent.claims) else sent.semantic
+    return CLAIM_SEMANTIC * sem + CLAIM_LEXICAL * _overlap(claim.terms, sent.text)
+
+
+def _best_overlap(claims: Sequence[frozenset[str]], text: str) -> float:
+    """The word overlap of `text` with the claim it matches best (0 with no claims)."""
+    return max((_overlap(c, text) for c in claims), default=0.0)
 
 
 def _overlap(q_terms: set[str] | frozenset[str], text: str) -> float:

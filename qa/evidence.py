@@ -401,7 +401,9 @@ def question_claims(question: str, sources: Sequence[str]) -> list[Claim]:
     The question is cut at punctuation and at clause connectives (never inside an outlet's
     name). A part with fewer than MIN_CLAIM_TERMS content words, once outlet names and
     reporting words are left out, continues the claim before it (or is dropped when first:
-    'Which company'). A claim whose part names one outlet is that outlet's, unless the name is
+    'Which company'); a part that only names a report ('the report from The Verge on
+    September 28, 2023') belongs to the part after it, which says what the report is about. A
+    claim whose part names one outlet is that outlet's, unless the name is
     one of a list ('according to TechCrunch, Engadget and The Verge' attributes nothing).
     """
     tokens = list(_QUESTION_TOKEN.finditer(question))
@@ -417,6 +419,7 @@ def question_claims(question: str, sources: Sequence[str]) -> list[Claim]:
             cuts += [m.start(), m.end()]
     cuts.append(len(question))
     parts: list[tuple[str, set[str], set[str]]] = []  # text, terms, outlets
+    ahead: tuple[str, set[str], set[str]] = ("", set(), set())  # introduces the next part
     for start, end in zip(cuts[::2], cuts[1::2], strict=True):
         inside = [(a, b, s) for a, b, s in spans if start <= a < end]
         text = question[start:end]
@@ -424,17 +427,53 @@ def question_claims(question: str, sources: Sequence[str]) -> list[Claim]:
             text = text[: a - start] + " " * (b - a) + text[b - start :]
         terms = set(content_terms(text)) - _REPORTING
         outlets = {s for _, _, s in inside}
+        if ahead[0]:
+            text, terms, outlets = f"{ahead[0]} {text}", ahead[1] | terms, ahead[2] | outlets
+            ahead = ("", set(), set())
+        if _introduces(text, terms, outlets):
+            # 'the report from The Verge on September 28, 2023, concerning ...': the report
+            # named here is what the next part says.
+            ahead = (text, terms, outlets)
+            continue
         if len(terms) >= MIN_CLAIM_TERMS or not parts:
             parts.append((" ".join(text.split()), terms, outlets))
         else:
             last = parts[-1]
             parts[-1] = (f"{last[0]} {' '.join(text.split())}", last[1] | terms, last[2] | outlets)
+    if ahead[0]:  # the report named last is what the question said before it
+        last = parts.pop() if parts else ("", set(), set())
+        parts.append(
+            (f"{last[0]} {' '.join(ahead[0].split())}", last[1] | ahead[1], last[2] | ahead[2])
+        )
     claims = []
     for text, terms, outlets in parts:
         if len(terms) >= MIN_CLAIM_TERMS:
             own = outlets - listed
             claims.append(Claim(text, frozenset(terms), own.pop() if len(own) == 1 else None))
     return claims
+
+
+_ATTRIBUTING = re.compile(r"^\W*(?:according|as|per|reported|cited|citing|says|said)\b", re.I)
+_REPORT_NOUN = re.compile(rf"\b{_KIND}\b", re.I)
+
+
+def _introduces(text: str, terms: set[str], outlets: set[str]) -> bool:
+    """Whether a part of a question only names a report, for the next part to say what it is
+    about: it names an outlet and a report ('and the article from Fortune on October 4, 2023'),
+    says nothing else but a date, and does not attribute what came before it ('according to
+    TechCrunch')."""
+    said = {t for t in terms if not _is_date_term(t)}
+    return (
+        bool(outlets)
+        and len(said) < MIN_CLAIM_TERMS
+        and bool(_REPORT_NOUN.search(text))
+        and not _ATTRIBUTING.match(text)
+    )
+
+
+def _is_date_term(term: str) -> bool:
+    """Whether a content term is part of a date ('september', '28', '2023', '14th')."""
+    return term in _MONTHS_DAYS or bool(re.fullmatch(r"\d+(?:st|nd|rd|th)?", term))
 
 
 def mention_counts(question: str, sources: Sequence[str]) -> dict[str, int]:

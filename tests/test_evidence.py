@@ -324,3 +324,51 @@ def test_refuses_a_question_about_an_outlet_the_archive_lacks() -> None:
     assert answer.refused
     assert answer.reason == "The archive holds no articles from Bloomberg."
     assert "\u201cStory a\u201d (The Verge, 2023-10-05)" in answer.text
+
+
+def test_a_report_named_before_what_it_says_is_one_claim() -> None:
+    outlets = ["The Verge", "Fortune", "TechCrunch"]
+    q = (
+        "Between the report from The Verge on September 28, 2023, concerning the exchange's "
+        "reputation before its collapse, and the report from Fortune on October 4, 2023, "
+        "regarding the stories told by the lawyers, was there consistency in the founder's portrayal?"
+    )
+    claims = question_claims(q, outlets)
+    assert [c.outlet for c in claims] == ["The Verge", "Fortune", None]
+    assert {"september", "reputation", "collapse"} <= claims[0].terms
+    assert {"october", "lawyer"} <= claims[1].terms
+    # 'according to X' after a claim still attributes that claim, not the next one.
+    q = (
+        "Did the exchange collapse after a run on deposits, according to TechCrunch, while "
+        "the trial of its founder opened in October as Fortune reported?"
+    )
+    claims = question_claims(q, outlets)
+    assert [c.outlet for c in claims] == ["TechCrunch", "Fortune"]
+
+
+def test_a_date_said_of_one_report_picks_that_reports_article() -> None:
+    # Both Verge articles say the same; the one ranked first was published on the date the
+    # question gives for the Fortune report, the other on the date it gives for the Verge one.
+    passages = [
+        _p(
+            "v1",
+            "The exchange's reputation was spotless before its collapse.",
+            "The Verge",
+            "2023-10-04",
+        ),
+        _p("f1", "The lawyers told the jury two very different stories.", "Fortune", "2023-10-04"),
+        _p(
+            "v2",
+            "The exchange's reputation was spotless before the collapse.",
+            "The Verge",
+            "2023-09-28",
+        ),
+    ]
+    q = (
+        "Between the report from The Verge on September 28, 2023, concerning the exchange's "
+        "reputation before its collapse, and the report from Fortune on October 4, 2023, "
+        "regarding the stories the lawyers told the jury, was there consistency?"
+    )
+    answerer = ExtractiveAnswerer(FakeEmbedder(), min_evidence=0.0, min_coverage=0.0)
+    got = answerer.answer(q, passages)
+    assert sorted(c.passage.id for c in got.citations) == ["f1", "v2"]
