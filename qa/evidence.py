@@ -7,14 +7,17 @@ organisations it names, and when some sentence matches it well enough.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from qa.text import STOP_WORDS, content_terms, stem, words
 from qa.types import Answer, Passage
+from qa.understand import OutletMatcher
 
 # Capitalised words that start a question or a clause and name nothing.
 _NOT_NAMES = (
@@ -322,26 +325,36 @@ def asks_for_name(question: str) -> bool:
 
 def named_outlets(question: str, sources: Sequence[str]) -> list[tuple[str, int]]:
     """The outlets among `sources` the question names, with how many times, in question order."""
-    q_terms = [stem(w) for w in words(question)]
-    found = []
-    for source in dict.fromkeys(s for s in sources if s):
-        terms = [stem(w) for w in words(source) if w.lower() != "the"]
-        at = _positions(q_terms, terms) if terms else []
-        if at:
-            found.append((at[0], source, len(at)))
-    return [(s, n) for _, s, n in sorted(found)]
+    counts: dict[str, int] = {}
+    for _, _, source in _mentions(question, sources):
+        counts[source] = counts.get(source, 0) + 1
+    return list(counts.items())
 
 
 def _mentions(question: str, sources: Sequence[str]) -> list[tuple[int, int, str]]:
     """Where the question names an outlet of `sources`: (first token, token after, outlet),
-    by position among the question's word tokens, in question order."""
-    q_terms = [stem(m.group(0)) for m in _QUESTION_TOKEN.finditer(question)]
+    by position among the question's word tokens, in question order.
+
+    Outlets are found as the retriever finds them (qa.understand.OutletMatcher: 'CNBC' names
+    'Cnbc | World Business News Leader', a capitalised mention only); a mention that fits
+    several outlets ('The Independent') is credited to the first of them in `sources`.
+    """
+    order = list(dict.fromkeys(s for s in sources if s))
+    if not order:
+        return []
+    starts = [m.start() for m in _QUESTION_TOKEN.finditer(question)]
     mentions: list[tuple[int, int, str]] = []
-    for source in dict.fromkeys(s for s in sources if s):
-        terms = [stem(w) for w in words(source) if w.lower() != "the"]
-        for i in _positions(q_terms, terms) if terms else []:
-            mentions.append((i, i + len(terms), source))
-    return sorted(mentions)
+    for mention, group, offset in _matcher(tuple(sorted(order))).find_spans(question):
+        first = bisect.bisect_left(starts, offset)
+        after = bisect.bisect_left(starts, offset + len(mention))
+        source = next(s for s in order if s in group)
+        mentions.append((first, max(after, first + 1), source))
+    return mentions
+
+
+@lru_cache(maxsize=64)
+def _matcher(sources: tuple[str, ...]) -> OutletMatcher:
+    return OutletMatcher(sources)
 
 
 def outlet_clauses(question: str, sources: Sequence[str]) -> list[tuple[str, str]]:
@@ -485,11 +498,6 @@ def mention_counts(question: str, sources: Sequence[str]) -> dict[str, int]:
         said = _COUNTED.search(question[: tokens[a].start()])
         counts[source] = counts.get(source, 0) + (_NUMBERS[said.group(1).lower()] if said else 1)
     return counts
-
-
-def _positions(haystack: list[str], needle: list[str]) -> list[int]:
-    n = len(needle)
-    return [i for i in range(len(haystack) - n + 1) if haystack[i : i + n] == needle]
 
 
 def refusal_reason(

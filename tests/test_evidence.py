@@ -372,3 +372,22 @@ def test_a_date_said_of_one_report_picks_that_reports_article() -> None:
     answerer = ExtractiveAnswerer(FakeEmbedder(), min_evidence=0.0, min_coverage=0.0)
     got = answerer.answer(q, passages)
     assert sorted(c.passage.id for c in got.citations) == ["f1", "v2"]
+
+
+def test_outlets_are_named_as_the_retriever_finds_them() -> None:
+    sources = ["Cnbc | World Business News Leader", "TechCrunch", "The Age", "Rivals"]
+    q = "Which exchange, reported by TechCrunch and by CNBC, was founded at the age of 25 by rivals?"
+    # 'CNBC' names the outlet the archive calls 'Cnbc | World Business News Leader'; 'the age'
+    # and 'rivals' in lower case name no outlet.
+    assert named_outlets(q, sources) == [
+        ("TechCrunch", 1),
+        ("Cnbc | World Business News Leader", 1),
+    ]
+    q = (
+        "Did CNBC say the crypto exchange collapsed overnight, while a TechCrunch article "
+        "reported that its founder lied to investors?"
+    )
+    assert [c.outlet for c in question_claims(q, sources)] == [
+        "Cnbc | World Business News Leader",
+        "TechCrunch",
+    ]
