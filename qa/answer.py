@@ -48,6 +48,9 @@ DATE_BONUS = 0.3
 CLAIM_SEMANTIC = 0.6
 CLAIM_LEXICAL = 0.4
 QUESTION_SHARE = 0.5
+# What an article gives up, choosing among an outlet's articles, for each share of the outlet's
+# best retrieval score it falls short by (passages without scores: RANK_COST per rank).
+SCORE_GAP = 1.0
 # Sentences embedded per question (the best by word overlap), and read for a name to lead with.
 EMBED_SENTENCES = 48
 PER_PASSAGE = 5
@@ -205,13 +208,27 @@ class ExtractiveAnswerer:
             if p.source in counts and p.article_id not in articles.setdefault(p.source, []):
                 articles[p.source].append(p.article_id)
         rank = {a: i for ids in articles.values() for i, a in enumerate(ids)}
+        # Each article's retrieval score (its best passage's), and the best of its outlet's.
+        top: dict[str, float] = {}
+        for p in passages:
+            top.setdefault(p.article_id, p.score)
+        best_of = {o: top[ids[0]] for o, ids in articles.items() if ids}
+
+        def retrieval_cost(p: Passage) -> float:
+            # What the retriever thinks of it against its outlet's best article (by score,
+            # relative, when the passages carry scores; else by rank).
+            best = best_of[p.source or ""]
+            if best > 0:
+                return SCORE_GAP * max(0.0, best - top[p.article_id]) / best
+            return RANK_COST * rank[p.article_id]
+
         periods = find_dates(question)
         claim_dates = [find_dates(c.text) for c in claims]
 
         def value(k: int, sent: _Sentence) -> float:
             p = passages[sent.passage]
             v = QUESTION_SHARE * sent.score + _claim_score(claims[k], k, sent)
-            v -= RANK_COST * rank[p.article_id]
+            v -= retrieval_cost(p)
             # A date said in the claim picks out its report ('the report from The Verge on
             # September 28, 2023, concerning ...'); else any date of the question.
             when = claim_dates[k] or periods

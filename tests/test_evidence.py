@@ -391,3 +391,34 @@ def test_outlets_are_named_as_the_retriever_finds_them() -> None:
         "Cnbc | World Business News Leader",
         "TechCrunch",
     ]
+
+
+def test_an_outlets_articles_compete_by_how_close_their_retrieval_scores_are() -> None:
+    # Two Verge articles the retriever scores almost alike: the one that states the claim
+    # better is cited, though ranked second; far behind in score, it is not.
+    def passages(second: float) -> list:
+        return [
+            replace(
+                _p("v1", "The exchange collapsed in November after a run.", "The Verge"), score=1.0
+            ),
+            replace(
+                _p(
+                    "v2",
+                    "The crypto exchange collapsed in November after a run on deposits.",
+                    "The Verge",
+                ),
+                score=second,
+            ),
+            replace(
+                _p("f1", "Its founder recruited a trader from Jane Street.", "Fortune"), score=0.9
+            ),
+        ]
+
+    q = (
+        "Did The Verge report that the crypto exchange collapsed after a run on deposits, while "
+        "Fortune said its founder recruited a trader from Jane Street?"
+    )
+    answerer = ExtractiveAnswerer(FakeEmbedder(), min_evidence=0.0, min_coverage=0.0)
+    cited = lambda ps: sorted(c.passage.id for c in answerer.answer(q, ps).citations)  # noqa: E731
+    assert cited(passages(0.98)) == ["f1", "v2"]
+    assert cited(passages(0.3)) == ["f1", "v1"]
