@@ -168,8 +168,9 @@ class ExtractiveAnswerer:
         # article holds the evidence; the sentence score picks the sentence within it).
         ranked = sorted(per_article.values(), key=lambda x: x.passage)
         named = named_outlets(question, [p.source or "" for p in passages])
+        needed = 0  # the first candidates the question needs, whatever their length
         if named:
-            candidates = self._per_claim(question, scored, passages, claims)
+            candidates, needed = self._per_claim(question, scored, passages, claims)
         else:
             # Any article may hold a differing figure for a number or date (shown side by side).
             ratio = VALUE_RATIO if asks_for_value(question) else FOLLOW_UP_RATIO
@@ -177,10 +178,10 @@ class ExtractiveAnswerer:
             candidates = [s for s in ranked if s.score >= floor]
         chosen: list[_Sentence] = []
         length = 0
-        for sent in candidates:
+        for n, sent in enumerate(candidates):
             if len(chosen) >= self._max_sentences:
                 break
-            if chosen and length + len(sent.text) > self._max_chars:
+            if chosen and n >= needed and length + len(sent.text) > self._max_chars:
                 continue
             if any(_redundant(sent.text, c.text) for c in chosen):
                 continue
@@ -194,13 +195,14 @@ class ExtractiveAnswerer:
         scored: list[_Sentence],
         passages: Sequence[Passage],
         claims: Sequence[Claim],
-    ) -> list[_Sentence]:
+    ) -> tuple[list[_Sentence], int]:
         """The sentences to cite for a question about what named outlets reported, most needed
-        first: for each claim of the question (qa.evidence.question_claims), the article of
-        its outlet (or of any outlet named) whose sentence best supports it, within as many
-        articles per outlet as the question asks for; then, for an outlet with fewer cited
-        articles than that, its best by _per_mention; last, for a claim no outlet is named for,
-        one more article of a named outlet if it supports the claim better than any cited."""
+        first, and how many of them the question needs (the rest may be left out for length):
+        for each claim of the question (qa.evidence.question_claims), the article of its outlet
+        (or of any outlet named) whose sentence best supports it, within as many articles per
+        outlet as the question asks for; then, for an outlet with fewer cited articles than
+        that, its best by _per_mention; last, for a claim no outlet is named for, one more
+        article of a named outlet if it supports the claim better than any cited."""
         sources = [p.source or "" for p in passages]
         counts = mention_counts(question, sources)
         articles: dict[str, list[str]] = {}
@@ -294,7 +296,7 @@ class ExtractiveAnswerer:
                 article = passages[sent.passage].article_id
                 if v > had and v > extra.get(article, (0.0, sent))[0]:
                     extra[article] = (v, sent)
-        return out + [s for _, s in sorted(extra.values(), key=lambda e: -e[0])]
+        return out + [s for _, s in sorted(extra.values(), key=lambda e: -e[0])], len(out)
 
     def _per_mention(
         self,

@@ -422,3 +422,20 @@ def test_an_outlets_articles_compete_by_how_close_their_retrieval_scores_are() -
     cited = lambda ps: sorted(c.passage.id for c in answerer.answer(q, ps).citations)  # noqa: E731
     assert cited(passages(0.98)) == ["f1", "v2"]
     assert cited(passages(0.3)) == ["f1", "v1"]
+
+
+def test_every_report_a_question_asks_about_is_cited_however_long_its_quote() -> None:
+    # Each quote is one sentence of over 300 characters: together over max_chars (600).
+    filler = ", as witnesses told the court over several long days of hearings in the case" * 4
+    passages = [
+        _p("v1", f"The crypto exchange collapsed after a run on deposits{filler}.", "The Verge"),
+        _p("f1", f"Its founder recruited a trader from Jane Street{filler}.", "Fortune"),
+    ]
+    q = (
+        "Did The Verge report that the crypto exchange collapsed after a run on deposits, while "
+        "Fortune said its founder recruited a trader from Jane Street?"
+    )
+    answerer = ExtractiveAnswerer(FakeEmbedder(), min_evidence=0.0, min_coverage=0.0)
+    got = answerer.answer(q, passages)
+    assert sorted(c.passage.id for c in got.citations) == ["f1", "v1"]
+    assert sum(len(c.quote) for c in got.citations) > 600
