@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Protocol
 
@@ -224,8 +225,9 @@ class ExtractiveAnswerer:
                 return SCORE_GAP * max(0.0, best - top[p.article_id]) / best
             return RANK_COST * rank[p.article_id]
 
-        periods = find_dates(question)
-        claim_dates = [find_dates(c.text) for c in claims]
+        as_of = _newest(passages)
+        periods = find_dates(question, as_of)
+        claim_dates = [find_dates(c.text, as_of) for c in claims]
 
         def value(k: int, sent: _Sentence) -> float:
             p = passages[sent.passage]
@@ -310,10 +312,11 @@ class ExtractiveAnswerer:
         while The Verge reports Y': X for TechCrunch, Y for The Verge)."""
         chosen: list[_Sentence] = []
         used = set(used or ())
+        as_of = _newest(passages)
         for outlet, clause in outlet_clauses(question, [p.source or "" for p in passages]):
             terms = set(content_terms(clause))
             # A date said of this article ('... TechCrunch on October 6, 2023') picks it out.
-            periods = find_dates(clause) or find_dates(question)
+            periods = find_dates(clause, as_of) or find_dates(question, as_of)
             articles = list(
                 dict.fromkeys(
                     p.article_id
@@ -457,6 +460,13 @@ def _answer_type(question: str) -> Callable[[str, str], float] | None:
 def _redundant(a: str, b: str) -> bool:
     ta, tb = set(content_terms(a)), set(content_terms(b))
     return bool(ta and tb) and len(ta & tb) / min(len(ta), len(tb)) > 0.8
+
+
+def _newest(passages: Sequence[Passage]) -> datetime | None:
+    """The publication time of the newest of `passages` (what a day named without its year,
+    'on October 14th', is read against), None when none is dated."""
+    stamps = [ts for p in passages if (ts := iso_to_ts(p.published_at)) >= 0]
+    return datetime.fromtimestamp(max(stamps), UTC) if stamps else None
 
 
 def _published_in(passage: Passage, periods: list[tuple[int, int]]) -> bool:

@@ -2,8 +2,9 @@
 
 Outlets are matched against the outlets present in the archive (not a fixed list), so
 "The Independent" finds "The Independent - Sports" and "CBS Sports" finds "CBSSports.com".
-Dates ("on October 5, 2023", "in October 2023", "last week") become publication-date ranges,
-relative expressions counted from an as-of date (default: the newest article).
+Dates ("on October 5, 2023", "in October 2023", "last week", "on October 14th") become
+publication-date ranges, relative expressions and days without their year read against an
+as-of date (default: the newest article).
 """
 
 from __future__ import annotations
@@ -26,6 +27,12 @@ _MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
 _DAY_FIRST = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTH_RE})\.?,?\s+(\d{{4}})\b", re.I)
 _MONTH_FIRST = re.compile(
     rf"\b({_MONTH_RE})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?(?:,\s*|\s+)(\d{{4}})\b", re.I
+)
+# A day without its year ('on October 14th', 'the 5th of November'): read in the year of the
+# as-of date, or the year before when that day is still to come.
+_MONTH_DAY = re.compile(rf"\b({_MONTH_RE})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?!\s*,?\s*\d)", re.I)
+_DAY_MONTH = re.compile(
+    rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_MONTH_RE})\b\.?(?!\s*,?\s*\d)", re.I
 )
 _MONTH_YEAR = re.compile(rf"\b({_MONTH_RE})\.?,?\s+(\d{{4}})\b", re.I)
 _ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
@@ -146,6 +153,21 @@ def find_dates(question: str, as_of: datetime | None = None) -> list[tuple[int, 
             if rng:
                 ranges.append(rng)
                 spans.append(m.span())
+    if as_of is not None:
+        for pattern, order in ((_MONTH_DAY, "md"), (_DAY_MONTH, "dm")):
+            for m in pattern.finditer(question):
+                name = m.group(1 if order == "md" else 2)
+                taken = any(s <= m.start() < e or m.start() <= s < m.end() for s, e in spans)
+                if taken or not name[0].isupper():  # 'prices may 20' names no day
+                    continue
+                month = _MONTHS[name.lower()]
+                day = int(m.group(2 if order == "md" else 1))
+                rng = _day(as_of.year, month, day)
+                if rng and rng[0] > as_of.timestamp():
+                    rng = _day(as_of.year - 1, month, day)
+                if rng:
+                    ranges.append(rng)
+                    spans.append(m.span())
     ranges = _join_between(question, spans, ranges)
     for m in _MONTH_YEAR.finditer(question):
         if any(s <= m.start() < e for s, e in spans):

@@ -68,3 +68,17 @@ def test_relative_periods_count_from_the_as_of_date() -> None:
     [(start, end)] = find_dates("What happened last week?", as_of)
     assert (_day(start), _day(end)) == ("2023-12-13", "2023-12-21")
     assert find_dates("What happened last week?") == []
+
+
+def test_a_day_without_its_year_is_read_against_the_as_of_date() -> None:
+    as_of = datetime(2023, 12, 20, 15, 0, tzinfo=UTC)
+    q = "Did Sporting News report it on October 14th, after the 12th of October one?"
+    days = sorted((_day(a), _day(b)) for a, b in find_dates(q, as_of))
+    assert days == [("2023-10-11", "2023-10-13"), ("2023-10-13", "2023-10-15")]
+    # A day still to come in the as-of year is last year's; a day with its year is read once.
+    [(start, _)] = find_dates("What was said on December 25?", as_of)
+    assert _day(start) == "2022-12-24"
+    assert len(find_dates("Was it on October 14, 2023?", as_of)) == 1
+    # Without an as-of date, or without a capital, no day is read.
+    assert find_dates("Did Sporting News report it on October 14th?") == []
+    assert find_dates("Prices may 20 percent higher?", as_of) == []
