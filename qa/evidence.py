@@ -416,8 +416,8 @@ def question_claims(question: str, sources: Sequence[str]) -> list[Claim]:
     reporting words are left out, continues the claim before it (or is dropped when first:
     'Which company'); a part that only names a report ('the report from The Verge on
     September 28, 2023') belongs to the part after it, which says what the report is about. A
-    claim whose part names one outlet is that outlet's, unless the name is
-    one of a list ('according to TechCrunch, Engadget and The Verge' attributes nothing).
+    claim whose part names one outlet is that outlet's, unless the name is one of a list
+    ('according to TechCrunch, Engadget and The Verge' attributes nothing).
     """
     tokens = list(_QUESTION_TOKEN.finditer(question))
     mentions = _mentions(question, sources)
