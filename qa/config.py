@@ -69,6 +69,16 @@ class Settings(BaseSettings):
         pattern=r"^[a-zA-Z0-9][a-zA-Z0-9._-]*[a-zA-Z0-9]$",
         description="Chroma collection; archives sharing one server use different names.",
     )
+    hnsw_construction_ef: int = Field(
+        default=32,
+        ge=4,
+        le=2000,
+        description="construction_ef of the HNSW index of a collection newsdesk creates (an "
+        "existing collection keeps its own). newsdesk's searches score its local copy of the "
+        "vectors exactly and never use Chroma's HNSW index, which only the 'dense' baseline and "
+        "other readers of the collection do: a lower value makes Chroma's writes cheaper, a "
+        "higher one (Chroma's default: 100) makes that index's results closer to exact.",
+    )
 
     # Chunking
     chunk_tokens: int | None = Field(

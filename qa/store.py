@@ -171,8 +171,10 @@ class ChromaStore:
                 client = chromadb.PersistentClient(
                     path=str(settings.chroma_path), settings=chroma_settings
                 )
+            hnsw = {"hnsw:space": "cosine", "hnsw:construction_ef": settings.hnsw_construction_ef}
+            # (Chroma applies the HNSW keys to a new collection only.)
             collection = client.get_or_create_collection(
-                settings.collection, metadata={"hnsw:space": "cosine"}, embedding_function=None
+                settings.collection, metadata=hnsw, embedding_function=None
             )
         except Exception as exc:  # chromadb raises many kinds; report them as one
             raise StoreError(
