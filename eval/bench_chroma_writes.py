@@ -6,15 +6,18 @@ Upserts `--passages` random 384-d vectors in batches of 500 into a fresh embedde
 with newsdesk-like metadata (sixteen keys), four ways: the passage text as Chroma's document
 (which Chroma also indexes for full-text search, with trigrams; what newsdesk did first), the
 text as one more metadata key (what it did next), the filter keys flat and the rest, text
-included, packed into one value (`qa.store.pack_metadata`, what newsdesk does now), and no text
-at all. Reports the seconds in all, and passages per second over the first and the last quarter
-of the batches. Texts are 1,200-character slices of the archive's article bodies.
+included, packed into one value that begins with the title (`packed-by-title`, what it did
+next), the same beginning with the write time (`packed`: `qa.store.pack_metadata`, what newsdesk
+does now), and no text at all. Reports the seconds in all, and passages per second over the
+first and the last quarter of the batches. Texts are 1,200-character slices of the archive's
+article bodies, titles its titles (shuffled); `--ways` picks some of the five.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import random
 import shutil
 import tempfile
 import time
@@ -24,26 +27,31 @@ from typing import Any
 
 import numpy as np
 
-from qa.store import TEXT_KEY, pack_metadata
+from qa.config import Settings
+from qa.store import ORDER_KEY, PACKED_KEY, TEXT_KEY, pack_metadata
 
 BATCH = 500
+WAYS = ("document", "metadata", "packed-by-title", "packed", "none")
 
 
-def run(texts: list[str], where: str, passages: int, folder: Path) -> dict[str, float]:
+def run(
+    texts: list[str], titles: list[str], where: str, passages: int, folder: Path
+) -> dict[str, float]:
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
     client = chromadb.PersistentClient(
         path=str(folder / where), settings=ChromaSettings(anonymized_telemetry=False)
     )
-    col = client.create_collection("bench", metadata={"hnsw:space": "cosine"})
+    hnsw = {"hnsw:space": "cosine", "hnsw:construction_ef": Settings().hnsw_construction_ef}
+    col = client.create_collection("bench", metadata=hnsw)  # as qa.store makes them
     rng = np.random.default_rng(0)
     took: list[float] = []
     for b in range(passages // BATCH):
         metas: list[dict[str, Any]] = [
             {
                 "article_id": f"a{b}-{i // 3}",
-                "title": f"Title of article {b}-{i // 3}",
+                "title": titles[(b * BATCH + i) // 3 % len(titles)],
                 "source": f"Outlet {i % 40}",
                 "author": f"Author {i % 300}",
                 "published_at": "2023-10-01T12:00:00+00:00",
@@ -72,11 +80,16 @@ def run(texts: list[str], where: str, passages: int, folder: Path) -> dict[str, 
         elif where == "metadata":
             for meta, text in zip(metas, body, strict=True):
                 meta[TEXT_KEY] = text
-        elif where == "packed":
+        elif where in ("packed", "packed-by-title"):
             write["metadatas"] = [
                 pack_metadata({**meta, TEXT_KEY: text})
                 for meta, text in zip(metas, body, strict=True)
             ]
+            if where == "packed-by-title":  # the layout before qa.store.ORDER_KEY
+                for meta in write["metadatas"]:
+                    rest = json.loads(meta[PACKED_KEY])
+                    del rest[ORDER_KEY]
+                    meta[PACKED_KEY] = json.dumps(rest, ensure_ascii=False, separators=(",", ":"))
         started = time.perf_counter()
         col.upsert(**write)
         took.append(time.perf_counter() - started)
@@ -92,15 +105,21 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--archive", type=Path, required=True, help="a JSONL of articles")
     parser.add_argument("--passages", type=int, default=20_000)
+    parser.add_argument(
+        "--ways", default=",".join(WAYS), help="comma-separated, of " + ", ".join(WAYS)
+    )
     args = parser.parse_args(argv)
+    ways = [w for w in args.ways.split(",") if w]
+    if unknown := set(ways) - set(WAYS):
+        parser.error(f"unknown --ways: {', '.join(sorted(unknown))}")
     with args.archive.open(encoding="utf-8") as lines:
-        texts = [str(json.loads(line)["body"])[:1200] for line in islice(lines, 2000)]
+        records = [json.loads(line) for line in islice(lines, 2000)]
+    texts = [str(r["body"])[:1200] for r in records]
+    titles = [f"{r.get('title') or 'Untitled'} ({i})" for i, r in enumerate(records)]
+    random.Random(0).shuffle(titles)
     folder = Path(tempfile.mkdtemp(prefix="chroma-writes-"))
     try:
-        out = {
-            w: run(texts, w, args.passages, folder)
-            for w in ("document", "metadata", "packed", "none")
-        }
+        out = {w: run(texts, titles, w, args.passages, folder) for w in ways}
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     print(json.dumps({"passages": args.passages, "text_as": out}, indent=2))

@@ -36,6 +36,12 @@ FILTER_KEYS = (
     "written_by",
 )
 PACKED_KEY = "record"
+# A packed value begins with its write time, fixed-width, as ORDER_KEY. Chroma indexes every
+# metadata string value in one SQLite B-tree; packed values that began with their title (or
+# text) went in at random places of an index as large as the texts themselves, and that index
+# grew costlier to write with every passage. Values that begin with the time they are written
+# go in at its end (eval/bench_chroma_writes.py: 8% off the writes of 200k passages).
+ORDER_KEY = "at"
 
 
 @dataclass(frozen=True)
@@ -72,7 +78,10 @@ def _metadata(item: StoredChunk, writer: str) -> dict[str, Any]:
 def pack_metadata(meta: Mapping[str, Any]) -> dict[str, Any]:
     """A passage's metadata as written to Chroma: the filter keys, and the rest packed."""
     out = {k: meta[k] for k in FILTER_KEYS if k in meta}
-    rest = {k: v for k, v in meta.items() if k not in FILTER_KEYS}
+    rest = {k: v for k, v in meta.items() if k not in FILTER_KEYS and k != ORDER_KEY}
+    written = meta.get("written_at")
+    if written is not None:
+        rest = {ORDER_KEY: f"{float(written):017.6f}", **rest}  # first: see ORDER_KEY
     out[PACKED_KEY] = json.dumps(rest, ensure_ascii=False, separators=(",", ":"))
     return out
 
@@ -83,6 +92,7 @@ def unpack_metadata(meta: Mapping[str, Any] | None) -> dict[str, Any]:
     packed = out.pop(PACKED_KEY, None)
     if packed is not None:
         out.update(json.loads(str(packed)))
+        out.pop(ORDER_KEY, None)
     return out
 
 

@@ -49,13 +49,19 @@ def _corpus(path: Path, n: int = 96) -> Path:
 
 
 def _snapshot(index: Path) -> dict[str, Any]:
+    from qa.store import unpack_metadata  # the packed value begins with its write time
+
     store = Assistant.open(index).store
     got = store._col.get(include=["documents", "metadatas", "embeddings"])
     rows = {
         # When and by which process a passage was written: a re-run changes both by design.
         pid: (
             doc,
-            {k: v for k, v in meta.items() if k not in ("written_at", "written_by")},
+            {
+                k: v
+                for k, v in unpack_metadata(meta).items()
+                if k not in ("written_at", "written_by")
+            },
             [round(float(x), 4) for x in emb],
         )
         for pid, doc, meta, emb in zip(

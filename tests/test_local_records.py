@@ -113,7 +113,7 @@ def test_passages_are_written_packed_and_older_layouts_still_read(
     the text as metadata) read the same, and keep their layout when updated."""
     import numpy as np
 
-    from qa.store import FILTER_KEYS, PACKED_KEY, TEXT_KEY
+    from qa.store import FILTER_KEYS, ORDER_KEY, PACKED_KEY, TEXT_KEY
 
     a = Assistant.open(index, embedder="fake")
     pid = a.keyword.snapshot().passage_ids[0]
@@ -122,7 +122,7 @@ def test_passages_are_written_packed_and_older_layouts_still_read(
     [want] = a.store.get([pid])
     assert set(raw["metadatas"][0]) == {*FILTER_KEYS, PACKED_KEY}
     flat = {**raw["metadatas"][0], **json.loads(raw["metadatas"][0][PACKED_KEY])}
-    del flat[PACKED_KEY]
+    del flat[PACKED_KEY], flat[ORDER_KEY]
     assert flat[TEXT_KEY] == want.text and want.text and flat["title"] == want.title
     vector = np.asarray(raw["embeddings"][0], dtype=np.float32)
     no_text = {k: v for k, v in flat.items() if k != TEXT_KEY}
@@ -142,6 +142,30 @@ def test_passages_are_written_packed_and_older_layouts_still_read(
         [got] = old.store.get([pid])
         assert got.also == also and got.text == want.text and got.title == want.title
         assert PACKED_KEY not in old.store._col.get(ids=[pid])["metadatas"][0]
+
+
+def test_packed_values_sort_in_the_order_they_were_written() -> None:
+    """Chroma keeps every metadata string in one sorted index: packed values begin with their
+    write time, so new ones go in at its end whatever their titles (qa.store.ORDER_KEY)."""
+    from qa.store import FILTER_KEYS, PACKED_KEY, pack_metadata, unpack_metadata
+
+    written = [999_999_999.5, 1_000_000_000.25, 1_764_590_000.0, 1_764_590_000.000001]
+    metas = [
+        {"article_id": f"a{i}", "title": title, "text": f"Body {i}", "written_at": at}
+        for i, (title, at) in enumerate(
+            zip(["Zebra", "Yak", "Apple", "Aardvark"], written, strict=True)
+        )
+    ]
+    packed = [pack_metadata(m) for m in metas]
+    values = [str(p[PACKED_KEY]) for p in packed]
+    assert sorted(values) == values
+    assert [unpack_metadata(p) for p in packed] == metas
+    assert all(
+        set(p) == {"article_id", "written_at", PACKED_KEY} <= {*FILTER_KEYS, PACKED_KEY}
+        for p in packed
+    )
+    unstamped = {"article_id": "b", "title": "No time"}  # packed as before, read the same
+    assert unpack_metadata(pack_metadata(unstamped)) == unstamped
 
 
 def test_the_index_tells_stored_versions_as_the_store_does(index: Path) -> None:
