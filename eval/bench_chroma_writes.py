@@ -3,7 +3,7 @@
     python -m eval.bench_chroma_writes --archive bench-out/scale/archive-10000.jsonl
 
 Upserts `--passages` random 384-d vectors in batches of 500 into a fresh embedded collection,
-with newsdesk-like metadata (sixteen keys), four ways: the passage text as Chroma's document
+with newsdesk-like metadata (sixteen keys), five ways: the passage text as Chroma's document
 (which Chroma also indexes for full-text search, with trigrams; what newsdesk did first), the
 text as one more metadata key (what it did next), the filter keys flat and the rest, text
 included, packed into one value that begins with the title (`packed-by-title`, what it did
