@@ -235,16 +235,54 @@ def serve_and_search(index: str, chroma_url: str | None, queries: list[str]) -> 
     return out
 
 
+# Where a long ingest reports its own rate so far (passages stored). The first point is put at
+# the passages of the smallest archive measured (`reference`), so a 1M run carries a 10k figure
+# taken in the same process and the same minutes of the machine, not in another run.
+CURVE_AT = (30_000, 100_000, 300_000, 1_000_000)
+
+
 def _timed_ingest(
-    assistant: Any, archive: Path, startup: float = 0.0
-) -> tuple[Any, float, dict[str, float]]:
-    """Ingest `archive`: the report, the seconds it took (less a fixed `startup`), and the
-    split of that time between Chroma's writes and the rest."""
+    assistant: Any, archive: Path, startup: float = 0.0, reference: int = 10_000
+) -> tuple[Any, float, dict[str, Any]]:
+    """Ingest `archive`: the report, the seconds it took (less a fixed `startup`), the split of
+    that time between Chroma's writes and the rest, and the run's rate curve (`curve`)."""
     writes = _time_writes(assistant)
+    marks: list[tuple[int, float, float]] = []  # passages, seconds, Chroma's write seconds
+
+    def progress(state: Any) -> None:
+        marks.append((state.passages, time.perf_counter() - started, writes["s"]))
+
     started = time.perf_counter()
-    report = assistant.ingest([archive])
+    report = assistant.ingest([archive], progress=progress)
     seconds = time.perf_counter() - started - startup
-    return report, seconds, _split(report.passages, seconds, writes)
+    curve = rate_curve(marks, reference)
+    return report, seconds, {**_split(report.passages, seconds, writes), **curve}
+
+
+def rate_curve(marks: Sequence[tuple[int, float, float]], reference: int) -> dict[str, Any]:
+    """The rate so far at `reference` passages and at each larger point of CURVE_AT that the
+    run passed, from its progress marks (passages stored, seconds since the start, Chroma's
+    write seconds so far; one per batch), and the rate of the stretch since the point before
+    (how the cost grows along the run). A run that stops short of `reference` has none."""
+    curve: list[dict[str, Any]] = []
+    last = (0, 0.0, 0.0)
+    for at in (reference, *(a for a in CURVE_AT if a > reference)):
+        mark = next((m for m in marks if m[0] >= at), None)
+        if mark is None or mark[0] == last[0]:
+            break
+        passages, seconds, chroma = mark
+        span = (passages - last[0], seconds - last[1], chroma - last[2])
+        curve.append(
+            {
+                "passages": passages,
+                "passages_per_s": round(passages / max(seconds, 1e-9), 1),
+                "stretch_passages_per_s": round(span[0] / max(span[1], 1e-9), 1),
+                "stretch_chroma_ms_per_passage": round(1000 * span[2] / span[0], 2),
+                "stretch_without_chroma_per_s": round(span[0] / max(span[1] - span[2], 1e-9), 1),
+            }
+        )
+        last = mark
+    return {"curve": curve} if curve else {}
 
 
 SERVER_OWN = ("search", "marginal", "chroma_server_rss_mb")
@@ -341,12 +379,14 @@ def run_size(
     search: bool = True,
     marginal: Path | None = None,
     work: Path | None = None,
+    reference: int = 10_000,
 ) -> dict[str, Any]:
     """Ingest `archive` in `mode` and measure; with `row` (an earlier run's figures, its index
     kept) only the search figures are measured again. With `marginal`, an archive of new
     articles is then ingested on top and its rate reported: the cost of adding passages to an
     index of this size. `work` names a kept index other than OUT/MODE-SIZE (server mode then
-    serves that index's Chroma data with `chroma run`)."""
+    serves that index's Chroma data with `chroma run`). `reference`: the passages at which the
+    run's rate curve begins (the smallest archive's, see CURVE_AT)."""
     from qa import Assistant
     from qa.config import Settings
 
@@ -367,7 +407,7 @@ def run_size(
         if row is None:
             assistant = Assistant(settings, embedder=CachedEmbedder(*cache))
             say(f"{mode} {size:,}: ingesting {archive.name}")
-            report, seconds, split = _timed_ingest(assistant, archive)
+            report, seconds, split = _timed_ingest(assistant, archive, reference=reference)
             row = {
                 "size": size,
                 "mode": mode,
@@ -382,6 +422,8 @@ def run_size(
             disk = _du(work / "index") + (_du(work / "chroma-server") if server else 0)
             row["disk_mb"] = round(disk / 2**20)
             say(f"  {row['passages']:,} passages at {row['ingest_passages_per_s']:,}/s")
+            for point in row.get("curve", []):
+                say(f"    after {point['passages']:,}: {point['passages_per_s']:,}/s so far")
         if search:
             say(f"{mode} {size:,}: searching")
             row["search"] = _search(work, chroma_url, queries)
@@ -537,6 +579,9 @@ def main(argv: list[str] | None = None) -> None:
                     search=not args.skip_search,
                     marginal=extra,
                     work=args.out / f"embedded-{size}" if borrowed else None,
+                    reference=min(
+                        (r["passages"] for r in rows if r["size"] < size), default=10_000
+                    ),
                 )
             )
             result_path.write_text(

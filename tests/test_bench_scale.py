@@ -7,7 +7,13 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from eval.bench_scale import _split, _time_writes, borrowed_row, synthetic_archive
+from eval.bench_scale import (
+    _split,
+    _time_writes,
+    borrowed_row,
+    rate_curve,
+    synthetic_archive,
+)
 from ingest.readers import read_path
 
 
@@ -47,6 +53,27 @@ def test_chroma_write_time_is_split_from_the_rest() -> None:
         "chroma_slow_writes": 1,
         "chroma_slow_write_extra_s": 1.0,
     }
+
+
+def test_a_long_run_reports_its_rate_at_the_reference_size_and_along_the_way() -> None:
+    # Batches of 5,000 passages: 5 s each for the first 30,000, then 10 s (2 s, then 4 s, of
+    # them Chroma's writes).
+    marks, seconds, chroma = [], 0.0, 0.0
+    for passages in range(5_000, 120_001, 5_000):
+        slow = passages > 30_000
+        seconds += 10.0 if slow else 5.0
+        chroma += 4.0 if slow else 2.0
+        marks.append((passages, seconds, chroma))
+    curve = rate_curve(marks, reference=9_387)["curve"]
+    assert [p["passages"] for p in curve] == [10_000, 30_000, 100_000]
+    assert curve[0]["passages_per_s"] == 1_000.0  # 10,000 in 10 s
+    assert curve[1]["stretch_passages_per_s"] == 1_000.0
+    assert curve[2]["passages_per_s"] == round(100_000 / 170, 1)
+    assert curve[2]["stretch_passages_per_s"] == 500.0
+    assert curve[2]["stretch_chroma_ms_per_passage"] == 0.8
+    assert curve[2]["stretch_without_chroma_per_s"] == round(70_000 / 84, 1)
+    # A run shorter than the reference has no curve.
+    assert rate_curve(marks[:1], reference=9_387) == {}
 
 
 def test_a_server_serving_the_embedded_data_takes_its_latest_ingest_figures() -> None:
