@@ -3,19 +3,22 @@
     python -m eval.bench_chroma_writes --archive bench-out/scale/archive-10000.jsonl
 
 Upserts `--passages` random 384-d vectors in batches of 500 into a fresh embedded collection,
-with newsdesk-like metadata (sixteen keys), five ways: the passage text as Chroma's document
+with newsdesk-like metadata (sixteen keys), six ways: the passage text as Chroma's document
 (which Chroma also indexes for full-text search, with trigrams; what newsdesk did first), the
 text as one more metadata key (what it did next), the filter keys flat and the rest, text
 included, packed into one value that begins with the title (`packed-by-title`, what it did
 next), the same beginning with the write time (`packed`: `qa.store.pack_metadata`, what newsdesk
-does now), and no text at all. Reports the seconds in all, and passages per second over the
-first and the last quarter of the batches. Texts are 1,200-character slices of the archive's
-article bodies, titles its titles (shuffled); `--ways` picks some of the five.
+does now), that with the 34-character passage ids newsdesk wrote before (`packed-long-ids`),
+and no text at all. Passage ids are newsdesk's (`ingest.chunk.passage_id`) but for that one.
+Reports the seconds in all, and passages per second over the first and the last quarter of
+the batches. Texts are 1,200-character slices of the archive's
+article bodies, titles its titles (shuffled); `--ways` picks some of the six.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import random
 import shutil
@@ -27,11 +30,18 @@ from typing import Any
 
 import numpy as np
 
+from ingest.chunk import passage_id
 from qa.config import Settings
 from qa.store import ORDER_KEY, PACKED_KEY, TEXT_KEY, pack_metadata
 
 BATCH = 500
-WAYS = ("document", "metadata", "packed-by-title", "packed", "none")
+WAYS = ("document", "metadata", "packed-by-title", "packed", "packed-long-ids", "none")
+
+
+def long_id(article_id: str, content_hash: str, index: int) -> str:
+    """A passage id as newsdesk made them before `ingest.chunk.passage_id` (34 characters)."""
+    digest = hashlib.sha256(article_id.encode("utf-8")).hexdigest()[:20]
+    return f"{digest}-{content_hash[:8]}-{index:04d}"
 
 
 def run(
@@ -59,7 +69,7 @@ def run(
                 "published_ts": 1696161600 + b,
                 "start": i * 1000,
                 "end": i * 1000 + 1200,
-                "content_hash": f"{b:08x}{i:08x}",
+                "content_hash": f"{b:08x}{i // 3:08x}",  # the article's
                 "chunk": i % 3,
                 "n_chunks": 3,
                 "also": "[]",
@@ -70,8 +80,9 @@ def run(
             for i in range(BATCH)
         ]
         body = [f"{texts[(b * BATCH + i) % len(texts)]} ({b}-{i})" for i in range(BATCH)]
+        make_id = long_id if where == "packed-long-ids" else passage_id
         write: dict[str, Any] = {
-            "ids": [f"{b}-{i}" for i in range(BATCH)],
+            "ids": [make_id(m["article_id"], m["content_hash"], m["chunk"]) for m in metas],
             "embeddings": rng.standard_normal((BATCH, 384)).astype(np.float32),
             "metadatas": metas,
         }
@@ -80,7 +91,7 @@ def run(
         elif where == "metadata":
             for meta, text in zip(metas, body, strict=True):
                 meta[TEXT_KEY] = text
-        elif where in ("packed", "packed-by-title"):
+        elif where in ("packed", "packed-by-title", "packed-long-ids"):
             write["metadatas"] = [
                 pack_metadata({**meta, TEXT_KEY: text})
                 for meta, text in zip(metas, body, strict=True)

@@ -33,6 +33,20 @@ def test_passage_ids_are_stable_and_change_with_content() -> None:
     assert passage_id("u", "h1", 0) == passage_id("u", "h1", 0)
     assert passage_id("u", "h1", 0) != passage_id("u", "h2", 0)
     assert passage_id("u", "h1", 0) != passage_id("u", "h1", 1)
+    assert passage_id("u", "h1", 1) != passage_id("u", "h1", 10)
+
+
+def test_passage_ids_are_short_lower_case_and_share_their_articles_prefix() -> None:
+    url = "https://www.example-news.com/2023/10/01/a-rather-long-headline-of-an-article"
+    ids = [passage_id(url, "0123456789abcdef", i) for i in (0, 9, 10, 123)]
+    assert [len(i) for i in ids] == [18, 18, 19, 20]
+    assert all(i.isascii() and i.replace("-", "").isalnum() and i == i.lower() for i in ids)
+    assert len({i[:14] for i in ids}) == 1  # the article's part
+    other = passage_id(url + "-2", "0123456789abcdef", 0)
+    assert other[:14] != ids[0][:14]
+    # Many articles, no two passages alike.
+    many = {passage_id(f"{url}/{n}", f"{n:016x}", i) for n in range(20_000) for i in range(3)}
+    assert len(many) == 60_000
 
 
 def test_real_tokenizer_keeps_sample_passages_within_256_word_pieces() -> None:

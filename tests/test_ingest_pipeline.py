@@ -5,14 +5,23 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from conftest import ARCHIVE
 from qa import Assistant
 from qa.embedding import FakeEmbedder
+from qa.store import unpack_metadata
 
 
 def _ids(assistant: Assistant) -> list[str]:
     return sorted(m["article_id"] + "#" + str(m["chunk"]) for m in assistant.store.iter_metadata())
+
+
+def _stored(assistant: Assistant) -> dict[str, dict[str, Any]]:
+    got = assistant.store._col.get(include=["metadatas"])
+    return {i: unpack_metadata(m) for i, m in zip(got["ids"], got["metadatas"], strict=True)}
 
 
 def test_ingest_then_reingest_adds_nothing(fake_assistant: Assistant) -> None:
@@ -44,6 +53,37 @@ def test_changed_article_replaces_its_passages(fake_assistant: Assistant, tmp_pa
     assert len(stored) == 1 and stored[0]["article_id"] == record["url"]
     [passage] = fake_assistant.search("pears", k=5)
     assert passage.text == record["body"] and passage.text not in old_texts
+
+
+def test_an_index_of_older_long_ids_keeps_them_until_an_article_changes(
+    fake_assistant: Assistant, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Passage ids got shorter (`ingest.chunk.passage_id`). An index written with the older
+    34-character ids is not re-written: unchanged articles keep theirs, and a changed article's
+    new passages (new ids) replace all of its old ones, in Chroma and in the local index."""
+    import ingest.chunk
+    from eval.bench_chroma_writes import long_id
+
+    src = tmp_path / "one.json"
+    record = json.loads((ARCHIVE / "exports.json").read_text())[0]
+    src.write_text(json.dumps([record]))
+    with monkeypatch.context() as old:
+        old.setattr(ingest.chunk, "passage_id", long_id)
+        fake_assistant.ingest([src, ARCHIVE / "harbour-bridge.txt"])
+    assert all(len(i) == 34 for i in _stored(fake_assistant))
+    again = fake_assistant.ingest([src, ARCHIVE / "harbour-bridge.txt"])
+    assert (again.unchanged, again.passages) == (2, 0)
+    record["body"] = "A short corrected report: growers picked 39,000 tonnes of pears."
+    src.write_text(json.dumps([record]))
+    assert fake_assistant.ingest([src]).updated == 1
+    after = _stored(fake_assistant)
+    mine = [i for i, m in after.items() if m["article_id"] == record["url"]]
+    assert len(mine) == 1 and len(mine[0]) == 18  # the new version, new id, nothing left over
+    kept = [i for i, m in after.items() if m["article_id"] != record["url"]]
+    assert kept and all(len(i) == 34 for i in kept)
+    assert set(fake_assistant.keyword.snapshot().passage_ids) == set(after)
+    [passage] = fake_assistant.search("pears", k=1)
+    assert passage.id == mine[0] and passage.text == record["body"]
 
 
 def test_bad_files_are_reported_and_the_rest_ingested(
