@@ -13,6 +13,7 @@ from eval.bench_scale import (
     borrowed_row,
     rate_curve,
     synthetic_archive,
+    warm_up,
 )
 from ingest.readers import read_path
 
@@ -92,3 +93,14 @@ def test_a_server_serving_the_embedded_data_takes_its_latest_ingest_figures() ->
     assert row["ingest_passages_per_s"] == 221.5 and row["mode"] == "server"
     assert row["search"] == {"b": 2} and row["chroma_server_rss_mb"] == 9
     assert "embedded" in row["ingested_by"]
+
+
+def test_the_warm_up_ingests_a_small_archive_and_leaves_nothing_behind(tmp_path: Path) -> None:
+    import numpy as np
+
+    sentences = [f"Sentence number {i} says something about the harbour budget." for i in range(80)]
+    vectors = np.random.default_rng(0).standard_normal((len(sentences), 384)).astype(np.float32)
+    said: list[str] = []
+    seconds = warm_up((sentences, vectors), [12] * len(sentences), tmp_path, said.append)
+    assert seconds > 0 and "300-passage ingest" in said[0]
+    assert list(tmp_path.iterdir()) == []
