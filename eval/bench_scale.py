@@ -260,17 +260,20 @@ def _timed_ingest(
 
 
 def rate_curve(marks: Sequence[tuple[int, float, float]], reference: int) -> dict[str, Any]:
-    """The rate so far at `reference` passages and at each larger point of CURVE_AT that the
-    run passed, from its progress marks (passages stored, seconds since the start, Chroma's
-    write seconds so far; one per batch), and the rate of the stretch since the point before
-    (how the cost grows along the run). A run that stops short of `reference` has none."""
+    """The rate so far at `reference` passages, at each larger point of CURVE_AT that the run
+    passed, and at its end, from its progress marks (passages stored, seconds since the start,
+    Chroma's write seconds so far; one per batch), with the rate of the stretch since the point
+    before (how the cost grows along the run). A run that stops short of `reference` has none."""
+    points = [reference, *(a for a in CURVE_AT if a > reference)]
+    chosen = [m for at in points if (m := next((m for m in marks if m[0] >= at), None))]
+    if chosen and marks[-1][0] > chosen[-1][0]:
+        chosen.append(marks[-1])
     curve: list[dict[str, Any]] = []
     last = (0, 0.0, 0.0)
-    for at in (reference, *(a for a in CURVE_AT if a > reference)):
-        mark = next((m for m in marks if m[0] >= at), None)
-        if mark is None or mark[0] == last[0]:
-            break
+    for mark in chosen:
         passages, seconds, chroma = mark
+        if passages == last[0]:
+            continue
         span = (passages - last[0], seconds - last[1], chroma - last[2])
         curve.append(
             {

@@ -66,13 +66,16 @@ def test_a_long_run_reports_its_rate_at_the_reference_size_and_along_the_way() -
         chroma += 4.0 if slow else 2.0
         marks.append((passages, seconds, chroma))
     curve = rate_curve(marks, reference=9_387)["curve"]
-    assert [p["passages"] for p in curve] == [10_000, 30_000, 100_000]
+    assert [p["passages"] for p in curve] == [10_000, 30_000, 100_000, 120_000]  # and its end
     assert curve[0]["passages_per_s"] == 1_000.0  # 10,000 in 10 s
     assert curve[1]["stretch_passages_per_s"] == 1_000.0
     assert curve[2]["passages_per_s"] == round(100_000 / 170, 1)
     assert curve[2]["stretch_passages_per_s"] == 500.0
     assert curve[2]["stretch_chroma_ms_per_passage"] == 0.8
     assert curve[2]["stretch_without_chroma_per_s"] == round(70_000 / 84, 1)
+    assert curve[3]["passages_per_s"] == round(120_000 / 210, 1)
+    # A run that ends on a point adds no stretch of nothing.
+    assert len(rate_curve(marks[:20], reference=9_387)["curve"]) == 3
     # A run shorter than the reference has no curve.
     assert rate_curve(marks[:1], reference=9_387) == {}
 
