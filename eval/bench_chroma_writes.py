@@ -11,8 +11,8 @@ next), the same beginning with the write time (`packed`: `qa.store.pack_metadata
 does now), that with the 34-character passage ids newsdesk wrote before (`packed-long-ids`),
 and no text at all. Passage ids are newsdesk's (`ingest.chunk.passage_id`) but for that one.
 Reports the seconds in all, and passages per second over the first and the last quarter of
-the batches. Texts are 1,200-character slices of the archive's
-article bodies, titles its titles (shuffled); `--ways` picks some of the six.
+the batches. Texts are 1,200-character slices of the archive's article bodies, titles its
+titles (shuffled); `--ways` picks some of the six.
 """
 
 from __future__ import annotations

@@ -236,8 +236,8 @@ def serve_and_search(index: str, chroma_url: str | None, queries: list[str]) -> 
 
 
 # Where a long ingest reports its own rate so far (passages stored). The first point is put at
-# the passages of the smallest archive measured (`reference`), so a 1M run carries a 10k figure
-# taken in the same process and the same minutes of the machine, not in another run.
+# the passages of the smallest archive measured (`reference`), so a 1M run carries its own 10k
+# figure, taken in the same process as the rest of it.
 CURVE_AT = (30_000, 100_000, 300_000, 1_000_000)
 
 
