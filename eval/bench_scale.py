@@ -465,9 +465,8 @@ def warm_up(
     cache: tuple[list[str], Any], tokens: list[int], out: Path, say: Callable[[str], None]
 ) -> float:
     """Ingest a small archive into a scratch index first, untimed: a process's first ingest
-    pays ~2.5 s of imports and first-use setup (the sentence splitter, readers, SQLite and
-    Chroma clients) that later ones do not, which made a 10k run 20% slower as the first of
-    its process than as the second. Every timed ingest then starts from a warm process, in
+    pays ~2.5 s of imports and first-use set-up that later ones do not, which made a 10k run
+    ~20% slower as the first of its process than as the second. Every timed ingest then starts from a warm process, in
     whatever order the modes run. Returns the warm-up's seconds."""
     from qa import Assistant
     from qa.config import Settings
@@ -618,7 +617,7 @@ def main(argv: list[str] | None = None) -> None:
                     ),
                 )
             )
-            if warm_s is not None and not args.search_only:
+            if warm_s is not None:
                 rows[-1]["process_warm_up_s"] = warm_s
             result_path.write_text(
                 json.dumps({"cpus": len(os.sched_getaffinity(0)), "rows": rows}, indent=2) + "\n"

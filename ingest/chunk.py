@@ -48,9 +48,10 @@ def passage_id(article_id: str, content_hash: str, index: int) -> str:
     (so a new version's passages rarely take the old ones' ids, and when they do, writing them
     replaces those passages, as an update should), and the passage's place: ``"…-0"``,
     18 characters for most passages. Ids are short because Chroma keeps each id in its HNSW id
-    maps, rewritten whole at every persist, and in SQLite indexes: the 34-character ids of
+    maps, rewritten whole at every persist, and in SQLite indexes. The 34-character ids of
     earlier versions (whose passages still read, and are replaced when their article changes)
-    made a write of 500 passages to a 300k collection ~8% slower.
+    made the last quarter of 200k writes ~6% slower (`eval/bench_chroma_writes.py --ways
+    packed-long-ids,packed`).
     """
     return f"{_passage_prefix(article_id, content_hash)}-{index}"
 
