@@ -466,8 +466,9 @@ def warm_up(
 ) -> float:
     """Ingest a small archive into a scratch index first, untimed: a process's first ingest
     pays ~2.5 s of imports and first-use set-up that later ones do not, which made a 10k run
-    ~20% slower as the first of its process than as the second. Every timed ingest then starts from a warm process, in
-    whatever order the modes run. Returns the warm-up's seconds."""
+    ~20% slower as the first of its process than as the second. Every timed ingest then
+    starts from a warm process, in whatever order the modes run. Returns the warm-up's
+    seconds."""
     from qa import Assistant
     from qa.config import Settings
 
