@@ -213,10 +213,9 @@ class Assistant:
             {"role": str(m.get("role", "")), "content": str(m.get("content", ""))} for m in messages
         ]
         rules = standalone(plain, self.sources())
-        rewrite = getattr(self.answerer, "rewrite", None)
-        if rewrite is None or sum(m["role"] == "user" for m in plain) < 2:
+        if sum(m["role"] == "user" for m in plain) < 2:
             return rules
-        return str(rewrite(plain) or rules)
+        return self.answerer.rewrite(plain) or rules
 
     def ask_stream(
         self, question: str, filters: SearchFilters | None = None
@@ -224,12 +223,7 @@ class Assistant:
         """Like :meth:`ask`, but yields the answer's text as an LLM writes it (unchecked), then
         the checked Answer last. The extractive answerer yields only the Answer."""
         question = _require_text(question, "question")
-        passages = self._evidence(question, filters)
-        stream = getattr(self.answerer, "stream", None)
-        if stream is None:
-            yield self.answerer.answer(question, passages)
-        else:
-            yield from stream(question, passages)
+        yield from self.answerer.stream(question, self._evidence(question, filters))
 
     def article(self, article_id: str) -> Article:
         """One stored article, whole (title, outlet, byline, date, link, body, wire copies).

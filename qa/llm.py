@@ -31,10 +31,11 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from qa.answer import ExtractiveAnswerer, cite
+from qa.answer import Answerer, ExtractiveAnswerer, cite
 from qa.embedding import Embedder
 from qa.errors import NewsdeskError
 from qa.evidence import refusal
+from qa.reading import Reading
 from qa.text import content_terms, sentence_spans
 from qa.types import Answer, Citation, Passage
 
@@ -377,16 +378,20 @@ def _assemble(
     )
 
 
-class LLMAnswerer:
-    """Answers with a language model, checked against the passages; extractive as the fallback."""
+class LLMAnswerer(Answerer):
+    """Answers with a language model, checked against the passages; extractive as the fallback.
+
+    Refusals come from the same reading of the evidence as the extractive answerer's (no LLM
+    call is spent on a refusal)."""
 
     def __init__(
         self,
         client: ChatClient,
         extractive: ExtractiveAnswerer,
         embedder: Embedder,
-        read_passages: int = 6,
+        read_passages: int = 10,
     ) -> None:
+        super().__init__(extractive.reader)
         self.client = client
         self._extractive = extractive
         self._checker = AnswerChecker(embedder)
@@ -400,24 +405,28 @@ class LLMAnswerer:
         assert final is not None
         return final
 
+    def compose(self, reading: Reading) -> Answer:
+        """The extractive answer (what the model's answer falls back to)."""
+        return self._extractive.compose(reading)
+
     def stream(self, question: str, passages: Sequence[Passage]) -> Iterator[str | Answer]:
         """Yield the model's text as it arrives (unchecked), then the checked Answer."""
-        refused = self._extractive.refusal_for(question, passages)
-        if refused is not None:
-            yield refused
+        reading = self.reader.read(question, passages)
+        if reading.refusal is not None:
+            yield reading.refusal
             return
-        reading = list(passages[: self._read])
+        shown = list(passages[: self._read])
         pieces: list[str] = []
         try:
-            for piece in self.client.stream(answer_messages(question, reading)):
+            for piece in self.client.stream(answer_messages(question, shown)):
                 pieces.append(piece)
                 yield piece
         except LLMError as exc:
-            yield self._fallback(question, passages, f"The language model failed ({exc.message})")
+            yield self._fallback(reading, f"The language model failed ({exc.message})")
             return
-        answer, notes = self._checker.check(question, "".join(pieces), reading)
+        answer, notes = self._checker.check(question, "".join(pieces), shown)
         if answer is None:
-            yield self._fallback(question, passages, notes[-1].rstrip("."))
+            yield self._fallback(reading, notes[-1].rstrip("."))
             return
         yield replace(answer, passages=list(passages))
 
@@ -437,7 +446,7 @@ class LLMAnswerer:
             return None
         return text
 
-    def _fallback(self, question: str, passages: Sequence[Passage], why: str) -> Answer:
-        answer = self._extractive.answer(question, passages)
+    def _fallback(self, reading: Reading, why: str) -> Answer:
+        answer = self.compose(reading)
         note = f"{why}; this answer quotes the archive instead (extractive)."
         return replace(answer, notes=[*answer.notes, note])
