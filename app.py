@@ -126,7 +126,7 @@ def answer_turn_stream(
         header = f"_Filters: {markdown_text(described)}_\n\n" if described else ""
         # Follow-ups ("what did he say next?") are made standalone from the conversation.
         written = ""
-        for item in assistant.chat_stream(_plain(history), filters=filters):
+        for item in assistant.chat_stream(_conversation(turns, history), filters=filters):
             if isinstance(item, str):
                 written += item
                 reply[-1] = {"role": "assistant", "content": header + markdown_text(written) + " ▌"}
@@ -147,9 +147,21 @@ def answer_turn_stream(
     yield "", reply, sources_html(answer), turns
 
 
+def _conversation(turns: list[Turn], history: list[Message]) -> list[Message]:
+    """The conversation as the assistant reads it (to make a follow-up standalone): each
+    earlier question with its answer's plain text, then the new question. Without turns (a
+    client of the Gradio API sends only the shown history), the shown history as text."""
+    if not turns:
+        return _plain(history)
+    out: list[Message] = []
+    for turn in turns:
+        reply = turn.answer.text if turn.answer is not None else turn.error or ""
+        out += [{"role": "user", "content": turn.question}, {"role": "assistant", "content": reply}]
+    return [*out, _plain(history[-1:])[0]]
+
+
 def _plain(history: list[Message]) -> list[Message]:
-    """The conversation as text turns: what the chat shows of an earlier reply is Markdown
-    (Gradio may hand it back as a list of parts); the rewriting reads plain words."""
+    """The shown history as text turns (Gradio may hand a message back as a list of parts)."""
     out = []
     for m in history:
         content: Any = m.get("content", "")
@@ -210,6 +222,7 @@ CSS = """
 .nd-refused-panel {border-left: 4px solid #b9770e; background: #fdf2e9; padding: 4px 12px;
                    border-radius: 4px; margin-bottom: 12px;}
 .nd-bad textarea, .nd-bad input {border-color: #c0392b !important;}
+.nd-bad .info-text {color: #c0392b !important;}
 #chat {min-height: 260px;}
 @media (max-width: 768px) {
   #filters {order: 3;}
@@ -453,7 +466,7 @@ def check_field(field: str, value: str | None) -> Any:
     try:
         check_date(value, field)
     except FilterError as exc:
-        return gr.update(info=f"⚠️ {exc.message}: {exc.hint}", elem_classes=["nd-bad"])
+        return gr.update(info=f"{exc.message}: {exc.hint}", elem_classes=["nd-bad"])
     return gr.update(info=_DATE_INFO.get(field, ""), elem_classes=[])
 
 

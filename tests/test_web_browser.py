@@ -248,6 +248,16 @@ def test_a_reporter_asks_reads_filters_exports_and_clears(
         chips.first.click()
     page.keyboard.press("Escape")
 
+    # A bad date is flagged at its field as soon as the field is left.
+    page.locator("#since textarea").fill("last tuesday")
+    page.locator("#question textarea").click()
+    flagged = page.locator("#since.nd-bad")
+    flagged.wait_for()
+    assert "Not an ISO-8601 date: 'last tuesday'" in flagged.inner_text()
+    page.locator("#since textarea").fill("")
+    page.locator("#question textarea").click()
+    flagged.wait_for(state="detached")
+
     # A refusal cannot be taken for an answer; its scores stay in the evidence view.
     _ask(page, UNANSWERABLE)
     refusal = page.locator("#chat [data-testid='bot']").last.locator(".nd-refusal")
@@ -324,7 +334,9 @@ def test_the_archive_tab_lists_articles_and_outlets(server: dict[str, Any], brow
     page.close()
 
 
-def test_the_docs_work_with_the_network_blocked(server: dict[str, Any], browser: Any) -> None:
+def test_the_docs_and_the_chat_work_with_the_network_blocked(
+    server: dict[str, Any], browser: Any
+) -> None:
     context = browser.new_context(viewport=WIDE)
     blocked: list[str] = []
 
@@ -343,7 +355,11 @@ def test_the_docs_work_with_the_network_blocked(server: dict[str, Any], browser:
     assert page.locator(".opblock").count() >= 8
     assert "/api/ask" in page.locator(".swagger-ui").inner_text()
     _shot(page, "9-docs-offline.png", full=False)
-    assert blocked == []  # it asked for nothing beyond this server
+    page.goto(server["url"])  # the chat page too
+    page.locator("#chat").wait_for()
+    page.get_by_role("tab", name="Archive").click()
+    page.locator("#archive-summary").get_by_text("articles").wait_for()
+    assert blocked == []  # neither asked for anything beyond this server
     context.close()
 
 
