@@ -26,6 +26,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 
+from qa.citations import marker
 from qa.embedding import Embedder
 from qa.evidence import (
     Claim,
@@ -226,10 +227,12 @@ class ExtractiveAnswerer(Answerer):
         if differ:
             parts.append(differ)
         else:
-            parts.append(f"{join_names([f.text for f in spans])} [1].")
+            parts.append(f"{join_names([f.text for f in spans])} {marker(values[0][1])}.")
         for r, n, _ in values:
             s = r.sentence
-            parts.append(f"{_attribution(reading.passages[s.passage])}: {_quote(s.text)} [{n}]")
+            parts.append(
+                f"{_attribution(reading.passages[s.passage])}: {_quote(s.text)} {marker(n)}"
+            )
         parts.extend(_as_of(citations))
         return Answer(
             reading.question,
@@ -265,7 +268,7 @@ class ExtractiveAnswerer(Answerer):
             n = cite(numbers, citations, reading.passages, s.passage, s.start, s.end)
             marks.append((s, n))
         p = reading.passages[best.passage]
-        quoted = " ".join(f"{_quote(s.text)} [{n}]" for s, n in marks)
+        quoted = " ".join(f"{_quote(s.text)} {marker(n)}" for s, n in marks)
         parts = [f"{_attribution(p)}: {quoted}", *_as_of(citations)]
         return Answer(
             reading.question, " ".join(parts), citations, refused=False, passages=reading.passages
@@ -521,7 +524,7 @@ def _differing(
     for (r, n, picked), _ in zip(values, shown, strict=True):
         p = passages[r.sentence.passage]
         meta = ", ".join(x for x in (p.source, (p.published_at or "")[:10]) if x)
-        parts.append(f"{meta or p.title} gives {join_names([f.text for f in picked])} [{n}]")
+        parts.append(f"{meta or p.title} gives {join_names([f.text for f in picked])} {marker(n)}")
     return "Reports differ: " + "; ".join(parts) + "."
 
 
@@ -635,7 +638,7 @@ def compose(
     for sent in chosen:
         n = cite(numbers, citations, passages, sent.passage, sent.start, sent.end)
         p = passages[sent.passage]
-        quotes.append(f"{_attribution(p)}: {_quote(sent.text)} [{n}]")
+        quotes.append(f"{_attribution(p)}: {_quote(sent.text)} {marker(n)}")
     parts = []
     differ = conflicting_values(question, [(c.quote, c.n, c.passage) for c in citations])
     if differ:

@@ -151,12 +151,21 @@ class Assistant:
     ) -> list[Passage]:
         """The `k` passages that best match `query`, best first, within `filters`.
 
-        Raises EmptyIndexError when nothing has been ingested yet, ConfigError for a bad filter.
+        Raises EmptyIndexError when nothing has been ingested yet, FilterError for a bad filter.
         """
         query = _require_text(query, "query")
         self.catch_up()
         self._require_content()
+        filters = self.resolve_filters(filters)
         return self.retriever.retrieve(query, k or self.settings.top_k, filters)
+
+    def resolve_filters(self, filters: SearchFilters | None) -> SearchFilters | None:
+        """`filters` as a search applies them: outlet names matched to the archive's (any case
+        or punctuation; qa.filters) and dates checked. Raises FilterError naming the field, and
+        suggesting the closest outlets for one the archive lacks."""
+        from qa.filters import resolve
+
+        return resolve(filters, self.sources()) if filters else None
 
     def catch_up(self, force: bool = False) -> None:
         """On a Chroma server, bring the local keyword index up to what other processes wrote
@@ -315,6 +324,16 @@ class Assistant:
         """The passages an answer reads and counts as coverage."""
         k = max(self.settings.top_k, self.settings.answer_passages)
         return self.search(question, k, filters)
+
+    def require_index(self) -> None:
+        """Raise ConfigError when the index folder holds no index (a mistyped --index): only
+        ingest creates one. A Chroma server's collection is checked when it is first used."""
+        if self.settings.chroma_server or self.settings.chroma_path.is_dir():
+            return
+        raise ConfigError(
+            f"No index at {self.settings.index_dir}",
+            "check --index (or NEWSDESK_INDEX); `newsdesk ingest PATH` creates an index there",
+        )
 
     def _require_content(self) -> None:
         if self.keyword.is_empty():  # (not the store's count: see qa.keyword)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from qa.citations import marker
 from qa.text import STOP_WORDS, content_terms, stem, words
 from qa.types import Answer, Passage
 from qa.understand import OutletMatcher
@@ -582,10 +583,23 @@ def refusal(question: str, passages: Sequence[Passage], reason: str) -> Answer:
     kept apart for the evidence view. The closest coverage (titles, outlets, dates) is named
     only when the retrieved articles are about what the question names."""
     text = _in_words(question, reason)
-    closest = closest_coverage(passages) if _about(question, passages) else []
+    about = _about(question, passages)
+    closest = closest_coverage(passages) if about else []
     if closest:
         text += " The closest coverage: " + "; ".join(closest) + "."
-    return Answer(question, text, [], refused=True, passages=list(passages), reason=reason)
+    firsts: dict[str, Passage] = {}
+    for p in passages:
+        if len(firsts) < 3:
+            firsts.setdefault(p.article_id, p)
+    return Answer(
+        question,
+        text,
+        [],
+        refused=True,
+        passages=list(passages),
+        reason=reason,
+        closest=list(firsts.values()) if about else [],
+    )
 
 
 def _in_words(question: str, reason: str) -> str:
@@ -635,7 +649,7 @@ def declined(
     quote = p.text[start:end].strip()
     text = (
         f"No article in the archive {what_is_asked(question)}. "
-        f"The closest it comes: {meta}: \u201c{quote}\u201d [1]"
+        f"The closest it comes: {meta}: \u201c{quote}\u201d {marker(1)}"
     )
     citation = Citation(1, p, p.text[start:end], p.start + start, p.start + end)
     return Answer(question, text, [citation], refused=True, passages=list(passages), reason=reason)
@@ -700,5 +714,5 @@ def conflicting_values(question: str, quotes: Sequence[tuple[str, int, Passage]]
     parts = []
     for values, n, p in found:
         meta = ", ".join(x for x in (p.source, (p.published_at or "")[:10]) if x)
-        parts.append(f"{meta or p.title} gives {' / '.join(sorted(values))} [{n}]")
+        parts.append(f"{meta or p.title} gives {' / '.join(sorted(values))} {marker(n)}")
     return "Reports differ: " + "; ".join(parts) + "."

@@ -32,6 +32,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from qa.answer import Answerer, ExtractiveAnswerer, cite
+from qa.citations import cited_numbers, defuse_markers, marker, strip_markers
 from qa.embedding import Embedder
 from qa.errors import NewsdeskError
 from qa.evidence import refusal
@@ -46,7 +47,6 @@ MIN_OVERLAP = 0.6
 # ... or when its embedding is this close to one of the passage's sentences.
 MIN_COSINE = 0.75
 _VERDICTS = {"yes", "no", "true", "false", "correct", "incorrect"}
-_MARKER = re.compile(r"\[(\d{1,3})\]")
 _INJECTION = re.compile(
     r"ignore\s+(?:all\s+|any\s+)?(?:the\s+)?(?:previous|prior|above|earlier|your|these)\s+"
     r"(?:instructions?|prompts?|rules?|directions?)|disregard\s+(?:all\s+|any\s+)?(?:the\s+)?"
@@ -238,7 +238,7 @@ def passages_block(passages: Sequence[Passage]) -> str:
         meta = " | ".join(
             x for x in (p.title, p.source, (p.published_at or "")[:10], p.author) if x
         )
-        text = _MARKER.sub(r"(\1)", p.text).replace('"""', "''")
+        text = defuse_markers(p.text).replace('"""', "''")
         blocks.append(f'[{n}] {meta}\n"""\n{text}\n"""')
     return "\n\n".join(blocks)
 
@@ -289,14 +289,13 @@ class AnswerChecker:
         evidence = self._evidence(passages)
         kept: list[tuple[str, list[_Support]]] = []
         for sentence in sentences:
-            numbers = [int(n) for n in _MARKER.findall(sentence)]
-            claim = _MARKER.sub("", sentence).strip()
-            claim = re.sub(r"\s+([.,;:!?])", r"\1", claim)
+            numbers = cited_numbers(sentence)
+            claim = strip_markers(sentence)
             if not claim or claim.strip(" .").upper() == INSUFFICIENT:
                 continue
             valid = [n for n in numbers if 1 <= n <= len(passages)]
             for n in sorted(set(numbers) - set(valid)):
-                notes.append(f"Removed citation [{n}]: no passage has that number.")
+                notes.append(f"Removed citation {marker(n)}: no passage has that number.")
             if set(content_terms(claim)) <= _VERDICTS:
                 kept.append((claim, []))  # 'Yes.' / 'No.': stands on the sentences after it
                 continue
@@ -371,7 +370,7 @@ def _assemble(
         marks = []
         for sup in support:
             n = cite(numbers, citations, passages, sup.passage, sup.start, sup.end)
-            marks.append(f"[{n}]")
+            marks.append(marker(n))
         parts.append(f"{claim.rstrip()} {''.join(marks)}".rstrip())
     return Answer(
         question, " ".join(parts), citations, refused=False, passages=list(passages), notes=notes

@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from qa.citations import marker
 from qa.evidence import named_outlets
 from qa.reading import LEXICAL_WEIGHT, SEMANTIC_WEIGHT, EvidenceReader, Reading, Sentence, overlap
 from qa.store import iso_to_ts
@@ -71,7 +72,7 @@ def compose_yes_no(reading: Reading, chosen: list[Sentence], reader: EvidenceRea
     quotes = []
     for s in chosen:
         n = cite(numbers, citations, passages, s.passage, s.start, s.end)
-        quotes.append(f"{_attribution(passages[s.passage])}: {_quote(s.text)} [{n}]")
+        quotes.append(f"{_attribution(passages[s.passage])}: {_quote(s.text)} {marker(n)}")
     verdict, why = _verdict(reading, chosen)
     options = reading.analysis.alternatives
     if options and verdict in (YES, NO):
