@@ -73,8 +73,10 @@ QUESTION_SHARE = 0.5
 # What an article gives up, choosing among an outlet's articles, for each share of the outlet's
 # best retrieval score it falls short by (passages without scores: RANK_COST per rank).
 SCORE_GAP = 1.0
-# Sentences read for a name to lead with.
+# Sentences read for a name to lead with; an article that names it gains this much as the
+# one to cite for a claim of its outlet.
 LEAD_SENTENCES = 12
+LEAD_BONUS = 0.15
 # Another article's sentence joins a slot answer (agreeing, or giving another value) when it
 # scores this close to the best's sentence and holds enough of the distinguishing words.
 CORROBORATE_RATIO = 0.75
@@ -185,8 +187,10 @@ class ExtractiveAnswerer(Answerer):
                 return self._slot_answer(reading)
             if slot in (Slot.REASON, Slot.CONTENT):
                 return self._explain(reading)
-        chosen = self._choose(reading)
+        # The name the evidence agrees on first: among an outlet's articles, the one that names
+        # it is the one whose sentence supports the answer.
         lead = _lead(reading.question, reading.scored, reading.passages, self.reader)
+        chosen = self._choose(reading, lead)
         return compose(reading.question, chosen, reading.passages, lead)
 
     # -- a name or a value, read from the supporting sentence ------------------------------
@@ -281,7 +285,7 @@ class ExtractiveAnswerer(Answerer):
 
     # -- questions drawn from several reports ----------------------------------------------
 
-    def _choose(self, reading: Reading) -> list[Sentence]:
+    def _choose(self, reading: Reading, lead: str | None = None) -> list[Sentence]:
         """The best sentence of each of the first articles in retrieval order.
 
         When the question names outlets, only their articles are cited: for each, its first
@@ -298,7 +302,9 @@ class ExtractiveAnswerer(Answerer):
         named = named_outlets(question, [p.source or "" for p in passages])
         needed = 0  # the first candidates the question needs, whatever their length
         if named:
-            candidates, needed = self._per_claim(question, scored, passages, reading.claims)
+            candidates, needed = self._per_claim(
+                question, scored, passages, reading.claims, _naming(lead, passages)
+            )
         else:
             # Any article may hold a differing figure for a number or date (shown side by side).
             ratio = VALUE_RATIO if asks_for_value(question) else FOLLOW_UP_RATIO
@@ -323,6 +329,7 @@ class ExtractiveAnswerer(Answerer):
         scored: list[Sentence],
         passages: Sequence[Passage],
         claims: Sequence[Claim],
+        naming: frozenset[str] = frozenset(),
     ) -> tuple[list[Sentence], int]:
         """The sentences to cite for a question about what named outlets reported, most needed
         first, and how many of them the question needs (the rest may be left out for length):
@@ -360,6 +367,8 @@ class ExtractiveAnswerer(Answerer):
             p = passages[sent.passage]
             v = QUESTION_SHARE * sent.score + _claim_score(claims[k], k, sent)
             v -= retrieval_cost(p)
+            if p.article_id in naming:
+                v += LEAD_BONUS
             # A date said in the claim picks out its report ('the report from The Verge on
             # September 28, 2023, concerning ...'); else any date of the question.
             when = claim_dates[k] or periods
@@ -504,6 +513,16 @@ def _gather(reading: Reading, best: SlotReading, spans: list[Filler]) -> list[Fi
         if same and other.answers and other.support >= GATHER_RATIO * best.support:
             out += other.fillers
     return list({f.text: f for f in out}.values())
+
+
+def _naming(lead: str | None, passages: Sequence[Passage]) -> frozenset[str]:
+    """The articles whose retrieved passages name `lead` (by its last word: 'Bankman-Fried')."""
+    last = [stem(w) for w in words(lead or "")][-1:]
+    if not last:
+        return frozenset()
+    return frozenset(
+        p.article_id for p in passages if last[0] in {stem(w) for w in words(f"{p.title} {p.text}")}
+    )
 
 
 def _fuller(f: Filler, forms: _NameForms) -> Filler:

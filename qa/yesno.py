@@ -35,7 +35,7 @@ DISAGREE = "The reports disagree"
 UNKNOWN = "The archive doesn't say"
 # A part of a question counts as stated by a report whose best sentence supports it this well
 # (meaning and words, as sentences are scored for the whole question).
-MIN_SUPPORT = 0.45
+MIN_SUPPORT = 0.35
 
 _ORDER = re.compile(
     r"\b(before|after|earlier than|later than|prior to|preceding|following|subsequent to|"
@@ -91,7 +91,7 @@ def _verdict(reading: Reading, chosen: list[Sentence]) -> tuple[str, str]:
     """(verdict, a short reason in words or "")."""
     q = reading.question
     opening = _main_clause(q)
-    order = _ORDER.search(q, opening)
+    order = _report_order(reading, opening)
     if order:
         answer = _order(reading, order)
         if answer is not None:
@@ -114,6 +114,25 @@ def _verdict(reading: Reading, chosen: list[Sentence]) -> tuple[str, str]:
 _PREAMBLE = re.compile(
     r"\s*(?:after|before|between|following|considering|given|regarding)\b[^,]*,", re.I
 )
+
+
+_REPORT_AHEAD = re.compile(
+    r"\s+(?:the|a|an|its|their|this|that)?\s*(?:[\w'’-]+\s+){0,3}?"
+    r"(?:report|reports|article|articles|story|stories|coverage|piece|publication|post)\b",
+    re.I,
+)
+
+
+def _report_order(reading: Reading, opening: int) -> re.Match[str] | None:
+    """A 'before' / 'after' of the question's own clause that compares two reports: what
+    follows it names an outlet or a report ('after The Verge discussed ...', 'before the
+    article from ...'), not an event ('returned after an injury')."""
+    sources = [p.source or "" for p in reading.passages]
+    for m in _ORDER.finditer(reading.question, opening):
+        ahead = reading.question[m.end() : m.end() + 60]
+        if _REPORT_AHEAD.match(ahead) or named_outlets(ahead[:40], sources):
+            return m
+    return None
 
 
 def _main_clause(question: str) -> int:
