@@ -29,7 +29,7 @@ from qa.errors import IngestError
 from qa.keyword import KeywordDoc, KeywordIndex, keyword_doc
 from qa.store import ChromaStore, StoredChunk, iso_to_ts
 from qa.sync import mark_current, reconcile
-from qa.types import Article, IngestReport
+from qa.types import Article, IngestReport, Passage
 
 BATCH_ARTICLES = 32
 # Batches whose stored versions one read of a Chroma server answers (see _with_stored).
@@ -277,11 +277,13 @@ class Ingestor:
         row = 0
         for (article, digest, _, entry), chunks in zip(plan.new, chunked, strict=True):
             also[article.id] = list(entry.also) if entry else []
-            for i, c in enumerate(chunks):
+            for i, (c, passage) in enumerate(
+                zip(chunks, _with_article(article, chunks), strict=True)
+            ):
                 vector = vectors[row + i]
                 items.append(
                     StoredChunk(
-                        c.passage,
+                        passage,
                         vector,
                         digest,
                         i,
@@ -350,6 +352,19 @@ class Ingestor:
                 self.catalog.put_alias(copy.id, twin, digest, copy.source, copy.url)
             for twin in {twin for *_, twin in plan.copies}:
                 self.catalog.set_also(twin, also[twin])
+
+
+def _with_article(article: Article, chunks: list[Chunk]) -> Iterator[Passage]:
+    """The chunks' passages with their article's stored fields (authors, file, extras) and
+    the whitespace before each one, so that the body rebuilds exactly (Article.from_passages)."""
+    end = 0
+    for c in chunks:
+        p = c.passage
+        lead = article.body[end : p.start] if p.start > end else ""
+        end = max(end, p.end)
+        yield replace(
+            p, authors=list(article.authors), path=article.path, lead=lead, extra=article.extra
+        )
 
 
 def _keyword_doc(chunk: Chunk, vector: np.ndarray) -> KeywordDoc:

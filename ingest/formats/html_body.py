@@ -1,0 +1,270 @@
+"""A web page's article text: trafilatura's precise extraction, a recall-mode fallback (tables
+kept) when that finds too little for the page, and the checks that refuse what is not an
+article (paywall and consent notices, error pages, section fronts, link lists).
+
+The text keeps the page's paragraphs: one paragraph per block, separated by a blank line;
+lists as "- item" lines and table rows as lines with cells joined by " | ".
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from ingest.formats.html_meta import PageMeta
+
+# A precise extraction shorter than this many words, or than this share of what recall mode
+# finds, is too little for the page: the recall-mode text is taken instead.
+MIN_PRECISE_WORDS = 25
+MIN_PRECISE_SHARE = 0.15
+# Below this many words, a text made mostly of notices is a stub, not an article.
+STUB_WORDS = 150
+
+# trafilatura's output tags: containers whose children are blocks, and paragraph-like blocks.
+_CONTAINERS = {"body", "div", "doc", "main", "section", "article", "quote", "blockquote"}
+_PARAGRAPHS = {"p", "head", "code", "pre", "h1", "h2", "h3", "h4", "h5", "h6", "item"}
+
+_PAYWALL = re.compile(
+    r"for your personal,? non-?commercial use only|subscribe (?:now |today )?to (?:continue|"
+    r"read|keep reading|unlock)|(?:to )?continue reading,? (?:please )?(?:subscribe|log ?in|"
+    r"sign in|register)|already an? (?:subscriber|member)|(?:subscribers?|members?)[- ]only|"
+    r"this (?:article|story|content) is (?:only )?(?:available|reserved) (?:to|for) "
+    r"(?:subscribers|members)|(?:log|sign) ?in to (?:read|continue|view)|purchase a "
+    r"subscription|start your (?:free )?trial|unlock (?:this|the full) (?:article|story)|"
+    r"you have reached (?:your|the) (?:limit|maximum)|free articles? (?:left|remaining)",
+    re.I,
+)
+_CONSENT = re.compile(
+    r"\bcookies?\b|\bconsent\b|privacy (?:policy|settings|preferences|choices)|accept all|"
+    r"reject all|manage (?:preferences|options|settings)|we and our partners|personal data|"
+    r"\bgdpr\b|legitimate interest|your choices",
+    re.I,
+)
+_ERROR_TITLE = re.compile(
+    r"^(?:error\s*)?(?:404|403|410|500|503)\b|page (?:not found|cannot be found|unavailable)|"
+    r"^not found|^forbidden|^access denied|^(?:http )?error\b|^service unavailable|"
+    r"doesn[’']t exist|no longer available",
+    re.I,
+)
+# A teaser on a section front ends with an ellipsis or a "more" link.
+_TEASER_END = re.compile(
+    r"(?:…|\.\.\.|»|›|>>|read more|full story|more\s*›?|continue reading|watch video)\s*$",
+    re.I,
+)
+
+
+@dataclass
+class Extracted:
+    """The page's article text as paragraphs, trafilatura's metadata, and how it was found;
+    `refusal` says why the page is not an article (then `paragraphs` is what was found)."""
+
+    paragraphs: list[str] = field(default_factory=list)
+    found: dict[str, Any] = field(default_factory=dict)
+    mode: str = "precise"
+    refusal: str | None = None
+    links: float = 0.0  # share of the text's characters inside links
+    notices: int = 0  # paragraphs dropped as subscription notices
+
+
+def extract(tree: Any, url: str | None, page: PageMeta) -> Extracted:
+    """The article text of a parsed page (precise first, recall mode when that finds too
+    little), with `refusal` set when the page is a stub, an error page or a list of links."""
+    precise = _run(tree, url, precise=True)
+    result = Extracted(precise.paragraphs, precise.found, "precise", links=precise.links)
+    words = _words(result.paragraphs)
+    if words < MIN_PRECISE_WORDS or len(_text(result.paragraphs)) < 2000:
+        recall = _run(tree, url, precise=False)
+        longer = len(_text(recall.paragraphs))
+        if not result.paragraphs or (
+            longer > 2 * len(_text(result.paragraphs))
+            and (
+                words < MIN_PRECISE_WORDS
+                or len(_text(result.paragraphs)) < MIN_PRECISE_SHARE * longer
+            )
+        ):
+            result = Extracted(recall.paragraphs, precise.found, "recall", links=recall.links)
+    if not result.paragraphs:
+        body = _json_ld_body(page)
+        if body:
+            result = Extracted(body, precise.found, "json-ld")
+    kept = [p for p in result.paragraphs if not _PAYWALL.search(p) or len(p) > 400]
+    result.notices = len(result.paragraphs) - len(kept)
+    result.paragraphs = kept
+    result.refusal = refusal(result, page)
+    return result
+
+
+def refusal(result: Extracted, page: PageMeta) -> str | None:
+    """Why this text is not an article, or None when it is one."""
+    text = _text(result.paragraphs)
+    words = _words(result.paragraphs)
+    title = str(result.found.get("title") or page.meta("og:title") or page.title or "")
+    if words < STUB_WORDS:
+        if _ERROR_TITLE.search(title) or (text and _ERROR_TITLE.search(text[:80])):
+            return f"an error page ({_short(title or text)}), not an article"
+        if (result.notices or _paywalled(page)) and words < STUB_WORDS:
+            return "a paywall or subscription notice with no article text"
+        if text and len(_CONSENT.findall(text)) >= 2:
+            return "a cookie or consent notice, not an article"
+    if not result.paragraphs:
+        return None  # the caller reports "no article text found"
+    if result.links >= 0.6 and words < 600:
+        return "a list of links, not an article"
+    # Teasers: paragraphs of a sentence or more that end with "…" or "Read more" (a heading
+    # ending in an ellipsis is a style, not a teaser).
+    teasers = sum(1 for p in result.paragraphs if _TEASER_END.search(p) and len(p.split()) >= 8)
+    if len(result.paragraphs) >= 4 and teasers >= max(3, 0.6 * len(result.paragraphs)):
+        return "a section front (story teasers), not an article"
+    if _front_page(page, title) and not _article_marked(page):
+        return "a home page or section front, not an article"
+    return None
+
+
+def _paywalled(page: PageMeta) -> bool:
+    """The page says its content is not free (schema.org isAccessibleForFree)."""
+    for node in page.nodes:
+        value = node.get("isAccessibleForFree")
+        if value is False or str(value).lower() == "false":
+            return True
+    return False
+
+
+def _front_page(page: PageMeta, title: str) -> bool:
+    """A site's home page: its canonical path is "/" or its title is the site's name."""
+    from urllib.parse import urlsplit
+
+    if page.canonical and urlsplit(page.canonical).path in ("", "/"):
+        return True
+    site = page.meta("og:site_name") or page.meta("application-name")
+    if site and title:
+        head = re.split(r"\s+[|\-–—:]\s+", title)[0]
+        return head.strip().lower() == site.strip().lower()
+    return False
+
+
+def _article_marked(page: PageMeta) -> bool:
+    """The page marks itself as an article (og:type, JSON-LD, a publication time)."""
+    if (page.meta("og:type") or "").lower() == "article":
+        return True
+    if any(n.get("@type") for n in page.article_nodes()):
+        return True
+    return bool(page.meta("article:published_time"))
+
+
+@dataclass
+class _Run:
+    paragraphs: list[str]
+    found: dict[str, Any]
+    links: float
+
+
+def _run(tree: Any, url: str | None, precise: bool) -> _Run:
+    from trafilatura import bare_extraction
+
+    doc = bare_extraction(
+        tree,
+        url=url,
+        with_metadata=precise,
+        favor_precision=precise,
+        favor_recall=not precise,
+        include_comments=False,
+        include_tables=True,
+        include_links=True,
+    )
+    if doc is None or isinstance(doc, dict):
+        return _Run([], {}, 0.0)
+    found = doc.as_dict()
+    body = found.get("body")
+    if body is None:
+        paragraphs = [p.strip() for p in str(found.get("text") or "").split("\n") if p.strip()]
+        return _Run(paragraphs, found, 0.0)
+    paragraphs = [p for p in (_tidy(b) for b in blocks(body)) if p]
+    linked = sum(len(" ".join(r.itertext()).strip()) for r in body.iter("ref"))
+    total = len(_text(paragraphs)) or 1
+    return _Run(paragraphs, found, min(1.0, linked / total))
+
+
+def blocks(element: Any) -> list[str]:
+    """The paragraphs of trafilatura's output tree: one per block, in order; the text and
+    inline elements between blocks form paragraphs of their own."""
+    out: list[str] = []
+    pending: list[str] = [element.text or ""]
+
+    def flush() -> None:
+        text = "".join(pending)
+        pending.clear()
+        if text.strip():
+            out.append(text)
+
+    for child in element:
+        tag = child.tag
+        if tag == "list":
+            flush()
+            items = (_inline(item).strip() for item in child if item.tag == "item")
+            out.append("\n".join(f"- {item}" for item in items if item))
+        elif tag == "table":
+            flush()
+            rows = []
+            for row in child.iter("row"):
+                cells = [_inline(c).strip() for c in row if c.tag == "cell"]
+                if any(cells):
+                    rows.append(" | ".join(c for c in cells if c))
+            out.append("\n".join(rows))
+        elif tag in _CONTAINERS:
+            flush()
+            out.extend(blocks(child))
+        elif tag in _PARAGRAPHS:
+            flush()
+            out.append(_inline(child))
+        elif tag == "lb":
+            pending.append("\n")
+        else:
+            pending.append(_inline(child))
+        pending.append(child.tail or "")
+    flush()
+    return out
+
+
+def _inline(element: Any) -> str:
+    """An element's text, with <lb/> line breaks (and blocks nested in it) as newlines."""
+    parts = [element.text or ""]
+    for child in element:
+        if child.tag == "lb":
+            parts.append("\n")
+        elif child.tag in _PARAGRAPHS or child.tag in _CONTAINERS or child.tag == "list":
+            parts.append("\n" + _inline(child) + "\n")
+        else:
+            parts.append(_inline(child))
+        parts.append(child.tail or "")
+    return "".join(parts)
+
+
+def _tidy(block: str) -> str:
+    """A block with its lines' spaces collapsed and empty lines dropped."""
+    lines = (" ".join(line.split()) for line in block.split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def _json_ld_body(page: PageMeta) -> list[str]:
+    """The longest JSON-LD articleBody, as paragraphs."""
+    bodies = [
+        n["articleBody"] for n in page.article_nodes() if isinstance(n.get("articleBody"), str)
+    ]
+    if not bodies:
+        return []
+    body = max(bodies, key=len)
+    return [p for p in (" ".join(x.split()) for x in re.split(r"\n\s*\n|\n", body)) if p]
+
+
+def _text(paragraphs: list[str]) -> str:
+    return "\n\n".join(paragraphs)
+
+
+def _words(paragraphs: list[str]) -> int:
+    return sum(len(p.split()) for p in paragraphs)
+
+
+def _short(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= 60 else text[:57] + "..."

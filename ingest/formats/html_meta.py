@@ -1,0 +1,452 @@
+"""What a web page says about its article: title, outlet, byline, publication date and link,
+read from the page's structure (JSON-LD, <meta> tags, microdata, rel=author) before its text.
+
+Every choice goes through candidates in order and takes the first that survives its checks:
+bylines must hold a person's name (ingest.bylines), an outlet must be the publisher's name
+(not a social handle or a navigation string), and a date must not be a placeholder
+(ingest.normalise.plausible_date).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from ingest.bylines import person_names
+
+# schema.org types of an article's own node (others describe the site, a video, a breadcrumb).
+_ARTICLE_TYPES = {
+    "article",
+    "newsarticle",
+    "reportagenewsarticle",
+    "analysisnewsarticle",
+    "opinionnewsarticle",
+    "backgroundnewsarticle",
+    "reviewnewsarticle",
+    "blogposting",
+    "liveblogposting",
+    "socialmediaposting",
+    "scholarlyarticle",
+    "techarticle",
+    "report",
+    "webpage",
+}
+# <meta> keys that carry the publication time, best first (property, name or itemprop).
+_DATE_META = (
+    "article:published_time",
+    "og:article:published_time",
+    "og:published_time",
+    "datepublished",
+    "parsely-pub-date",
+    "dc.date.issued",
+    "dcterms.issued",
+    "publish-date",
+    "publishdate",
+    "publish_date",
+    "pub_date",
+    "pubdate",
+    "publication_date",
+    "article_date_original",
+    "item-publish-date",
+    "sailthru.date",
+    "dc.date",
+    "dcterms.date",
+    "dcterms.created",
+    "datecreated",
+    "date",
+    "displaydate",
+)
+# A <meta> key that names the author: "author", "article:author", "sailthru.author",
+# "parsely-author", "dc.creator", "article_author", "byl", ... (never twitter:creator, a handle).
+_AUTHOR_META = re.compile(r"^(?:.*[:._-])?(?:author|authors|authorname|byline|byl|creator)$")
+_SEPARATORS = re.compile(r"\s+(?:[|\-–—:»·•/]|::)\s+|\s*[|»·•]\s*")
+_HANDLE = re.compile(r"^@?[A-Za-z0-9]+(?:_[A-Za-z0-9]+)+$")
+# Parts of a page that are about other stories: their bylines are not this article's.
+_ASIDE = re.compile(
+    r"related|recommend|skybox|sidebar|promo|popular|trending|more-|most-|widget|comment|"
+    r"footer|teaser|outbrain|taboola|newsletter|rail",
+    re.I,
+)
+
+
+@dataclass
+class PageMeta:
+    """The structured metadata of one page, gathered once."""
+
+    metas: dict[str, list[str]] = field(default_factory=dict)  # key (lower-case) -> contents
+    nodes: list[dict[str, Any]] = field(default_factory=list)  # JSON-LD nodes, flattened
+    parsely: dict[str, Any] = field(default_factory=dict)  # the parsely-page JSON, if any
+    dom_authors: list[str] = field(default_factory=list)  # itemprop/rel=author, first byline
+    times: list[str] = field(default_factory=list)  # <time datetime> marked as publication
+    title: str | None = None  # the <title> element
+    canonical: str | None = None
+
+    def meta(self, key: str) -> str | None:
+        """The first non-empty content of a <meta> key."""
+        values = self.metas.get(key)
+        return values[0] if values else None
+
+    def unique_meta(self, key: str) -> str | None:
+        """The content of a <meta> key that the page gives one value (a key repeated with other
+        values lists other stories, as in a "latest" box)."""
+        values = set(self.metas.get(key) or [])
+        return values.pop() if len(values) == 1 else None
+
+    def article_nodes(self) -> list[dict[str, Any]]:
+        """JSON-LD nodes that describe an article (those with a headline count too)."""
+        return [n for n in self.nodes if _types(n) & _ARTICLE_TYPES or "headline" in n]
+
+
+def read_page_meta(tree: Any) -> PageMeta:
+    """The metadata of a parsed page (an lxml tree)."""
+    page = PageMeta()
+    for element in tree.iter("meta"):
+        key = element.get("property") or element.get("name") or element.get("itemprop") or ""
+        content = " ".join((element.get("content") or "").split())
+        if key and content:
+            page.metas.setdefault(key.strip().lower(), []).append(content)
+    for script in tree.iter("script"):
+        if (script.get("type") or "").strip().lower() == "application/ld+json" and script.text:
+            page.nodes.extend(_json_ld(script.text))
+    parsely = page.meta("parsely-page")
+    if parsely:
+        try:
+            loaded = json.loads(parsely)
+            page.parsely = loaded if isinstance(loaded, dict) else {}
+        except ValueError:
+            pass
+    page.dom_authors = _dom_authors(tree)
+    for element in tree.iter("time"):
+        value = element.get("datetime") or element.get("content")
+        if value and (element.get("itemprop") == "datePublished" or "pubdate" in element.attrib):
+            page.times.append(value)
+    for element in tree.iter("*"):
+        if element.get("itemprop") == "datePublished" and element.tag != "time":
+            value = element.get("content") or element.get("datetime")
+            if value:
+                page.times.append(value)
+    title = tree.find(".//title")
+    if title is not None:
+        page.title = " ".join(title.text_content().split()) or None
+    page.canonical = _canonical(tree, page)
+    return page
+
+
+def _json_ld(text: str) -> Iterator[dict[str, Any]]:
+    """Every object of a JSON-LD script (graphs and lists flattened); nothing when malformed."""
+    text = text.strip()
+    if text.startswith("//<![CDATA["):
+        text = text.removeprefix("//<![CDATA[").rsplit("//]]>", 1)[0]
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return
+    stack = [data]
+    while stack:
+        node = stack.pop(0)
+        if isinstance(node, list):
+            stack[:0] = node
+        elif isinstance(node, dict):
+            yield node
+            if isinstance(node.get("@graph"), list):
+                stack[:0] = node["@graph"]
+
+
+def _types(node: dict[str, Any]) -> set[str]:
+    kind = node.get("@type")
+    kinds = kind if isinstance(kind, list) else [kind]
+    return {str(k).lower() for k in kinds if k}
+
+
+def _names_of(value: Any, person_only: bool = False) -> list[str]:
+    """The names a JSON-LD author/publisher value holds (a string, an object, or a list)."""
+    if isinstance(value, list):
+        return [n for v in value for n in _names_of(v, person_only)]
+    if isinstance(value, dict):
+        if person_only and _types(value) - {"person"}:
+            return []  # an Organization as the author: not a byline
+        name = value.get("name")
+        return [html.unescape(str(name))] if isinstance(name, str) and name.strip() else []
+    if isinstance(value, str) and value.strip() and not value.startswith(("http:", "https:")):
+        return [html.unescape(value)]
+    return []
+
+
+def _dom_authors(tree: Any) -> list[str]:
+    """The names of the page's first byline block marked up as authors (itemprop="author",
+    rel="author"), outside boxes about other stories."""
+    marked = []
+    for element in tree.iter("*"):
+        itemprop = (element.get("itemprop") or "").split()
+        rel = (element.get("rel") or "").lower().split() if element.tag == "a" else []
+        if ("author" in itemprop or "author" in rel) and not _in_aside(element):
+            marked.append(element)
+    if not marked:
+        return []
+    block = _block_of(marked[0])
+    names = []
+    for element in marked:
+        if element is marked[0] or _is_inside(element, block):
+            name_el = next(
+                (e for e in element.iter("*") if "name" in (e.get("itemprop") or "").split()),
+                element,
+            )
+            text = name_el.get("content") or name_el.text_content()
+            text = " ".join(str(text).split())
+            if text:
+                names.append(text)
+    return names
+
+
+def _in_aside(element: Any) -> bool:
+    for ancestor in element.iterancestors():
+        if ancestor.tag in ("aside", "nav", "footer"):
+            return True
+        marks = f"{ancestor.get('class') or ''} {ancestor.get('id') or ''}"
+        if _ASIDE.search(marks):
+            return True
+    return False
+
+
+def _block_of(element: Any) -> Any:
+    """The nearest block-level ancestor: the byline line or box an author name sits in."""
+    for ancestor in element.iterancestors():
+        if ancestor.tag in ("p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "header"):
+            return ancestor
+    return element
+
+
+def _is_inside(element: Any, block: Any) -> bool:
+    return any(a is block for a in element.iterancestors())
+
+
+def _canonical(tree: Any, page: PageMeta) -> str | None:
+    """The page's absolute canonical link, else its og:url."""
+    for link in tree.iter("link"):
+        href = (link.get("href") or "").strip()
+        if "canonical" in (link.get("rel") or "").lower().split() and href.startswith("http"):
+            return href
+    og_url = page.meta("og:url")
+    return og_url if og_url and og_url.startswith("http") else None
+
+
+# --- outlet -----------------------------------------------------------------------------
+
+
+def registered_domain(url: str | None) -> str | None:
+    """The host's registered domain ("nj.com", "cricket.com.au"), from the public suffix list
+    that the `tld` package ships (no download)."""
+    if not url:
+        return None
+    from tld import get_tld
+
+    found = get_tld(url if "://" in url else f"http://{url}", as_object=True, fail_silently=True)
+    if found is None:
+        host = urlsplit(url).hostname
+        return host.removeprefix("www.") if host else None
+    return str(found.fld)  # type: ignore[union-attr]
+
+
+def _squash(name: str) -> str:
+    """A name as letters and digits only, without a leading "the" (for comparing names)."""
+    text = re.sub(r"[^0-9a-z]", "", name.lower())
+    return text[3:] if text.startswith("the") and len(text) > 6 else text
+
+
+def matches_host(name: str, domain: str | None) -> bool:
+    """Whether a name is the site's name for its domain ("NJ.com" for nj.com, "The Boston
+    Herald" for bostonherald.com, "Condé Nast Traveler" for cntraveler.com)."""
+    if not domain:
+        return False
+    label = _squash(domain.split(".")[0])
+    squashed = _squash(html.unescape(name))
+    if not label or not squashed:
+        return False
+    if label in squashed or (len(squashed) >= 3 and squashed in label):
+        return True
+    if len(label) >= 4 and label[0] == squashed[0]:  # an abbreviation: c(onde) n(ast) traveler
+        letters = iter(squashed)
+        return all(ch in letters for ch in label)
+    return False
+
+
+def usable_outlet(name: str | None) -> str | None:
+    """`name` tidied, or None when it is not an outlet's name: a social handle ("@SputnikInt",
+    "Grazia_Live"), a navigation string ("Autoracing | F1 | Indy | MotoGP"), a copyright line,
+    a URL or an over-long phrase."""
+    if not name:
+        return None
+    name = " ".join(html.unescape(name).split()).strip(" -|·:;,")
+    if not name or len(name) > 60 or name.startswith(("http:", "https:", "©", "@")):
+        return None
+    if name.lower().startswith("copyright") or _HANDLE.match(name):
+        return None
+    if len(_SEPARATORS.split(name)) >= 3:
+        return None  # a navigation string
+    return name
+
+
+def _is_handle(name: str, page: PageMeta) -> bool:
+    """The page's own social handle (twitter:site) written without spaces: "SputnikInt"."""
+    handles = {h.lstrip("@").lower() for h in page.metas.get("twitter:site", [])}
+    return " " not in name and name.lower() in handles
+
+
+def outlet_candidates(page: PageMeta, with_title: bool = True) -> list[str]:
+    """Names the page gives its publisher, best first: og:site_name, JSON-LD publisher.name,
+    application-name and other publisher tags, then (`with_title`) the parts of the <title>
+    after its first; a name that is the page's social handle goes last."""
+    raw: list[str | None] = list(page.metas.get("og:site_name", []))
+    for node in page.article_nodes() + page.nodes:
+        raw += _names_of(node.get("publisher"))
+    for node in page.nodes:
+        if _types(node) & {"organization", "newsmediaorganization", "website"}:
+            raw += _names_of(node.get("name"))
+    raw += [page.meta("application-name"), page.meta("publisher"), page.meta("dc.publisher")]
+    if with_title:
+        raw += title_suffixes(page.title)
+    out: list[str] = []
+    for name in raw:
+        usable = usable_outlet(name)
+        if usable and usable not in out:
+            out.append(usable)
+    return sorted(out, key=lambda n: _is_handle(n, page))
+
+
+def choose_outlet(page: PageMeta, url: str | None, text: str) -> str | None:
+    """The publisher's own name: the first candidate, unless it does not match the page's host
+    while a later one does (a section's name in og:site_name, "Opinion Blog" on
+    dallasnews.com); without candidates, the host's registered name written as the site
+    writes it ("NJ.com", never "Nj")."""
+    domain = registered_domain(url)
+    candidates = outlet_candidates(page)
+    if candidates:
+        if domain and not matches_host(candidates[0], domain):
+            for name in candidates[1:]:
+                if matches_host(name, domain):
+                    return name
+        return candidates[0]
+    if not domain:
+        return None
+    return site_casing(domain, text)
+
+
+def site_casing(domain: str, text: str) -> str:
+    """The domain as the page writes it most often with capitals ("NJ.com"), else as is."""
+    spelled = Counter(
+        m.group(0)
+        for m in re.finditer(rf"(?<![\w.]){re.escape(domain)}(?![\w])", text, flags=re.I)
+        if m.group(0) != m.group(0).lower()
+    )
+    return spelled.most_common(1)[0][0] if spelled else domain
+
+
+def title_suffixes(title: str | None) -> list[str]:
+    """The parts of a title after its first, last first ("... | Reuters" -> ["Reuters"])."""
+    if not title:
+        return []
+    parts = [p.strip() for p in _SEPARATORS.split(title) if p.strip()]
+    return parts[1:][::-1]
+
+
+# --- title ------------------------------------------------------------------------------
+
+
+# Separators of a title's parts: " | Reuters", " - IGN", ": GQ".
+_TITLE_SEPARATOR = re.compile(r"\s+[|\-–—»·•]\s+|\s*[|»·•]\s*|:\s+")
+
+
+def strip_site_suffix(title: str, names: list[str], domain: str | None) -> str:
+    """The title without trailing parts that name the outlet (" - IGN", " | Reuters",
+    " | NJ.com"); a colon part goes only when it is exactly the outlet's name (": GQ")."""
+    known = {_squash(n) for n in names if n} | ({_squash(domain)} if domain else set())
+    while True:
+        separators = list(_TITLE_SEPARATOR.finditer(title))
+        if not separators or len(title[: separators[-1].start()].strip()) < 8:
+            return title
+        match = separators[-1]
+        separator, suffix = match.group(0).strip(), title[match.end() :].strip()
+        exact = _squash(suffix) in known
+        if not exact and (separator == ":" or not matches_host(suffix, domain)):
+            return title
+        title = title[: match.start()].strip()
+
+
+def choose_title(
+    page: PageMeta, found: dict[str, Any], outlets: list[str], url: str | None
+) -> str | None:
+    """The headline: trafilatura's choice (og:title, <h1>, <title>), else JSON-LD headline,
+    unescaped and without the site's suffix."""
+    raw = found.get("title") or page.meta("og:title")
+    if not raw:
+        for node in page.article_nodes():
+            if isinstance(node.get("headline"), str):
+                raw = node["headline"]
+                break
+    raw = raw or page.title
+    if not raw:
+        return None
+    title = " ".join(html.unescape(html.unescape(str(raw))).split())
+    return strip_site_suffix(title, outlets, registered_domain(url)) or None
+
+
+# --- byline -----------------------------------------------------------------------------
+
+
+def choose_authors(
+    page: PageMeta, found: dict[str, Any], outlets: list[str], ner_model: str | None
+) -> tuple[list[str], str | None]:
+    """The article's authors and where they were read, from the first source that names a
+    person: JSON-LD author (or creator), <meta> author keys and parsely-page, the page's
+    first marked-up byline (itemprop/rel=author), then trafilatura's reading of the text."""
+    for source, raw in author_candidates(page, found):
+        names = person_names(raw, outlets, ner_model=ner_model)
+        if names:
+            return names, source
+    return [], None
+
+
+def author_candidates(page: PageMeta, found: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+    for node in page.article_nodes():
+        for key in ("author", "creator"):
+            names = _names_of(node.get(key), person_only=True)
+            if names:
+                yield f"json-ld:{key}", names
+    for key, values in page.metas.items():
+        if _AUTHOR_META.match(key) and not key.startswith("twitter:"):
+            yield f"meta:{key}", values[0]
+    if page.parsely.get("author"):
+        yield "meta:parsely-page", page.parsely["author"]
+    if page.dom_authors:
+        yield "byline", page.dom_authors
+    if found.get("author"):
+        yield "text", str(found["author"]).split(";")
+
+
+# --- date -------------------------------------------------------------------------------
+
+
+def date_candidates(page: PageMeta) -> Iterator[tuple[str, str]]:
+    """(source, value) of every publication date the page states, best first."""
+    for key in _DATE_META[:3]:
+        value = page.unique_meta(key)
+        if value:
+            yield f"meta:{key}", value
+    for node in page.article_nodes():
+        for key in ("datePublished", "dateCreated"):
+            if isinstance(node.get(key), str):
+                yield f"json-ld:{key}", node[key]
+    for value in page.times[:1]:
+        yield "time", value
+    if isinstance(page.parsely.get("pub_date"), str):
+        yield "meta:parsely-page", page.parsely["pub_date"]
+    for key in _DATE_META[3:]:
+        value = page.unique_meta(key)
+        if value:
+            yield f"meta:{key}", value
