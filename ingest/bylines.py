@@ -26,7 +26,7 @@ _ORG_WORDS = frozenset(
     ltd llc corp corporation company co team staff editors editorial board bureau associated
     foundation institute university center centre council committee club blog report reports
     review channel tv radio studios publishing publications partners newsroom newspaper
-    newspapers sport sports today weekend insider global local national world""".split()
+    newspapers sport sports today weekend insider global local national world com net org""".split()
 )
 # Roles and page furniture: a part that is only these holds no name.
 _ROLE_WORDS = frozenset(
@@ -36,7 +36,8 @@ _ROLE_WORDS = frozenset(
     admin administrator webmaster anonymous submitted letters readers reader posts bio follow
     share tweet more view author authors archive contact email twitter facebook instagram
     by posted published updated written story words text report reporting source sources
-    freelance intern host anchor presenter managing executive lead""".split()
+    freelance intern host anchor presenter managing executive lead print save comments comment
+    subscribe newsletter profile""".split()
 )
 _DATE_WORDS = frozenset(
     """january february march april may june july august september october november december
@@ -90,11 +91,14 @@ def person_names(
     raw: object,
     outlets: Iterable[str | None] = (),
     ner_model: str | None = DEFAULT_NER_MODEL,
+    from_text: bool = False,
 ) -> list[str]:
     """The person names in a byline (a string, or a list of them), in order, each once.
 
     `outlets` are names of the publisher (site name, host) that bylines often append; they are
-    removed. `ner_model` names the spaCy pipeline that checks long names (None: rules only).
+    removed. `ner_model` names the spaCy pipeline that checks names (None: rules only): long
+    ones always, and, in a byline of several parts or one read from a page's text
+    (`from_text`), any that spaCy reads as a place or organisation ("Palma de Mallorca").
     """
     values: Sequence[object] = raw if isinstance(raw, list | tuple) else [raw]
     names: list[str] = []
@@ -103,7 +107,7 @@ def person_names(
     for value in values:
         if value is None:
             continue
-        for name in _names(str(value), cut[::-1], ner_model):
+        for name in _names(str(value), cut[::-1], ner_model, from_text):
             if name.lower() not in seen:
                 seen.add(name.lower())
                 names.append(name)
@@ -120,7 +124,7 @@ def join_names(names: Sequence[str]) -> str | None:
 
 
 @lru_cache(maxsize=4096)
-def _names(raw: str, outlets: tuple[str, ...], ner_model: str | None) -> list[str]:
+def _names(raw: str, outlets: tuple[str, ...], ner_model: str | None, from_text: bool) -> list[str]:
     text = " ".join(html.unescape(html.unescape(raw)).split())
     if not text or _URL.fullmatch(text):
         return []
@@ -136,7 +140,17 @@ def _names(raw: str, outlets: tuple[str, ...], ner_model: str | None) -> list[st
         name = _name_in(part, ner_model)
         if name:
             names.append(name)
+    if ner_model and (from_text or len(names) > 1):
+        entities = _entities(text, ner_model) or ()
+        names = [n for n in names if not _place_or_body(n, entities)]
     return names
+
+
+def _place_or_body(name: str, entities: Sequence[tuple[str, str]]) -> bool:
+    """Whether spaCy, reading the whole byline, took exactly `name` for a place or an
+    organisation ("Patricio Candia | Palma de Mallorca") and not for a person."""
+    people = any(label == "PERSON" and name in text for label, text in entities)
+    return not people and any(label in _ORG_LABELS and text == name for label, text in entities)
 
 
 def _name_in(part: str, ner_model: str | None) -> str | None:
@@ -160,7 +174,7 @@ def _name_in(part: str, ner_model: str | None) -> str | None:
         run.pop()
     core = [w for w in run if w.lower() not in _PARTICLES and w.lower() not in _SUFFIXES]
     full_words = [w for w in core if not _INITIALS.match(w)]
-    if len(full_words) < 2 or len(core) > MAX_NAME_WORDS:
+    if len(core) < 2 or not full_words or len(core) > MAX_NAME_WORDS:
         return None
     name = " ".join(run)
     if i < len(words) and _clean(words[i]).lower() in _ORG_WORDS:

@@ -230,6 +230,9 @@ class IngestReport:
     passages: int = 0
     failures: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    # Each failure as {"path", "record", "reason"} (record: the record number, or None for a
+    # whole file), for machines (`ingest --json`).
+    failed_items: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def failed(self) -> int:

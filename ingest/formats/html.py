@@ -65,7 +65,7 @@ def _to_article(
     paragraphs = extracted.paragraphs
     if paragraphs and title and _same(paragraphs[0], title):
         paragraphs = paragraphs[1:]  # the headline repeated as the first line of the text
-    words = sum(len(p.split()) for p in paragraphs)
+    words = sum(html_body.word_count(p) for p in paragraphs)
     if words < MIN_WORDS:
         found_words = f" (only {words} words of text)" if words else ""
         return _error(source, f"no article text found in the HTML page{found_words}", url, record)
@@ -73,7 +73,7 @@ def _to_article(
     authors, author_source = html_meta.choose_authors(
         page, found, names + ([domain] if domain else []), ner_model
     )
-    published, date_source = _published(tree, page, found.get("date"))
+    published, date_source = _published(tree, page, found.get("date"), page_url)
     fields = {
         "body": "\n\n".join(paragraphs),
         "title": title,
@@ -124,13 +124,15 @@ def _same(line: str, title: str) -> bool:
 
 
 def _published(
-    tree: Any, page: html_meta.PageMeta, guessed: str | None
+    tree: Any, page: html_meta.PageMeta, guessed: str | None, url: str | None
 ) -> tuple[str | None, str | None]:
     """The publication time and where it was read: the first date the page states that is not
-    a placeholder (ingest.normalise.plausible_date); else htmldate's reading of the page
+    a placeholder (ingest.normalise.plausible_date) and agrees with a date in the page's URL
+    (".../2014/05/..."; a template's stale date does not); else htmldate's reading of the page
     (`guessed`: trafilatura's, from a wider search)."""
     for where, value in html_meta.date_candidates(page):
-        if plausible_date(normalise_date(value)):
+        iso = normalise_date(value)
+        if plausible_date(iso) and html_meta.agrees_with_url(iso, url):
             return value, where
     from htmldate import find_date
 

@@ -113,7 +113,7 @@ def refusal(result: Extracted, page: PageMeta) -> str | None:
         return "a list of links, not an article"
     # Teasers: paragraphs of a sentence or more that end with "…" or "Read more" (a heading
     # ending in an ellipsis is a style, not a teaser).
-    teasers = sum(1 for p in result.paragraphs if _TEASER_END.search(p) and len(p.split()) >= 8)
+    teasers = sum(1 for p in result.paragraphs if _TEASER_END.search(p) and word_count(p) >= 8)
     if len(result.paragraphs) >= 4 and teasers >= max(3, 0.6 * len(result.paragraphs)):
         return "a section front (story teasers), not an article"
     if _front_page(page, title) and not _article_marked(page):
@@ -262,7 +262,20 @@ def _text(paragraphs: list[str]) -> str:
 
 
 def _words(paragraphs: list[str]) -> int:
-    return sum(len(p.split()) for p in paragraphs)
+    return sum(word_count(p) for p in paragraphs)
+
+
+# Scripts written without spaces between words: Thai, kana, CJK ideographs, Hangul.
+_UNSPACED = re.compile(r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+
+
+def word_count(text: str) -> int:
+    """Words in a text; in scripts written without spaces, two characters count as a word."""
+    unspaced = len(_UNSPACED.findall(text))
+    if not unspaced:
+        return len(text.split())
+    spaced = sum(1 for w in text.split() if not _UNSPACED.search(w))
+    return spaced + unspaced // 2
 
 
 def _short(text: str) -> str:

@@ -67,10 +67,15 @@ _DATE_META = (
 _AUTHOR_META = re.compile(r"^(?:.*[:._-])?(?:author|authors|authorname|byline|byl|creator)$")
 _SEPARATORS = re.compile(r"\s+(?:[|\-–—:»·•/]|::)\s+|\s*[|»·•]\s*")
 _HANDLE = re.compile(r"^@?[A-Za-z0-9]+(?:_[A-Za-z0-9]+)+$")
+# Classes of the element that holds a byline, and of author boxes that hold more than one.
+_BYLINE_CLASS = re.compile(r"byline|by-line|\bauthors?\b|\bautor|\bauteur|\bwriter\b")
+_NOT_BYLINE_CLASS = re.compile(
+    r"bio|avatar|image|photo|img|social|follow|email|contact|flyout|comment|link|icon|share"
+)
 # Parts of a page that are about other stories: their bylines are not this article's.
 _ASIDE = re.compile(
-    r"related|recommend|skybox|sidebar|promo|popular|trending|more-|most-|widget|comment|"
-    r"footer|teaser|outbrain|taboola|newsletter|rail",
+    r"(?:^|[\s_-])(?:related|recommend|skybox|sidebar|promo|popular|trending|more|most|widget|"
+    r"comments?|footer|teaser|outbrain|taboola|newsletter|rail)",
     re.I,
 )
 
@@ -83,8 +88,10 @@ class PageMeta:
     nodes: list[dict[str, Any]] = field(default_factory=list)  # JSON-LD nodes, flattened
     parsely: dict[str, Any] = field(default_factory=dict)  # the parsely-page JSON, if any
     dom_authors: list[str] = field(default_factory=list)  # itemprop/rel=author, first byline
+    byline_text: str | None = None  # the text of the first element classed as a byline
     times: list[str] = field(default_factory=list)  # <time datetime> marked as publication
     title: str | None = None  # the <title> element
+    headings: list[str] = field(default_factory=list)  # the <h1> texts
     canonical: str | None = None
 
     def meta(self, key: str) -> str | None:
@@ -122,6 +129,7 @@ def read_page_meta(tree: Any) -> PageMeta:
         except ValueError:
             pass
     page.dom_authors = _dom_authors(tree)
+    page.byline_text = _byline_text(tree)
     for element in tree.iter("time"):
         value = element.get("datetime") or element.get("content")
         if value and (element.get("itemprop") == "datePublished" or "pubdate" in element.attrib):
@@ -131,6 +139,7 @@ def read_page_meta(tree: Any) -> PageMeta:
             value = element.get("content") or element.get("datetime")
             if value:
                 page.times.append(value)
+    page.headings = [" ".join(h.text_content().split()) for h in tree.iter("h1", "h2")]
     title = tree.find(".//title")
     if title is not None:
         page.title = " ".join(title.text_content().split()) or None
@@ -202,6 +211,21 @@ def _dom_authors(tree: Any) -> list[str]:
             if text:
                 names.append(text)
     return names
+
+
+def _byline_text(tree: Any) -> str | None:
+    """The text of the page's first element classed as a byline ("byline", "author", "autor"),
+    outside boxes about other stories: "By Harriet Alexander, Andrew Marszal and Josie Ensor"."""
+    for element in tree.iter("*"):
+        if element.tag in ("meta", "link", "script", "style", "img", "body", "html"):
+            continue
+        marks = f"{element.get('class') or ''} {element.get('id') or ''}".lower()
+        if not _BYLINE_CLASS.search(marks) or _NOT_BYLINE_CLASS.search(marks):
+            continue
+        text = " ".join(element.text_content().split())
+        if 3 < len(text) <= 200 and not _in_aside(element):
+            return text
+    return None
 
 
 def _in_aside(element: Any) -> bool:
@@ -293,9 +317,11 @@ def usable_outlet(name: str | None) -> str | None:
 
 
 def _is_handle(name: str, page: PageMeta) -> bool:
-    """The page's own social handle (twitter:site) written without spaces: "SputnikInt"."""
+    """The page's own social handle (twitter:site) as words run together: "SputnikInt",
+    "TheAVClub" (a one-word name such as "WIRED" or "Mashable" is the outlet's own)."""
     handles = {h.lstrip("@").lower() for h in page.metas.get("twitter:site", [])}
-    return " " not in name and name.lower() in handles
+    joined = bool(re.search(r"[a-z][A-Z]|[A-Z]{2}[a-z]", name)) or name.islower()
+    return " " not in name and joined and name.lower() in handles
 
 
 def outlet_candidates(page: PageMeta, with_title: bool = True) -> list[str]:
@@ -393,7 +419,16 @@ def choose_title(
     if not raw:
         return None
     title = " ".join(html.unescape(html.unescape(str(raw))).split())
-    return strip_site_suffix(title, outlets, registered_domain(url)) or None
+    title = strip_site_suffix(title, outlets, registered_domain(url))
+    shorter = [page.meta(k) for k in ("twitter:title", "dc.title", "dc:title", "title")]
+    for heading in page.headings + [h for h in shorter if h]:
+        # The headline alone, when the title is it plus a section or tagline after a
+        # separator ("How To Pack ...: The GQ Eye: GQ on Style", "... » Local » Noticias").
+        heading = " ".join(html.unescape(heading).split())
+        rest = title[len(heading) :]
+        if len(heading) >= 10 and title.startswith(heading) and _TITLE_SEPARATOR.match(rest):
+            return heading
+    return title or None
 
 
 # --- byline -----------------------------------------------------------------------------
@@ -404,12 +439,23 @@ def choose_authors(
 ) -> tuple[list[str], str | None]:
     """The article's authors and where they were read, from the first source that names a
     person: JSON-LD author (or creator), <meta> author keys and parsely-page, the page's
-    first marked-up byline (itemprop/rel=author), then trafilatura's reading of the text."""
+    first marked-up byline (itemprop/rel=author), then trafilatura's reading of the text. A
+    later source that names the same people and more wins (a <meta> tag naming the first of
+    three authors) when it is the page's marked-up byline."""
+    chosen: list[str] = []
+    where: str | None = None
     for source, raw in author_candidates(page, found):
-        names = person_names(raw, outlets, ner_model=ner_model)
-        if names:
-            return names, source
-    return [], None
+        from_text = source in ("byline-text", "text")
+        names = person_names(raw, outlets, ner_model=ner_model, from_text=from_text)
+        if not chosen:
+            chosen, where = names, (source if names else None)
+        elif (
+            source.startswith("byline")
+            and len(names) > len(chosen)
+            and {n.lower() for n in chosen} <= {n.lower() for n in names}
+        ):
+            chosen, where = names, source
+    return chosen, where
 
 
 def author_candidates(page: PageMeta, found: dict[str, Any]) -> Iterator[tuple[str, Any]]:
@@ -425,6 +471,8 @@ def author_candidates(page: PageMeta, found: dict[str, Any]) -> Iterator[tuple[s
         yield "meta:parsely-page", page.parsely["author"]
     if page.dom_authors:
         yield "byline", page.dom_authors
+    if page.byline_text:
+        yield "byline-text", page.byline_text
     if found.get("author"):
         yield "text", str(found["author"]).split(";")
 
@@ -450,3 +498,22 @@ def date_candidates(page: PageMeta) -> Iterator[tuple[str, str]]:
         value = page.unique_meta(key)
         if value:
             yield f"meta:{key}", value
+
+
+_URL_DATE = re.compile(
+    r"/((?:19|20)\d\d)[/-](0[1-9]|1[0-2])(?:[/-](0[1-9]|[12]\d|3[01]))?(?=[/-]|$)"
+)
+
+
+def agrees_with_url(iso: str | None, url: str | None) -> bool:
+    """Whether a date lies within two months of the year and month that the page's URL holds
+    (".../2014/05/..."): a template's stale date ("2009-09-02" on a 2014 story) does not.
+    True when the URL holds no date."""
+    found = _URL_DATE.search(urlsplit(url).path) if url and iso else None
+    if not found or not iso:
+        return True
+    from datetime import date
+
+    stated = date.fromisoformat(iso[:10])
+    in_url = date(int(found.group(1)), int(found.group(2)), 15)
+    return abs((stated - in_url).days) <= 62
