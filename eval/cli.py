@@ -125,6 +125,10 @@ def pages(
         Path | None,
         typer.Option(help="Hand-checked metadata (JSON; e.g. eval/data/real_pages_expected.json)."),
     ] = None,
+    not_articles: Annotated[
+        Path | None,
+        typer.Option(help="Pages whose expected text is not their article (JSON page: reason)."),
+    ] = None,
     out: Annotated[Path | None, typer.Option(help="Write real_pages.json here.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
@@ -132,7 +136,13 @@ def pages(
     from eval.real_pages import main as real_pages
 
     argv = ["--pages", str(pages_dir)]
-    for flag, value in (("--texts", texts), ("--expected", expected), ("--out", out)):
+    options = (
+        ("--texts", texts),
+        ("--expected", expected),
+        ("--not-articles", not_articles),
+        ("--out", out),
+    )
+    for flag, value in options:
         if value is not None:
             argv += [flag, str(value)]
     real_pages(argv + (["--json"] if as_json else []))

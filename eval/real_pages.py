@@ -94,8 +94,12 @@ def run(
     expected: Path | None,
     index: Path,
     embedder: str | None = None,
+    not_articles: Path | None = None,
 ) -> dict[str, Any]:
-    """Ingest `pages` into a fresh index at `index` and measure what was stored."""
+    """Ingest `pages` into a fresh index at `index` and measure what was stored.
+
+    `not_articles` lists (JSON: {page: reason}) pages whose expected text a person judged not
+    to be the page's article: the body F1 is also given without them."""
     from ingest.normalise import plausible_date
     from ingest.readers import iter_files, read_path
     from qa.assistant import Assistant
@@ -140,17 +144,13 @@ def run(
         check_metadata(results, json.loads(expected.read_text(encoding="utf-8")))
     stored_results = [r for r in results if r.article_id]
     scored = [r for r in results if r.scored]
-    mean_p = sum(r.precision or 0 for r in scored) / len(scored) if scored else 0.0
-    mean_r = sum(r.recall or 0 for r in scored) / len(scored) if scored else 0.0
     summary: dict[str, Any] = {
         "pages": len(results),
         "stored": len(stored_results),
         "refused": len([r for r in results if r.failure]),
         "scored": len(scored),
-        "lost": len([r for r in scored if not r.article_id]),
-        "body_precision": round(mean_p, 4),
-        "body_recall": round(mean_r, 4),
-        "body_f1": round(2 * mean_p * mean_r / (mean_p + mean_r), 4) if mean_p + mean_r else 0.0,
+        "lost": sorted(r.page for r in scored if not r.article_id),
+        **body_scores(scored),
         "with_title": sum(1 for r in stored_results if r.title),
         "with_outlet": sum(1 for r in stored_results if r.source),
         "with_author": sum(1 for r in stored_results if r.authors),
@@ -163,7 +163,27 @@ def run(
     }
     if expected is not None:
         summary["hand_checked"] = metadata_scores(results)
+    if not_articles is not None:
+        excluded = json.loads(not_articles.read_text(encoding="utf-8"))
+        kept = [r for r in scored if r.page not in excluded]
+        summary["without_not_articles"] = {
+            "scored": len(kept),
+            "lost": sorted(r.page for r in kept if not r.article_id),
+            **body_scores(kept),
+        }
     return {"summary": summary, "pages": [r.__dict__ for r in results]}
+
+
+def body_scores(scored: list[PageResult]) -> dict[str, float]:
+    """Mean shingle precision and recall over pages, and the F1 of the two means."""
+    mean_p = sum(r.precision or 0 for r in scored) / len(scored) if scored else 0.0
+    mean_r = sum(r.recall or 0 for r in scored) / len(scored) if scored else 0.0
+    f1 = 2 * mean_p * mean_r / (mean_p + mean_r) if mean_p + mean_r else 0.0
+    return {
+        "body_precision": round(mean_p, 4),
+        "body_recall": round(mean_r, 4),
+        "body_f1": round(f1, 4),
+    }
 
 
 def _norm(text: str | None) -> str:
@@ -219,12 +239,21 @@ def render(data: dict[str, Any]) -> str:
     s = data["summary"]
     lines = [
         f"pages {s['pages']}: stored {s['stored']}, refused or unreadable {s['refused']}",
-        f"body (4-word shingles, {s['scored']} pages with an expected text, {s['lost']} lost): "
-        f"F1 {s['body_f1']:.4f}  precision {s['body_precision']:.4f}  "
+        f"body (4-word shingles, {s['scored']} pages with an expected text, "
+        f"{len(s['lost'])} lost): F1 {s['body_f1']:.4f}  precision {s['body_precision']:.4f}  "
         f"recall {s['body_recall']:.4f}",
         f"stored articles with a title {s['with_title']}, outlet {s['with_outlet']}, "
         f"author {s['with_author']}, date {s['with_date']} (placeholder dates: "
         f"{s['placeholder_dates']})",
+    ]
+    if "without_not_articles" in s:
+        w = s["without_not_articles"]
+        lines.append(
+            f"body without the pages whose expected text is not their article ({w['scored']} "
+            f"pages, {len(w['lost'])} lost): F1 {w['body_f1']:.4f}  precision "
+            f"{w['body_precision']:.4f}  recall {w['body_recall']:.4f}"
+        )
+    lines += [
         "dates read from: "
         + ", ".join(f"{k} {v}" for k, v in sorted(s["date_sources"].items(), key=lambda x: -x[1])),
     ]
@@ -239,6 +268,8 @@ def render(data: dict[str, Any]) -> str:
             wrong = [k for k, ok in r["checks"].items() if not ok]
             if wrong:
                 lines.append(f"  {r['page']}: wrong {', '.join(wrong)}")
+    if s["lost"]:
+        lines.append("lost (an expected text, nothing stored): " + ", ".join(s["lost"]))
     lines.append("refused:")
     lines += [f"  {page}: {reason}" for page, reason in s["refusals"].items()]
     low = sorted(
@@ -263,6 +294,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pages", type=Path, required=True, help="folder of HTML pages")
     parser.add_argument("--texts", type=Path, help="folder of expected texts (NAME.txt)")
     parser.add_argument("--expected", type=Path, help="hand-checked metadata (JSON)")
+    parser.add_argument(
+        "--not-articles",
+        type=Path,
+        help="pages whose expected text is not their article (JSON {page: reason})",
+    )
     parser.add_argument("--index", type=Path, help="index folder to fill (default: temporary)")
     parser.add_argument("--out", type=Path, help="write real_pages.json here")
     parser.add_argument(
@@ -271,7 +307,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="newsdesk-pages-") as tmp:
-        data = run(args.pages, args.texts, args.expected, args.index or Path(tmp), args.embedder)
+        data = run(
+            args.pages,
+            args.texts,
+            args.expected,
+            args.index or Path(tmp),
+            args.embedder,
+            args.not_articles,
+        )
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)
         (args.out / "real_pages.json").write_text(json.dumps(data, indent=2, ensure_ascii=False))

@@ -85,6 +85,7 @@ _NAME_WORD = re.compile(
 )
 MAX_NAME_WORDS = 4
 _ORG_LABELS = frozenset({"ORG", "GPE", "NORP", "FAC", "LOC", "PRODUCT", "WORK_OF_ART"})
+_PLACE_LABELS = frozenset({"GPE", "LOC", "FAC"})
 
 
 def person_names(
@@ -96,9 +97,10 @@ def person_names(
     """The person names in a byline (a string, or a list of them), in order, each once.
 
     `outlets` are names of the publisher (site name, host) that bylines often append; they are
-    removed. `ner_model` names the spaCy pipeline that checks names (None: rules only): long
-    ones always, and, in a byline of several parts or one read from a page's text
-    (`from_text`), any that spaCy reads as a place or organisation ("Palma de Mallorca").
+    removed. `ner_model` names the spaCy pipeline that checks names (None: rules only): a long
+    run that ends in an organisation's name, places in a byline of several names ("John
+    Smith, New York"), and, in one read from a page's text (`from_text`), organisations too
+    ("Patricio Candia | Palma de Mallorca").
     """
     values: Sequence[object] = raw if isinstance(raw, list | tuple) else [raw]
     names: list[str] = []
@@ -141,16 +143,19 @@ def _names(raw: str, outlets: tuple[str, ...], ner_model: str | None, from_text:
         if name:
             names.append(name)
     if ner_model and (from_text or len(names) > 1):
+        # spaCy's small model takes some names for organisations ("Ludwig van Beethoven"), so
+        # only a byline read from a page's text, the least reliable source, loses those.
+        kinds = _ORG_LABELS if from_text else _PLACE_LABELS
         entities = _entities(text, ner_model) or ()
-        names = [n for n in names if not _place_or_body(n, entities)]
+        names = [n for n in names if not _taken_for(n, entities, kinds)]
     return names
 
 
-def _place_or_body(name: str, entities: Sequence[tuple[str, str]]) -> bool:
-    """Whether spaCy, reading the whole byline, took exactly `name` for a place or an
-    organisation ("Patricio Candia | Palma de Mallorca") and not for a person."""
+def _taken_for(name: str, entities: Sequence[tuple[str, str]], kinds: frozenset[str]) -> bool:
+    """Whether spaCy, reading the whole byline, took exactly `name` for one of `kinds` of
+    entity ("Patricio Candia | Palma de Mallorca") and not for a person."""
     people = any(label == "PERSON" and name in text for label, text in entities)
-    return not people and any(label in _ORG_LABELS and text == name for label, text in entities)
+    return not people and any(label in kinds and text == name for label, text in entities)
 
 
 def _name_in(part: str, ner_model: str | None) -> str | None:

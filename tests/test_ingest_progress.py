@@ -19,6 +19,7 @@ def test_plain_lines_when_not_a_terminal() -> None:
     state = IngestProgress(total=200, articles=50, passages=400)
     state.started -= 10  # ten seconds in
     printer(state)
+    printer.close()
     line = out.getvalue().strip()
     assert line.startswith("ingest: 50/200 articles (25%), 400 passages, ")
     assert "passages/s" in line and line.endswith("ETA 30s")

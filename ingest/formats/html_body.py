@@ -14,12 +14,19 @@ from typing import Any
 
 from ingest.formats.html_meta import PageMeta
 
+# Recall mode is tried when the precise text has fewer characters than this.
+CHECK_RECALL_BELOW = 2000
 # A precise extraction shorter than this many words, or than this share of what recall mode
 # finds, is too little for the page: the recall-mode text is taken instead.
 MIN_PRECISE_WORDS = 25
 MIN_PRECISE_SHARE = 0.15
+# Recall mode's text is not taken when this share of it or more is link text (menus).
+MAX_RECALL_LINKS = 0.5
 # Below this many words, a text made mostly of notices is a stub, not an article.
 STUB_WORDS = 150
+# A text of at least this many lines, this share of them of three words or fewer, is a menu.
+MENU_LINES = 20
+MENU_SHARE = 0.75
 
 # trafilatura's output tags: containers whose children are blocks, and paragraph-like blocks.
 _CONTAINERS = {"body", "div", "doc", "main", "section", "article", "quote", "blockquote"}
@@ -39,6 +46,11 @@ _CONSENT = re.compile(
     r"\bcookies?\b|\bconsent\b|privacy (?:policy|settings|preferences|choices)|accept all|"
     r"reject all|manage (?:preferences|options|settings)|we and our partners|personal data|"
     r"\bgdpr\b|legitimate interest|your choices",
+    re.I,
+)
+_NEWSLETTER = re.compile(
+    r"sign ?up for (?:our|the) (?:\w+ )?newsletters?|to your inbox|subscribe to (?:our|the) "
+    r"(?:\w+ )?newsletters?|your e-?mail address|newsletter sign ?-?up",
     re.I,
 )
 _ERROR_TITLE = re.compile(
@@ -72,17 +84,9 @@ def extract(tree: Any, url: str | None, page: PageMeta) -> Extracted:
     little), with `refusal` set when the page is a stub, an error page or a list of links."""
     precise = _run(tree, url, precise=True)
     result = Extracted(precise.paragraphs, precise.found, "precise", links=precise.links)
-    words = _words(result.paragraphs)
-    if words < MIN_PRECISE_WORDS or len(_text(result.paragraphs)) < 2000:
+    if len(_text(precise.paragraphs)) < CHECK_RECALL_BELOW:
         recall = _run(tree, url, precise=False)
-        longer = len(_text(recall.paragraphs))
-        if not result.paragraphs or (
-            longer > 2 * len(_text(result.paragraphs))
-            and (
-                words < MIN_PRECISE_WORDS
-                or len(_text(result.paragraphs)) < MIN_PRECISE_SHARE * longer
-            )
-        ):
+        if _too_little(precise.paragraphs, recall):
             result = Extracted(recall.paragraphs, precise.found, "recall", links=recall.links)
     if not result.paragraphs:
         body = _json_ld_body(page)
@@ -107,10 +111,16 @@ def refusal(result: Extracted, page: PageMeta) -> str | None:
             return "a paywall or subscription notice with no article text"
         if text and len(_CONSENT.findall(text)) >= 2:
             return "a cookie or consent notice, not an article"
+        if words < 60 and len(_NEWSLETTER.findall(text)) >= 2:
+            return "a newsletter sign-up box, not an article"
     if not result.paragraphs:
         return None  # the caller reports "no article text found"
     if result.links >= 0.6 and words < 600:
         return "a list of links, not an article"
+    lines = [line for p in result.paragraphs for line in p.split("\n") if line.strip()]
+    short = sum(1 for line in lines if word_count(line) <= 3)
+    if len(lines) >= MENU_LINES and short >= MENU_SHARE * len(lines):
+        return "menus and navigation, not an article"
     # Teasers: paragraphs of a sentence or more that end with "…" or "Read more" (a heading
     # ending in an ellipsis is a style, not a teaser).
     teasers = sum(1 for p in result.paragraphs if _TEASER_END.search(p) and word_count(p) >= 8)
@@ -152,6 +162,20 @@ def _article_marked(page: PageMeta) -> bool:
     return bool(page.meta("article:published_time"))
 
 
+def _too_little(precise: list[str], recall: _Run) -> bool:
+    """Whether the precise text is too little for the page, so recall mode's is taken: it is
+    empty, or recall mode finds more than twice as much (not mostly links) while the precise
+    text is under MIN_PRECISE_WORDS words or MIN_PRECISE_SHARE of recall mode's."""
+    if recall.links >= MAX_RECALL_LINKS or not recall.paragraphs:
+        return False
+    if not precise:
+        return True
+    mine, theirs = len(_text(precise)), len(_text(recall.paragraphs))
+    if theirs <= 2 * mine:
+        return False
+    return _words(precise) < MIN_PRECISE_WORDS or mine < MIN_PRECISE_SHARE * theirs
+
+
 @dataclass
 class _Run:
     paragraphs: list[str]
@@ -179,30 +203,36 @@ def _run(tree: Any, url: str | None, precise: bool) -> _Run:
     if body is None:
         paragraphs = [p.strip() for p in str(found.get("text") or "").split("\n") if p.strip()]
         return _Run(paragraphs, found, 0.0)
-    paragraphs = [p for p in (_tidy(b) for b in blocks(body)) if p]
-    linked = sum(len(" ".join(r.itertext()).strip()) for r in body.iter("ref"))
-    total = len(_text(paragraphs)) or 1
-    return _Run(paragraphs, found, min(1.0, linked / total))
+    found_blocks = [(_tidy(text), linked) for text, linked in blocks(body)]
+    found_blocks = [(text, linked) for text, linked in found_blocks if text]
+    total = sum(len(text) for text, _ in found_blocks) or 1
+    share = min(1.0, sum(linked for _, linked in found_blocks) / total)
+    paragraphs = [text for text, _ in found_blocks]
+    return _Run(paragraphs, found, share)
 
 
-def blocks(element: Any) -> list[str]:
-    """The paragraphs of trafilatura's output tree: one per block, in order; the text and
-    inline elements between blocks form paragraphs of their own."""
-    out: list[str] = []
+def blocks(element: Any) -> list[tuple[str, int]]:
+    """The paragraphs of trafilatura's output tree, one per block, in order, each with the
+    number of its characters inside links; the text and inline elements between blocks form
+    paragraphs of their own."""
+    out: list[tuple[str, int]] = []
     pending: list[str] = [element.text or ""]
+    pending_links = 0
 
     def flush() -> None:
+        nonlocal pending_links
         text = "".join(pending)
         pending.clear()
         if text.strip():
-            out.append(text)
+            out.append((text, pending_links))
+        pending_links = 0
 
     for child in element:
         tag = child.tag
         if tag == "list":
             flush()
             items = (_inline(item).strip() for item in child if item.tag == "item")
-            out.append("\n".join(f"- {item}" for item in items if item))
+            out.append(("\n".join(f"- {item}" for item in items if item), _linked(child)))
         elif tag == "table":
             flush()
             rows = []
@@ -210,20 +240,28 @@ def blocks(element: Any) -> list[str]:
                 cells = [_inline(c).strip() for c in row if c.tag == "cell"]
                 if any(cells):
                     rows.append(" | ".join(c for c in cells if c))
-            out.append("\n".join(rows))
+            out.append(("\n".join(rows), _linked(child)))
         elif tag in _CONTAINERS:
             flush()
             out.extend(blocks(child))
         elif tag in _PARAGRAPHS:
             flush()
-            out.append(_inline(child))
+            out.append((_inline(child), _linked(child)))
         elif tag == "lb":
             pending.append("\n")
         else:
             pending.append(_inline(child))
+            pending_links += _linked(child)
         pending.append(child.tail or "")
     flush()
     return out
+
+
+def _linked(element: Any) -> int:
+    """Characters of an element's text inside links (trafilatura's <ref>)."""
+    if element.tag == "ref":
+        return len(" ".join("".join(element.itertext()).split()))
+    return sum(len(" ".join("".join(r.itertext()).split())) for r in element.iter("ref"))
 
 
 def _inline(element: Any) -> str:
