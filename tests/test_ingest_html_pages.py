@@ -13,7 +13,8 @@ import pytest
 
 from conftest import ROOT, SHARED
 from ingest.formats.html_body import _Run, _too_little, word_count
-from ingest.formats.html_meta import agrees_with_url, matches_host, strip_site_suffix
+from ingest.formats.html_meta import agrees_with_url
+from ingest.formats.html_site import matches_host, strip_site_suffix
 from ingest.normalise import normalise_date, plausible_date
 from ingest.readers import read_path
 from qa.errors import IngestError

@@ -1,7 +1,8 @@
 """Web pages: the main article text (no menus, banners or footers) and its metadata.
 
 The text comes from ingest.formats.html_body (with its checks for pages that are not
-articles), the title, outlet, byline, date and link from ingest.formats.html_meta.
+articles), the byline, date and link from ingest.formats.html_meta, the outlet and title from
+ingest.formats.html_site.
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ from collections.abc import Iterator
 from typing import Any
 
 from ingest.fields import build_article
-from ingest.formats import html_body, html_meta
+from ingest.formats import html_body, html_meta, html_site
 from ingest.normalise import normalise_date, plausible_date
 from ingest.source import ReadResult, Source, detect_encoding
 from qa.errors import IngestError
+from qa.nlp import DEFAULT_NER_MODEL
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.I)
 # Fewer words than this are a menu item or a caption, not an article.
@@ -56,10 +58,10 @@ def _to_article(
     extracted = html_body.extract(tree, page_url, page)
     found = extracted.found
     page_url = page_url or found.get("url")
-    outlet = html_meta.choose_outlet(page, page_url, text)
-    names = [n for n in [outlet, *html_meta.outlet_candidates(page, with_title=False)] if n]
-    domain = html_meta.registered_domain(page_url)
-    title = html_meta.choose_title(page, found, names, page_url)
+    outlet = html_site.choose_outlet(page, page_url, text)
+    names = [n for n in [outlet, *html_site.outlet_candidates(page, with_title=False)] if n]
+    domain = html_site.registered_domain(page_url)
+    title = html_site.choose_title(page, found, names, page_url)
     if extracted.refusal:
         return _error(source, extracted.refusal, url, record)
     paragraphs = extracted.paragraphs
@@ -69,7 +71,7 @@ def _to_article(
     if words < MIN_WORDS:
         found_words = f" (only {words} words of text)" if words else ""
         return _error(source, f"no article text found in the HTML page{found_words}", url, record)
-    ner_model = source.ner_model if source else None
+    ner_model = source.ner_model if source else DEFAULT_NER_MODEL
     authors, author_source = html_meta.choose_authors(
         page, found, names + ([domain] if domain else []), ner_model
     )
