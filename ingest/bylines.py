@@ -39,9 +39,14 @@ _ROLE_WORDS = frozenset(
     freelance intern host anchor presenter managing executive lead print save comments comment
     subscribe newsletter profile""".split()
 )
-_DATE_WORDS = frozenset(
+# Months that are also first names ("May", "Jan") count as a name's word when another name word
+# follows them ("Haje Jan Kamps"); otherwise a date word ends a name.
+_MONTHS = frozenset(
     """january february march april may june july august september october november december
-    jan feb mar apr jun jul aug sep sept oct nov dec monday tuesday wednesday thursday friday
+    jan feb mar apr jun jul aug sep sept oct nov dec""".split()
+)
+_DATE_WORDS = _MONTHS | frozenset(
+    """monday tuesday wednesday thursday friday
     saturday sunday mon tue tues wed thu thur thurs fri sat sun today yesterday am pm gmt utc
     est edt pst pdt bst cet""".split()
 )
@@ -67,14 +72,15 @@ _CREDIT = re.compile(
     r"cartoons?|credits?)\b",
     re.I,
 )
-# The start of a bio after a name: "Phil Helsel is a reporter ...".
+# The start of a bio, a place or an affiliation after a name: "Phil Helsel is a reporter ...",
+# "Jonathan Liew at Old Trafford", "Jane Doe in Kyiv", "Jeffrey Passel of Pew".
 _BIO = re.compile(
     r"\s+(?:is|was|has|had|writes|wrote|covers|covered|reports|joined|edits|lives|works|"
-    r"teaches|studies)\s+.*$",
+    r"teaches|studies|at|in|of|for|from)\s+.*$",
     re.I | re.S,
 )
 _SPLIT = re.compile(
-    r"\s*(?:[,;|/•·&+\n]|\s[-–—]\s|\b(?:and|with|for|of|at|in|und|y|et)\b)\s*",
+    r"\s*(?:[,;|/•·&+\n]|\s[-–—]\s|\b(?:and|with|und|y|et)\b)\s*",
     re.I,
 )
 _WORD = re.compile(r"[^\s]+")
@@ -170,7 +176,9 @@ def _name_in(part: str, ner_model: str | None) -> str | None:
         start += 1  # "Staff Writer Jane Doe", "Reporter Jane Doe"
     run: list[str] = []
     i = start
-    while i < len(words) and _is_name_word(words[i], first=not run):
+    while i < len(words) and (
+        _is_name_word(words[i], first=not run) or _month_in_name(words, i)
+    ):
         run.append(_clean(words[i]))
         i += 1
     while run and run[-1].lower() in _PARTICLES:
@@ -210,6 +218,15 @@ def _person_before_org(run: list[str], org_words: list[str], ner_model: str) -> 
         if len(entities) == 1 and entities[0][1] == tail and entities[0][0] in _ORG_LABELS:
             return " ".join(run[:k])
     return None
+
+
+def _month_in_name(words: list[str], i: int) -> bool:
+    """A month's name used as a first or middle name: followed by another name's word."""
+    word = _clean(words[i])
+    if word.lower() not in _MONTHS or not word[:1].isupper() or i + 1 >= len(words):
+        return False
+    following = _clean(words[i + 1])
+    return following.lower() not in _DATE_WORDS and _is_name_word(words[i + 1], first=False)
 
 
 def _clean(word: str) -> str:

@@ -42,6 +42,10 @@ from ingest.bylines import join_names, person_names
         ("Mike D&#39;Angelo", [], ["Mike D'Angelo"]),
         ("By Ludwig van Beethoven and A.A. Dowd", [], ["Ludwig van Beethoven", "A.A. Dowd"]),
         ("Architectural Digest", ["Architectural Digest"], []),
+        ("Haje Jan Kamps", [], ["Haje Jan Kamps"]),  # a month's name inside a name
+        ("Posted Jan 5", [], []),
+        ("Jonathan Liew at Old Trafford", [], ["Jonathan Liew"]),
+        ("Jane Doe in Kyiv and John Roe in Lviv", [], ["Jane Doe", "John Roe"]),
         ("Teen Vogue Magazine", [], []),
         ("http://nypost.com/author/keith-j-kelly/", [], []),
         (
