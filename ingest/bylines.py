@@ -176,9 +176,7 @@ def _name_in(part: str, ner_model: str | None) -> str | None:
         start += 1  # "Staff Writer Jane Doe", "Reporter Jane Doe"
     run: list[str] = []
     i = start
-    while i < len(words) and (
-        _is_name_word(words[i], first=not run) or _month_in_name(words, i)
-    ):
+    while i < len(words) and (_is_name_word(words[i], first=not run) or _month_in_name(words, i)):
         run.append(_clean(words[i]))
         i += 1
     while run and run[-1].lower() in _PARTICLES:
