@@ -10,7 +10,13 @@ Figures, each overall and per question type:
   refused);
 - ``entity_present``: over queries of the entity type (``inference_query``), the share of answers
   containing the gold answer, normalised (case, accents, punctuation) and as whole words;
+- ``yes_no_accuracy``: over queries whose gold answer is Yes or No, the share of answers that
+  open with that verdict (a refusal, 'The reports disagree' or 'The archive doesn't say' counts
+  as wrong);
 - ``median_chars``: median answer length; ``ask_p50_ms`` / ``ask_p95_ms``: ask latency.
+
+A query file of factoid questions (items with ``question`` and ``expect``) is scored by
+eval.factoid instead.
 """
 
 from __future__ import annotations
@@ -44,10 +50,26 @@ def normalise(text: str) -> str:
     return " ".join(re.sub(r"[^\w]+", " ", text).split())
 
 
+_VERDICT = re.compile(r"\s*(yes|no)\b\s*[.:,;!]", re.I)
+
+
+def verdict(answer: str) -> str | None:
+    """'yes' or 'no' when the answer opens with that verdict ('Yes.', 'No: ...'), else None."""
+    m = _VERDICT.match(answer)
+    return m.group(1).lower() if m else None
+
+
 def contains_entity(answer: str, entity: str) -> bool:
     """Whether `entity` occurs in `answer` as whole words, after normalise()."""
     gold = normalise(entity)
     return bool(gold) and f" {gold} " in f" {normalise(answer)} "
+
+
+def contains_words(answer: str, expected: str) -> bool:
+    """Whether `expected` occurs in `answer` starting at a word, after normalise(): a word may
+    go on ('regulator' is found in 'Chinese regulators')."""
+    gold = normalise(expected)
+    return bool(gold) and f" {gold}" in f" {normalise(answer)}"
 
 
 @dataclass(frozen=True)
@@ -83,6 +105,14 @@ class AnswerRun:
     def entity_present(self) -> bool:
         return not self.refused and contains_entity(self.answer, self.gold_answer)
 
+    @property
+    def is_yes_no(self) -> bool:
+        return self.gold_answer.strip().lower() in ("yes", "no")
+
+    def verdict_right(self) -> bool:
+        said = verdict(self.answer)
+        return not self.refused and said is not None and said == self.gold_answer.strip().lower()
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "qid": self.qid,
@@ -103,6 +133,7 @@ def answer_metrics(runs: Sequence[AnswerRun]) -> dict[str, Any]:
     answerable = [r for r in runs if not r.is_null]
     precisions = [p for r in answerable if (p := r.precision()) is not None]
     entity = [r for r in answerable if r.question_type == ENTITY_TYPE and r.gold_answer]
+    yes_no = [r for r in answerable if r.is_yes_no]
 
     def mean(values: Sequence[float]) -> float | None:
         return round(sum(values) / len(values), DIGITS) if values else None
@@ -116,6 +147,8 @@ def answer_metrics(runs: Sequence[AnswerRun]) -> dict[str, Any]:
         "citation_precision": mean(precisions),
         "citation_recall": mean([r.recall() for r in answerable]),
         "entity_present": mean([float(r.entity_present()) for r in entity]),
+        "n_yes_no": len(yes_no),
+        "yes_no_accuracy": mean([float(r.verdict_right()) for r in yes_no]),
         "median_chars": statistics.median([len(r.answer) for r in runs]) if runs else None,
         "ask_p50_ms": round(percentile(latencies, 50), 1) if runs else None,
         "ask_p95_ms": round(percentile(latencies, 95), 1) if runs else None,
@@ -158,17 +191,22 @@ def run_answer_eval(
     ``out/answers.json`` (the figures, overall and per type) and ``out/answers-runs.jsonl``
     (one answer per line) and returns the figures. `overrides` are Settings fields.
     """
+    from eval.factoid import is_factoid_file, run_factoid_eval
     from eval.runner import ingest_corpus
 
     corpus, queries, out = Path(corpus), Path(queries), Path(out)
     if not corpus.exists():
         raise NewsdeskError(f"Corpus not found: {corpus}", "pass an existing file or folder")
+    say = progress or (lambda _msg: None)
+    if is_factoid_file(queries):
+        assistant = ingest_corpus(corpus, out, say, overrides)
+        say(f"asking the factoid questions of {queries}")
+        return run_factoid_eval(assistant, queries, out, limit)
     items = load_queries(queries)
     answerable = list(items[:limit] if limit else items)
     nulls = items.null_queries[:limit] if limit else items.null_queries
     if not answerable and not nulls:
         raise NewsdeskError(f"{queries}: holds no queries", "see the format in eval/datasets.py")
-    say = progress or (lambda _msg: None)
     assistant = ingest_corpus(corpus, out, say, overrides)
     say(f"asking {len(answerable)} answerable and {len(nulls)} null questions")
     warm = answerable[0].query if answerable else nulls[0]
@@ -194,16 +232,21 @@ def run_answer_eval(
 
 def format_answer_table(results: dict[str, Any]) -> str:
     """A plain-text table of the figures, overall then per question type."""
+    from eval.factoid import FACTOID_KEYS
+
     keys = [
         "null_refusal",
         "false_refusal",
         "citation_precision",
         "citation_recall",
         "entity_present",
+        "yes_no_accuracy",
         "median_chars",
         "ask_p50_ms",
         "ask_p95_ms",
     ]
+    if results.get("kind") == "factoid":
+        keys = FACTOID_KEYS
     rows = [["overall", str(results["overall"]["n"]), *_cells(results["overall"], keys)]]
     for name, figures in results["by_type"].items():
         rows.append([name, str(figures["n"]), *_cells(figures, keys)])

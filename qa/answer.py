@@ -1,19 +1,36 @@
-"""The extractive answerer: picks the retrieved sentences that answer a question, cites them."""
+"""Answerers: the base every answerer shares (refusal policy, streaming, follow-up rewriting) and
+the extractive answerer, which states the asked-for fact first and quotes its evidence.
+
+Every answerer starts from the same reading of the evidence (qa.reading.EvidenceReader): it
+decides whether the archive answers the question at all, and what each retrieved sentence
+offers. The extractive answer then:
+
+- for a question asking for a name or a value (qa.question): opens with the span(s) of the
+  supporting sentence that fill the slot, each cited ('Yuri Ushakov and Nikolai Patrushev
+  [1].'): every person for 'who', the amount with its currency, the date, the place, the
+  organisation; then the quote(s) with outlet and date. Cited articles that give different
+  values are shown side by side ('Reports differ: ...');
+- for 'why' / 'how' / 'what did X discuss' questions: the two or three sentences of the best
+  article that give the reasons or the content, in article order;
+- for a yes/no question: Yes, No, 'The reports disagree' or 'The archive doesn't say', then
+  the evidence for each part (qa.yesno);
+- for a question drawn from several reports (it names outlets, or makes several claims): the
+  article of each outlet that best supports each claim, led by the name most of the evidence
+  agrees on when it asks for one.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
-from functools import lru_cache
-from typing import Protocol
 
-import numpy as np
-
+from qa.citations import marker
 from qa.embedding import Embedder
 from qa.evidence import (
     Claim,
+    _NameForms,
     asks_for_name,
     asks_for_value,
     candidate_names,
@@ -21,21 +38,25 @@ from qa.evidence import (
     mention_counts,
     named_outlets,
     outlet_clauses,
-    question_claims,
-    refusal,
-    refusal_reason,
 )
+from qa.nlp import Entity
+from qa.question import Slot
+from qa.reading import (
+    MIN_FOCUS,
+    EvidenceReader,
+    Reading,
+    Sentence,
+    SlotReading,
+    focus_weights,
+    overlap,
+    terms_of,
+)
+from qa.slots import NAME_SLOTS, Filler, join_names
 from qa.store import iso_to_ts
-from qa.text import STOP_WORDS, content_terms, sentence_spans, stem, words
+from qa.text import content_terms, stem, words
 from qa.types import Answer, Citation, Passage
 from qa.understand import find_dates
 
-# Weights of the sentence score: meaning (embedding cosine) and word overlap with the question.
-SEMANTIC_WEIGHT = 0.6
-LEXICAL_WEIGHT = 0.4
-# Share of the score that depends on the sentence holding the kind of answer asked for
-# (names for 'who', dates for 'when', numbers for 'how many').
-TYPE_WEIGHT = 0.2
 # Extra sentences join the answer only when they score close to the best one.
 FOLLOW_UP_RATIO = 0.8
 VALUE_RATIO = 0.6
@@ -52,117 +73,218 @@ QUESTION_SHARE = 0.5
 # What an article gives up, choosing among an outlet's articles, for each share of the outlet's
 # best retrieval score it falls short by (passages without scores: RANK_COST per rank).
 SCORE_GAP = 1.0
-# Sentences embedded per question (the best by word overlap), and read for a name to lead with.
-EMBED_SENTENCES = 48
-PER_PASSAGE = 5
+# Sentences read for a name to lead with.
 LEAD_SENTENCES = 12
-
-_MONTHS = (
-    "january february march april may june july august september october november december"
-).split()
-_WHEN = re.compile(
-    r"\b(\d{4}|\d{1,2}(st|nd|rd|th)?|" + "|".join(_MONTHS) + r"|"
-    r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
-    r"yesterday|today|week|month|year|ago)\b",
+# Another article's sentence joins a slot answer (agreeing, or giving another value) when it
+# scores this close to the best's sentence and holds enough of the distinguishing words.
+CORROBORATE_RATIO = 0.75
+# For a question asking for several names, other sentences of the best one's article join it
+# when they support the slot this close to it.
+GATHER_RATIO = 0.7
+# Sentences quoted for a 'why' or 'what did ... discuss' question, from one article.
+EXPLAIN_SENTENCES = 3
+EXPLAIN_RATIO = 0.7
+# Sentences that give a reason ('because', 'due to') or say what was said or done ('warned
+# that', 'aimed at') rank this much higher for such questions than ones that only restate
+# them ('Sullivan held talks with ...').
+CUE_BONUS = 0.1
+_BECAUSE = re.compile(
+    r"\b(because|due to|owing to|as a result|result of|after|since|amid|following|so that|"
+    r"in order to|aimed at|to avoid|to prevent|over concerns?|concerns? (?:over|about)|citing|"
+    r"blamed|reason|caused|led to|thanks to|grounds)\b",
     re.I,
 )
-_NUMBER = re.compile(r"\d")
+_ABOUT = re.compile(
+    r"\b(about|aimed at|focused on|focus(?:ed|es)? on|warned|agreed|discussed|included|"
+    r"including|such as|called for|urged|proposed|planned|planning|said that|told \w+ that|"
+    r"over the|on the (?:issue|question|subject) of|regarding|concerning)\b",
+    re.I,
+)
+Message = dict[str, str]
 
 
-class Answerer(Protocol):
-    """Anything that turns a question and ranked passages into an Answer."""
+class Answerer(ABC):
+    """What every answerer shares: the reading of the evidence and its refusal policy
+    (qa.reading), streaming, and rewriting a follow-up question.
+
+    A subclass implements :meth:`compose`; an answerer that writes as it goes (an LLM)
+    overrides :meth:`stream`, and one that can rewrite follow-ups overrides :meth:`rewrite`.
+    """
+
+    def __init__(self, reader: EvidenceReader) -> None:
+        self.reader = reader
 
     def answer(self, question: str, passages: Sequence[Passage]) -> Answer:
         """Answer `question` from `passages` (best first), citing them, or refuse."""
-        ...
+        reading = self.reader.read(question, passages)
+        return reading.refusal or self.compose(reading)
+
+    def refusal_for(self, question: str, passages: Sequence[Passage]) -> Answer | None:
+        """The refusal when the evidence does not answer `question`, else None."""
+        return self.reader.read(question, passages).refusal
+
+    def stream(self, question: str, passages: Sequence[Passage]) -> Iterator[str | Answer]:
+        """Text pieces as they are written, then the checked Answer last (here: the Answer)."""
+        yield self.answer(question, passages)
+
+    def rewrite(self, messages: list[Message]) -> str | None:
+        """The conversation's last question made standalone, or None to use the rules
+        (qa.conversation)."""
+        return None
+
+    @abstractmethod
+    def compose(self, reading: Reading) -> Answer:
+        """The answer to a question the evidence answers (`reading.refusal` is None)."""
 
 
-@dataclass(frozen=True)
-class _Sentence:
-    passage: int
-    start: int
-    end: int
-    text: str
-    score: float
-    semantic: float = 0.0  # the embedding cosine with the question, part of `score`
-    claims: tuple[float, ...] = ()  # the embedding cosine with each claim of the question
-
-
-class ExtractiveAnswerer:
-    """Answers with the sentences of the retrieved passages that best match the question.
-
-    Each sentence is scored by its embedding similarity to the question and by the share of the
-    question's content words it contains. The answer quotes the best sentence of up to
-    `max_sentences` different articles (when the question names outlets: the article that best
-    supports each of its claims, each outlet named cited), each with its outlet and date; a
-    question asking for a name is answered first with the name the evidence agrees on; values
-    that differ between articles are shown side by side. The question is refused (see
-    qa.evidence.refusal_reason) when the evidence does not cover it, the question as a whole
-    or, for one of several claims, claim by claim.
-    """
+class ExtractiveAnswerer(Answerer):
+    """Answers with the sentences of the retrieved passages, stating the asked-for fact first
+    (see the module docstring). Needs no language model."""
 
     def __init__(
         self,
         embedder: Embedder,
-        max_sentences: int = 3,
+        max_sentences: int = 4,
         min_evidence: float = 0.3,
         min_coverage: float = 0.4,
         outlets: Callable[[], Sequence[str]] | None = None,
         max_chars: int = 600,
-        read_passages: int = 6,
+        read_passages: int = 10,
+        entities: Callable[[list[str]], list[list[Entity]]] | None = None,
+        ner_model: str | None = None,
     ):
-        self._embedder = embedder
-        self._max_sentences = max_sentences
-        self._min_evidence = min_evidence
-        self._min_coverage = min_coverage
-        self._outlets = outlets or (lambda: ())
-        self._max_chars = max_chars
-        self._read = read_passages
-
-    def answer(self, question: str, passages: Sequence[Passage]) -> Answer:
-        """Quote the first `read_passages` passages; all of `passages` count as coverage."""
-        claims = question_claims(question, [p.source or "" for p in passages])
-        scored = self.score_sentences(question, passages[: self._read], claims)
-        refused = self._refusal(question, passages, scored, claims)
-        if refused is not None:
-            return refused
-        chosen = self._choose(question, scored, passages, claims)
-        lead = _lead(question, scored, passages)
-        return _compose(question, chosen, passages, lead)
-
-    def refusal_for(self, question: str, passages: Sequence[Passage]) -> Answer | None:
-        """The refusal when the evidence does not answer `question`, else None (any answerer)."""
-        claims = question_claims(question, [p.source or "" for p in passages])
-        scored = self.score_sentences(question, passages[: self._read], claims)
-        return self._refusal(question, passages, scored, claims)
-
-    def _refusal(
-        self,
-        question: str,
-        passages: Sequence[Passage],
-        scored: list[_Sentence],
-        claims: Sequence[Claim],
-    ) -> Answer | None:
-        best = max(scored[0].score if scored else 0.0, _claims_support(claims, scored))
-        reason = refusal_reason(
-            question, passages, list(self._outlets()), best, self._min_evidence, self._min_coverage
+        super().__init__(
+            EvidenceReader(
+                embedder,
+                min_evidence=min_evidence,
+                min_coverage=min_coverage,
+                outlets=outlets,
+                read_passages=read_passages,
+                entities=entities,
+                ner_model=ner_model,
+            )
         )
-        return None if reason is None else refusal(question, passages, reason)
+        self._max_sentences = max_sentences
+        self._max_chars = max_chars
 
-    def _choose(
-        self,
-        question: str,
-        scored: list[_Sentence],
-        passages: Sequence[Passage],
-        claims: Sequence[Claim],
-    ) -> list[_Sentence]:
+    def score_sentences(
+        self, question: str, passages: Sequence[Passage], claims: Sequence[Claim] = ()
+    ) -> list[Sentence]:
+        """Every sentence of `passages` scored for `question` (qa.reading)."""
+        return self.reader.score_sentences(question, passages, claims)
+
+    def compose(self, reading: Reading) -> Answer:
+        from qa.yesno import compose_yes_no
+
+        slot = reading.analysis.slot
+        if slot is Slot.YESNO:
+            chosen = self._choose(reading)
+            return compose_yes_no(reading, chosen, self.reader)
+        if reading.single_claim:
+            if reading.slots:
+                return self._slot_answer(reading)
+            if slot in (Slot.REASON, Slot.CONTENT):
+                return self._explain(reading)
+        chosen = self._choose(reading)
+        lead = _lead(reading.question, reading.scored, reading.passages, self.reader)
+        return compose(reading.question, chosen, reading.passages, lead)
+
+    # -- a name or a value, read from the supporting sentence ------------------------------
+
+    def _slot_answer(self, reading: Reading) -> Answer:
+        """The span(s) filling the slot, from the best supporting sentence, then its quote, and
+        the sentences of other articles that support the same slot nearly as well (their
+        values side by side when they differ)."""
+        best = reading.slots[0]
+        weights = focus_weights(reading.analysis, reading.scored)
+        forms = _NameForms([t for p in reading.passages for t in (p.title, p.text)])
+        spans = pick_spans(best, reading.analysis.slot, reading.analysis.unit, weights)
+        if reading.analysis.several:
+            spans = _gather(reading, best, spans)
+        if reading.analysis.slot in NAME_SLOTS:
+            spans = [_fuller(f, forms) for f in spans]
+        chosen = [best]
+        articles = {reading.passages[best.sentence.passage].article_id}
+        for other in reading.slots[1:]:
+            article = reading.passages[other.sentence.passage].article_id
+            if len(chosen) >= min(self._max_sentences, 3) or article in articles:
+                continue
+            close = other.sentence.score >= CORROBORATE_RATIO * best.sentence.score
+            if close and other.focus >= MIN_FOCUS:
+                chosen.append(other)
+                articles.add(article)
+        numbers: dict[int, int] = {}
+        citations: list[Citation] = []
+        values = []
+        for r in chosen:
+            s = r.sentence
+            n = cite(numbers, citations, reading.passages, s.passage, s.start, s.end)
+            picked = pick_spans(r, reading.analysis.slot, reading.analysis.unit, weights)
+            values.append((r, n, picked))
+        parts = []
+        wants_value = reading.analysis.wants_value
+        differ = _differing(values, reading.passages) if wants_value else None
+        if differ:
+            parts.append(differ)
+        else:
+            parts.append(f"{join_names([f.text for f in spans])} {marker(values[0][1])}.")
+        for r, n, _ in values:
+            s = r.sentence
+            parts.append(
+                f"{_attribution(reading.passages[s.passage])}: {_quote(s.text)} {marker(n)}"
+            )
+        parts.extend(_as_of(citations))
+        return Answer(
+            reading.question,
+            " ".join(parts),
+            citations,
+            refused=False,
+            passages=list(reading.passages),
+        )
+
+    # -- reasons and content: a few sentences of one article, in its order ------------------
+
+    def _explain(self, reading: Reading) -> Answer:
+        """The best article's sentences that score close to its best, up to
+        EXPLAIN_SENTENCES, in article order: a reason or what was said takes more than one
+        sentence to give."""
+        cue = _BECAUSE if reading.analysis.slot is Slot.REASON else _ABOUT
+        ranked = sorted(
+            reading.scored, key=lambda s: -(s.score + (CUE_BONUS if cue.search(s.text) else 0))
+        )
+        best = ranked[0]
+        article = reading.passages[best.passage].article_id
+        same = [
+            s
+            for s in ranked
+            if reading.passages[s.passage].article_id == article
+            and s.score >= EXPLAIN_RATIO * best.score
+        ][:EXPLAIN_SENTENCES]
+        same.sort(key=lambda s: reading.passages[s.passage].start + s.start)
+        numbers: dict[int, int] = {}
+        citations: list[Citation] = []
+        marks = []
+        for s in same:
+            n = cite(numbers, citations, reading.passages, s.passage, s.start, s.end)
+            marks.append((s, n))
+        p = reading.passages[best.passage]
+        quoted = " ".join(f"{_quote(s.text)} {marker(n)}" for s, n in marks)
+        parts = [f"{_attribution(p)}: {quoted}", *_as_of(citations)]
+        return Answer(
+            reading.question, " ".join(parts), citations, refused=False, passages=reading.passages
+        )
+
+    # -- questions drawn from several reports ----------------------------------------------
+
+    def _choose(self, reading: Reading) -> list[Sentence]:
         """The best sentence of each of the first articles in retrieval order.
 
         When the question names outlets, only their articles are cited: for each, its first
         articles in retrieval order (as many as the times it is named). Otherwise the first
         articles whose best sentence scores within FOLLOW_UP_RATIO of the best one.
         """
-        per_article: dict[str, _Sentence] = {}
+        question, scored, passages = reading.question, reading.scored, reading.passages
+        per_article: dict[str, Sentence] = {}
         for sent in scored:  # best first
             per_article.setdefault(passages[sent.passage].article_id, sent)
         # Articles in retrieval order (the retriever's ranking is the better judge of which
@@ -171,13 +293,13 @@ class ExtractiveAnswerer:
         named = named_outlets(question, [p.source or "" for p in passages])
         needed = 0  # the first candidates the question needs, whatever their length
         if named:
-            candidates, needed = self._per_claim(question, scored, passages, claims)
+            candidates, needed = self._per_claim(question, scored, passages, reading.claims)
         else:
             # Any article may hold a differing figure for a number or date (shown side by side).
             ratio = VALUE_RATIO if asks_for_value(question) else FOLLOW_UP_RATIO
             floor = ratio * scored[0].score
             candidates = [s for s in ranked if s.score >= floor]
-        chosen: list[_Sentence] = []
+        chosen: list[Sentence] = []
         length = 0
         for n, sent in enumerate(candidates):
             if len(chosen) >= self._max_sentences:
@@ -193,10 +315,10 @@ class ExtractiveAnswerer:
     def _per_claim(
         self,
         question: str,
-        scored: list[_Sentence],
+        scored: list[Sentence],
         passages: Sequence[Passage],
         claims: Sequence[Claim],
-    ) -> tuple[list[_Sentence], int]:
+    ) -> tuple[list[Sentence], int]:
         """The sentences to cite for a question about what named outlets reported, most needed
         first, and how many of them the question needs (the rest may be left out for length):
         for each claim of the question (qa.evidence.question_claims), the article of its outlet
@@ -225,27 +347,27 @@ class ExtractiveAnswerer:
                 return SCORE_GAP * max(0.0, best - top[p.article_id]) / best
             return RANK_COST * rank[p.article_id]
 
-        as_of = _newest(passages)
+        as_of = newest(passages)
         periods = find_dates(question, as_of)
         claim_dates = [find_dates(c.text, as_of) for c in claims]
 
-        def value(k: int, sent: _Sentence) -> float:
+        def value(k: int, sent: Sentence) -> float:
             p = passages[sent.passage]
             v = QUESTION_SHARE * sent.score + _claim_score(claims[k], k, sent)
             v -= retrieval_cost(p)
             # A date said in the claim picks out its report ('the report from The Verge on
             # September 28, 2023, concerning ...'); else any date of the question.
             when = claim_dates[k] or periods
-            return v + (DATE_BONUS if when and _published_in(p, when) else 0.0)
+            return v + (DATE_BONUS if when and published_in(p, when) else 0.0)
 
-        def allowed(claim: Claim, sent: _Sentence, slots: bool) -> bool:
+        def allowed(claim: Claim, sent: Sentence, slots: bool) -> bool:
             p = passages[sent.passage]
             if p.article_id not in rank or (claim.outlet and p.source != claim.outlet):
                 return False
             new = p.article_id not in chosen
             return not (slots and new and taken[p.source or ""] >= counts[p.source or ""])
 
-        chosen: dict[str, _Sentence] = {}  # article -> its sentence
+        chosen: dict[str, Sentence] = {}  # article -> its sentence
         taken = dict.fromkeys(counts, 0)
         pending = list(claims)
         values = {
@@ -256,7 +378,7 @@ class ExtractiveAnswerer:
         }
         settled: list[tuple[Claim, float]] = []  # claims an article already cited supports
         while pending:
-            best: tuple[float, int, _Sentence] | None = None
+            best: tuple[float, int, Sentence] | None = None
             for n, claim in enumerate(pending):
                 for i, sent in enumerate(scored):
                     if allowed(claim, sent, slots=True):
@@ -284,7 +406,7 @@ class ExtractiveAnswerer:
         # Last (cited while room is left): an article that supports a claim better than any
         # cited, beyond the number of articles the question asks of its outlet.
         used = {passages[s.passage].article_id for s in out}
-        extra: dict[str, tuple[float, _Sentence]] = {}
+        extra: dict[str, tuple[float, Sentence]] = {}
         for claim, had in settled:
             if claim.outlet:
                 continue
@@ -303,16 +425,16 @@ class ExtractiveAnswerer:
     def _per_mention(
         self,
         question: str,
-        scored: list[_Sentence],
+        scored: list[Sentence],
         passages: Sequence[Passage],
         used: set[str] | None = None,
-    ) -> list[_Sentence]:
+    ) -> list[Sentence]:
         """For each outlet mention, the sentence of one of that outlet's first articles that
         best matches the part of the question about it ('the TechCrunch article suggests X,
         while The Verge reports Y': X for TechCrunch, Y for The Verge)."""
-        chosen: list[_Sentence] = []
+        chosen: list[Sentence] = []
         used = set(used or ())
-        as_of = _newest(passages)
+        as_of = newest(passages)
         for outlet, clause in outlet_clauses(question, [p.source or "" for p in passages]):
             terms = set(content_terms(clause))
             # A date said of this article ('... TechCrunch on October 6, 2023') picks it out.
@@ -324,13 +446,13 @@ class ExtractiveAnswerer:
                     if p.source == outlet and p.article_id not in used
                 )
             )[:MENTION_ARTICLES]
-            best: tuple[float, _Sentence] | None = None
+            best: tuple[float, Sentence] | None = None
             for rank, article in enumerate(articles):
                 for sent in scored:
                     if passages[sent.passage].article_id != article:
                         continue
-                    value = sent.score + _overlap(terms, sent.text) - RANK_COST * rank
-                    if periods and _published_in(passages[sent.passage], periods):
+                    value = sent.score + overlap(terms, sent.text) - RANK_COST * rank
+                    if periods and published_in(passages[sent.passage], periods):
                         value += DATE_BONUS
                     if best is None or value > best[0]:
                         best = (value, sent)
@@ -339,142 +461,104 @@ class ExtractiveAnswerer:
                 used.add(passages[best[1].passage].article_id)
         return sorted(chosen, key=lambda x: x.passage)
 
-    def score_sentences(
-        self, question: str, passages: Sequence[Passage], claims: Sequence[Claim] = ()
-    ) -> list[_Sentence]:
-        """Every sentence of `passages` with its evidence score, best first, and its
-        similarity to each of `claims`.
 
-        Sentences are first ranked by word overlap with the question or one of its claims; only
-        the best `EMBED_SENTENCES` are embedded (embedding every sentence of ten passages would
-        take most of a second on two cores).
-        """
-        q_terms = set(content_terms(question))
-        claim_terms = [c.terms for c in claims]
-        candidates = [
-            (_overlap(q_terms, p.text[s:e]), i, s, e, _best_overlap(claim_terms, p.text[s:e]))
-            for i, p in enumerate(passages)
-            for s, e in sentence_spans(p.text)
-            if len(words(p.text[s:e])) >= 4
-        ]
-        if not candidates:
-            return []
-        # The best few of every passage, so that each article has a sentence to offer.
-        candidates.sort(key=lambda c: (-max(c[0], c[4]), c[1], c[2]))
-        taken: dict[int, int] = {}
-        kept: list[tuple[float, int, int, int, float]] = []
-        for cand in candidates:
-            if taken.get(cand[1], 0) < PER_PASSAGE and len(kept) < EMBED_SENTENCES:
-                kept.append(cand)
-                taken[cand[1]] = taken.get(cand[1], 0) + 1
-        candidates = kept
-        texts = [passages[i].text[s:e] for _, i, s, e, _ in candidates]
-        n = 1 + len(claims)
-        vectors = self._embedder.embed([question, *(c.text for c in claims), *texts])
-        sims = np.clip(vectors[n:] @ vectors[:n].T, 0.0, 1.0)
-        wants = _answer_type(question)
-        out = []
-        for (lexical, i, s, e, _), text, row in zip(candidates, texts, sims, strict=True):
-            sem = float(row[0])
-            score = SEMANTIC_WEIGHT * sem + LEXICAL_WEIGHT * lexical
-            if wants is not None:
-                score *= (1.0 - TYPE_WEIGHT) + TYPE_WEIGHT * wants(text, question)
-            claim_sims = tuple(round(float(x), 4) for x in row[1:])
-            out.append(_Sentence(i, s, e, text, round(score, 4), sem, claim_sims))
-        out.sort(key=lambda x: (-x.score, x.passage, x.start))
-        return out
-
-
-def _claims_support(claims: Sequence[Claim], scored: list[_Sentence]) -> float:
-    """How well the sentences support every claim of a question that makes several (0 for one
-    claim or none): the mean over its claims of the best sentence's score for that claim
-    (meaning as for the whole question, words as for the claim). A long question drawn from
-    several reports is matched by no single sentence, though each of its parts may be."""
-    if len(claims) < 2 or not scored:
-        return 0.0
-    support = [
-        max(
-            SEMANTIC_WEIGHT * s.semantic + LEXICAL_WEIGHT * _overlap(c.terms, s.text)
-            for s in scored
-        )
-        for c in claims
+def pick_spans(
+    reading: SlotReading, slot: Slot | None, unit: str | None, weights: dict[str, float]
+) -> list[Filler]:
+    """The filler(s) of a sentence that answer: every person for 'who' (and every name when
+    the question asks for several: 'which companies'), else the one nearest the question's
+    distinguishing words in the sentence."""
+    found = list(reading.fillers)
+    if slot is Slot.PERSON or len(found) <= 1:
+        return found
+    text = reading.sentence.text
+    anchors = [
+        m.start()
+        for m in re.finditer(r"[\w'’-]+", text)
+        if weights.get(stem(m.group(0)), 0.0) > 0 or (unit and stem(m.group(0)) == unit)
     ]
-    return sum(support) / len(support)
+    if not anchors:
+        return found[:1]
+
+    def distance(f: Filler) -> int:
+        return min(
+            0 if f.start <= a < f.end else min(abs(a - f.start), abs(a - f.end)) for a in anchors
+        )
+
+    return [min(found, key=lambda f: (distance(f), f.start))]
 
 
-def _claim_score(claim: Claim, k: int, sent: _Sentence) -> float:
+def _gather(reading: Reading, best: SlotReading, spans: list[Filler]) -> list[Filler]:
+    """For a question asking for several ('Which authors ...'), the names of the best
+    sentence and of the other sentences of its article that answer it nearly as well (a list
+    of names often runs over two sentences)."""
+    article = reading.passages[best.sentence.passage].article_id
+    out = list(spans)
+    for other in reading.slots[1:]:
+        same = reading.passages[other.sentence.passage].article_id == article
+        if same and other.answers and other.support >= GATHER_RATIO * best.support:
+            out += other.fillers
+    return list({f.text: f for f in out}.values())
+
+
+def _fuller(f: Filler, forms: _NameForms) -> Filler:
+    """A name in the fuller form the evidence uses elsewhere ('Spears' -> 'Britney Spears')."""
+    terms = tuple(stem(w) for w in words(f.text))
+    fuller = forms.fuller(terms) if terms else None
+    if fuller is None:
+        return f
+    return Filler(forms.surface[fuller], f.label, f.start, f.end)
+
+
+def _differing(
+    values: list[tuple[SlotReading, int, list[Filler]]], passages: Sequence[Passage]
+) -> str | None:
+    """'Reports differ: The Verge (2023-10-05) gives 12 [1]; TechCrunch gives 15 [2].' when the
+    articles' sentences give different values for the slot, else None."""
+    if len(values) < 2:
+        return None
+    shown = [(_norm_value(" ".join(f.text for f in picked)), r, n) for r, n, picked in values]
+    if len({v for v, _, _ in shown}) < 2:
+        return None
+    parts = []
+    for (r, n, picked), _ in zip(values, shown, strict=True):
+        p = passages[r.sentence.passage]
+        meta = ", ".join(x for x in (p.source, (p.published_at or "")[:10]) if x)
+        parts.append(f"{meta or p.title} gives {join_names([f.text for f in picked])} {marker(n)}")
+    return "Reports differ: " + "; ".join(parts) + "."
+
+
+def _norm_value(text: str) -> str:
+    return " ".join(re.sub(r"[,\s]+", " ", text.lower()).split())
+
+
+def _claim_score(claim: Claim, k: int, sent: Sentence) -> float:
     """How well `sent` states `claim` (the k-th claim of its question): its meaning and its
     words."""
     sem = sent.claims[k] if k < len(sent.claims) else sent.semantic
-    return CLAIM_SEMANTIC * sem + CLAIM_LEXICAL * _overlap(claim.terms, sent.text)
-
-
-def _best_overlap(claims: Sequence[frozenset[str]], text: str) -> float:
-    """The word overlap of `text` with the claim it matches best (0 with no claims)."""
-    return max((_overlap(c, text) for c in claims), default=0.0)
-
-
-def _overlap(q_terms: set[str] | frozenset[str], text: str) -> float:
-    if not q_terms:
-        return 0.0
-    return len(q_terms & _terms_of(text)) / len(q_terms)
-
-
-@lru_cache(maxsize=4096)
-def _terms_of(text: str) -> frozenset[str]:
-    """The content terms of a sentence (asked for again for each claim of a question)."""
-    return frozenset(content_terms(text))
-
-
-_NAME_RUN = re.compile(r"[A-Z][\w'’.-]*(?:\s+(?:of\s+|de\s+|al-)?[A-Z][\w'’.-]*)*")
-
-
-def _new_names(text: str, question: str) -> float:
-    """How strongly `text` names people or bodies the question does not (0..1).
-
-    Counts runs of two or more capitalised words (stop words dropped) that share no word with
-    the question ('Yuri Ushakov', 'Russian Security Council'): 'who' questions are answered by
-    sentences that name someone new.
-    """
-    asked = {w.lower() for w in words(question)}
-    count = 0
-    for match in _NAME_RUN.finditer(text):
-        names = [w for w in match.group(0).split() if w.lower() not in STOP_WORDS]
-        if len(names) >= 2 and not any(w.lower().strip(".,'’") in asked for w in names):
-            count += 1
-    return min(count, 3) / 3
-
-
-def _answer_type(question: str) -> Callable[[str, str], float] | None:
-    """How well a sentence fits the kind of answer the question word asks for (0..1)."""
-    first = question.strip().lower()
-    if first.startswith(("who ", "whom ", "whose ")):
-        return _new_names
-    if first.startswith("when ") or first.startswith("what year") or first.startswith("what date"):
-        return lambda text, _q: float(bool(_WHEN.search(text)))
-    if first.startswith(("how many", "how much")):
-        return lambda text, _q: float(bool(_NUMBER.search(text)))
-    return None
+    return CLAIM_SEMANTIC * sem + CLAIM_LEXICAL * overlap(claim.terms, sent.text)
 
 
 def _redundant(a: str, b: str) -> bool:
-    ta, tb = set(content_terms(a)), set(content_terms(b))
+    ta, tb = terms_of(a), terms_of(b)
     return bool(ta and tb) and len(ta & tb) / min(len(ta), len(tb)) > 0.8
 
 
-def _newest(passages: Sequence[Passage]) -> datetime | None:
+def newest(passages: Sequence[Passage]) -> datetime | None:
     """The publication time of the newest of `passages` (what a day named without its year,
     'on October 14th', is read against), None when none is dated."""
     stamps = [ts for p in passages if (ts := iso_to_ts(p.published_at)) >= 0]
     return datetime.fromtimestamp(max(stamps), UTC) if stamps else None
 
 
-def _published_in(passage: Passage, periods: list[tuple[int, int]]) -> bool:
+def published_in(passage: Passage, periods: list[tuple[int, int]]) -> bool:
     ts = iso_to_ts(passage.published_at)
     return ts >= 0 and any(a <= ts <= b for a, b in periods)
 
 
-def _lead(question: str, scored: list[_Sentence], passages: Sequence[Passage]) -> str | None:
+def _lead(
+    question: str, scored: list[Sentence], passages: Sequence[Passage], reader: EvidenceReader
+) -> str | None:
     """For a question asking for a name, the name the best sentences of most articles give."""
     if not asks_for_name(question):
         return None
@@ -515,6 +599,16 @@ def _attribution(p: Passage) -> str:
     return ", ".join(x for x in parts if x)
 
 
+def _quote(text: str) -> str:
+    """A sentence of an article in quotation marks, exactly as written."""
+    return f"\u201c{text.strip()}\u201d"
+
+
+def _as_of(citations: list[Citation]) -> list[str]:
+    dates = [c.passage.published_at[:10] for c in citations if c.passage.published_at]
+    return [f"(As of {max(dates)}, the date of the newest report cited.)"] if dates else []
+
+
 def cite(
     numbers: dict[int, int],
     citations: list[Citation],
@@ -533,16 +627,18 @@ def cite(
     return numbers[index]
 
 
-def _compose(
-    question: str, chosen: list[_Sentence], passages: Sequence[Passage], lead: str | None = None
+def compose(
+    question: str, chosen: list[Sentence], passages: Sequence[Passage], lead: str | None = None
 ) -> Answer:
+    """The answer quoting `chosen` (each with outlet and date), led by `lead` (a name) or by
+    the values the cited reports differ on."""
     numbers: dict[int, int] = {}
     citations: list[Citation] = []
     quotes: list[str] = []
     for sent in chosen:
         n = cite(numbers, citations, passages, sent.passage, sent.start, sent.end)
         p = passages[sent.passage]
-        quotes.append(f"{_attribution(p)}: \u201c{sent.text.strip()}\u201d [{n}]")
+        quotes.append(f"{_attribution(p)}: {_quote(sent.text)} {marker(n)}")
     parts = []
     differ = conflicting_values(question, [(c.quote, c.n, c.passage) for c in citations])
     if differ:
@@ -550,7 +646,5 @@ def _compose(
     elif lead:
         parts.append(f"{lead}.")
     parts.extend(quotes)
-    dates = [c.passage.published_at[:10] for c in citations if c.passage.published_at]
-    if dates:
-        parts.append(f"(As of {max(dates)}, the date of the newest report cited.)")
+    parts.extend(_as_of(citations))
     return Answer(question, " ".join(parts), citations, refused=False, passages=list(passages))

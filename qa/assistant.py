@@ -152,12 +152,21 @@ class Assistant:
     ) -> list[Passage]:
         """The `k` passages that best match `query`, best first, within `filters`.
 
-        Raises EmptyIndexError when nothing has been ingested yet, ConfigError for a bad filter.
+        Raises EmptyIndexError when nothing has been ingested yet, FilterError for a bad filter.
         """
         query = _require_text(query, "query")
         self.catch_up()
         self._require_content()
+        filters = self.resolve_filters(filters)
         return self.retriever.retrieve(query, k or self.settings.top_k, filters)
+
+    def resolve_filters(self, filters: SearchFilters | None) -> SearchFilters | None:
+        """`filters` as a search applies them: outlet names matched to the archive's (any case
+        or punctuation; qa.filters) and dates checked. Raises FilterError naming the field, and
+        suggesting the closest outlets for one the archive lacks."""
+        from qa.filters import resolve
+
+        return resolve(filters, self.sources()) if filters else None
 
     def catch_up(self, force: bool = False) -> None:
         """On a Chroma server, bring the local keyword index up to what other processes wrote
@@ -214,10 +223,9 @@ class Assistant:
             {"role": str(m.get("role", "")), "content": str(m.get("content", ""))} for m in messages
         ]
         rules = standalone(plain, self.sources())
-        rewrite = getattr(self.answerer, "rewrite", None)
-        if rewrite is None or sum(m["role"] == "user" for m in plain) < 2:
+        if sum(m["role"] == "user" for m in plain) < 2:
             return rules
-        return str(rewrite(plain) or rules)
+        return self.answerer.rewrite(plain) or rules
 
     def ask_stream(
         self, question: str, filters: SearchFilters | None = None
@@ -225,12 +233,7 @@ class Assistant:
         """Like :meth:`ask`, but yields the answer's text as an LLM writes it (unchecked), then
         the checked Answer last. The extractive answerer yields only the Answer."""
         question = _require_text(question, "question")
-        passages = self._evidence(question, filters)
-        stream = getattr(self.answerer, "stream", None)
-        if stream is None:
-            yield self.answerer.answer(question, passages)
-        else:
-            yield from stream(question, passages)
+        yield from self.answerer.stream(question, self._evidence(question, filters))
 
     def article(self, article_id: str) -> Article:
         """One stored article, whole (title, outlet, byline, date, link, body, wire copies).
@@ -250,11 +253,13 @@ class Assistant:
     def articles(self, filters: SearchFilters | None = None) -> list[Article]:
         """Every stored article within `filters` (outlets, dates; authors too), newest first
         (undated last), with its metadata and the file it came from; bodies are left empty
-        (read one whole with :meth:`article`). Read from the keyword index's snapshot."""
+        (read one whole with :meth:`article`). Read from the keyword index's snapshot. Outlet
+        names match as in a search (any case); FilterError for one the archive lacks."""
 
         from qa.filters import keyword_mask
 
         self.catch_up()
+        filters = self.resolve_filters(filters)
         matrix = self.keyword.snapshot()
         mask = keyword_mask(filters, matrix)
         rows = [r for r in _first_passages(matrix) if mask is None or mask[r]]
@@ -338,6 +343,16 @@ class Assistant:
         """The passages an answer reads and counts as coverage."""
         k = max(self.settings.top_k, self.settings.answer_passages)
         return self.search(question, k, filters)
+
+    def require_index(self) -> None:
+        """Raise ConfigError when the index folder holds no index (a mistyped --index): only
+        ingest creates one. A Chroma server's collection is checked when it is first used."""
+        if self.settings.chroma_server or self.settings.chroma_path.is_dir():
+            return
+        raise ConfigError(
+            f"No index at {self.settings.index_dir}",
+            "check --index (or NEWSDESK_INDEX); `newsdesk ingest PATH` creates an index there",
+        )
 
     def _require_content(self) -> None:
         if self.keyword.is_empty():  # (not the store's count: see qa.keyword)

@@ -103,12 +103,15 @@ def build_answerer(
         min_coverage=settings.min_coverage,
         outlets=outlets,
         read_passages=settings.answer_passages,
+        ner_model=settings.ner_model,
     )
     if settings.answerer == "extractive":
         return extractive
     from qa.llm import LLMAnswerer
 
-    return LLMAnswerer(build_chat_client(settings), extractive, embedder)
+    return LLMAnswerer(
+        build_chat_client(settings), extractive, embedder, read_passages=settings.answer_passages
+    )
 
 
 OLLAMA_URL = "http://127.0.0.1:11434/v1"

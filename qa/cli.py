@@ -35,10 +35,14 @@ def _register_subcommands() -> None:
 _register_subcommands()
 
 
-def _assistant() -> Any:
+def _assistant(create: bool = False) -> Any:
+    """The assistant of this invocation; unless `create` (ingest), the index must exist."""
     from qa.assistant import Assistant
 
-    return Assistant.open(**_State.overrides)
+    assistant = Assistant.open(**_State.overrides)
+    if not create:
+        assistant.require_index()
+    return assistant
 
 
 def _print_json(data: Any) -> None:
@@ -108,7 +112,7 @@ def ingest(
     from qa.progress import ProgressPrinter
 
     field_map = _field_map(field or [])
-    assistant = _assistant()
+    assistant = _assistant(create=True)
     printer = ProgressPrinter(quiet=quiet)
     try:
         report = assistant.ingest(paths, field_map=field_map, progress=printer, workers=workers)
@@ -122,10 +126,12 @@ def ingest(
     else:
         for failure in report.failures:
             typer.echo(f"failed: {failure}", err=True)
+        from qa.text import plural
+
         typer.echo(
             f"added {report.added}, updated {report.updated}, unchanged {report.unchanged}, "
             f"duplicate {report.duplicate}, failed {report.failed}; "
-            f"{report.passages} passages in {report.seconds:.1f} s"
+            f"{plural(report.passages, 'passage')} in {report.seconds:.1f} s"
         )
     if report.failed:
         raise typer.Exit(1)
@@ -133,7 +139,9 @@ def ingest(
 
 SourceOpt = Annotated[
     list[str] | None,
-    typer.Option("--source", "-s", help="Only this outlet (exact name; repeat for several)."),
+    typer.Option(
+        "--source", "-s", help="Only this outlet (any case or punctuation; repeat for several)."
+    ),
 ]
 AuthorOpt = Annotated[
     list[str] | None, typer.Option("--author", help="Only this author (repeat for several).")
@@ -314,6 +322,16 @@ def _byline(row: dict[str, Any]) -> str:
     return f"{line}  {row['url']}" if row.get("url") else line
 
 
+# The option of each search filter, to name it in an error (qa.errors.FilterError.field).
+_OPTIONS = {
+    "sources": "--source",
+    "authors": "--author",
+    "since": "--since",
+    "until": "--until",
+    "as_of": "--as-of",
+}
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: runs the CLI and renders newsdesk errors as one line plus a hint."""
     try:
@@ -324,7 +342,8 @@ def main(argv: list[str] | None = None) -> None:
     except NewsdeskError as exc:
         if _State.debug:
             raise
-        typer.echo(f"error: {exc.message}", err=True)
+        option = _OPTIONS.get(getattr(exc, "field", ""), "")
+        typer.echo(f"error: {option + ': ' if option else ''}{exc.message}", err=True)
         if exc.hint:
             typer.echo(f"hint: {exc.hint}", err=True)
         sys.exit(1)

@@ -1,4 +1,5 @@
-"""A thin client of a running newsdesk server, with the same ask/search/stats as Assistant.
+"""A thin client of a running newsdesk server, with the same ask/search/article/stats as
+Assistant.
 
 from qa.client import Client
 client = Client("http://127.0.0.1:7860", auth=("user", "password"))
@@ -11,11 +12,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from qa.errors import ConfigError, EmptyIndexError, NewsdeskError, StoreError
-from qa.types import Answer, Citation, Passage, SearchFilters
+from qa.errors import ConfigError, EmptyIndexError, NewsdeskError, NotFoundError, StoreError
+from qa.types import Answer, Article, Citation, Passage, SearchFilters
 
 _ERRORS: dict[int, type[NewsdeskError]] = {
     400: NewsdeskError,
+    404: NotFoundError,
     409: EmptyIndexError,
     503: StoreError,
 }
@@ -134,6 +136,22 @@ class Client:
             params = {key: v for key, v in params.items() if v not in (None, [])}
         rows = self._call("GET", "/api/search", params=params)
         return [_passage(r, float(r["score"])) for r in rows]
+
+    def article(self, article_id: str) -> Article:
+        """One stored article, whole (any id: URLs are sent percent-encoded)."""
+        from urllib.parse import quote
+
+        data = self._call("GET", f"/api/articles/{quote(article_id, safe='')}")
+        return Article(
+            id=data["article_id"],
+            title=data["title"],
+            body=data["body"],
+            source=data.get("source"),
+            author=data.get("author"),
+            published_at=data.get("published_at"),
+            url=data.get("url"),
+            also=list(data.get("also", [])),
+        )
 
     def stats(self) -> dict[str, Any]:
         """The server's index counts."""

@@ -19,6 +19,15 @@ class ConfigError(NewsdeskError):
     """A setting is missing or invalid (bad path, unknown backend, bad value)."""
 
 
+class FilterError(ConfigError):
+    """A search filter is invalid: `field` names it ("sources", "authors", "since", "until",
+    "as_of") so that each interface can point at its own control."""
+
+    def __init__(self, message: str, hint: str = "", field: str = "") -> None:
+        super().__init__(message, hint)
+        self.field = field
+
+
 class ModelError(NewsdeskError):
     """A model could not be loaded from its local path."""
 

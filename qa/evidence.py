@@ -14,10 +14,15 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
+from qa.citations import marker
 from qa.text import STOP_WORDS, content_terms, stem, words
 from qa.types import Answer, Passage
 from qa.understand import OutletMatcher
+
+if TYPE_CHECKING:
+    from qa.question import Question
 
 # Capitalised words that start a question or a clause and name nothing.
 _NOT_NAMES = (
@@ -302,7 +307,7 @@ def unknown_outlets(question: str, outlets: Iterable[str]) -> list[str]:
     return missing
 
 
-REFUSAL = "The archive does not answer this question."
+REFUSAL = "No article in the archive"  # how every refusal opens
 # 'Who ...', 'Which company ...', 'What institution ...', 'What is the name of ...': questions
 # answered by a name. 'What did ...', 'What happened ...' ask for something else.
 _NOT_NAME_NOUNS = (
@@ -524,7 +529,7 @@ def refusal_reason(
     vocab = vocabulary(passages)
     missing = missing_names(question, passages, outlets, vocab)
     if missing:
-        return f"None of the retrieved articles mentions {_join(missing)}."
+        return f"{_MISSING}{_join(missing)}."
     terms = set(content_terms(question))
     covered = sum(t in vocab for t in terms) / len(terms) if terms else 1.0
     if covered < min_coverage:
@@ -556,13 +561,111 @@ def closest_coverage(passages: Sequence[Passage], n: int = 3) -> list[str]:
     return list(seen.values())
 
 
+def what_is_asked(question: str) -> str:
+    """The question as a clause for a sentence about what the archive lacks: 'who won the
+    prize' for 'Who won the prize?'; a question whose verb comes before its subject ('What did
+    Sullivan eat?') is quoted whole."""
+    text = " ".join(question.strip().split()).rstrip("?").strip()
+    m = re.match(r"(?i)(who|what|which|whose)\s+(\w+)", text)
+    if m and m.group(2).lower() not in _INVERTING:
+        return "says " + text[:1].lower() + text[1:]
+    return f"answers \u201c{question.strip()}\u201d"
+
+
+_INVERTING = frozenset(
+    """is was are were do does did has have had can could will would should shall may might
+    must""".split()
+)
+
+
 def refusal(question: str, passages: Sequence[Passage], reason: str) -> Answer:
-    """A refused Answer: says so, why, and what the archive has that comes closest."""
-    text = f"{REFUSAL} {reason}"
-    closest = closest_coverage(passages)
+    """A refused Answer: says in words what the archive lacks; `reason` (with any scores) is
+    kept apart for the evidence view. The closest coverage (titles, outlets, dates) is named
+    only when the retrieved articles are about what the question names."""
+    text = _in_words(question, reason)
+    about = _about(question, passages)
+    closest = closest_coverage(passages) if about else []
     if closest:
-        text += " Closest coverage: " + "; ".join(closest) + "."
-    return Answer(question, text, [], refused=True, passages=list(passages), reason=reason)
+        text += " The closest coverage: " + "; ".join(closest) + "."
+    firsts: dict[str, Passage] = {}
+    for p in passages:
+        if len(firsts) < 3:
+            firsts.setdefault(p.article_id, p)
+    return Answer(
+        question,
+        text,
+        [],
+        refused=True,
+        passages=list(passages),
+        reason=reason,
+        closest=list(firsts.values()) if about else [],
+    )
+
+
+def _in_words(question: str, reason: str) -> str:
+    """What the archive lacks, for a person: the reason itself when it names what is missing
+    (an outlet, a name), else the question ('No article in the archive says who ...')."""
+    if reason.startswith("The archive holds no articles from"):
+        return reason
+    if reason.startswith(_MISSING):
+        return "No article in the archive mentions " + reason.removeprefix(_MISSING)
+    return f"No article in the archive {what_is_asked(question)}."
+
+
+_MISSING = "None of the retrieved articles mentions "
+
+
+def _about(question: str, passages: Sequence[Passage]) -> bool:
+    """Whether the first retrieved articles mention every name the question uses (and it uses
+    one; outlets it asks for are not counted): only then is what they say coverage of it."""
+    outlets = {stem(w) for o in outlet_mentions(question) for w in words(o)}
+    names = [n for n in names_in(question) if not n.initial and not set(n.terms) <= outlets]
+    if not names or not passages:
+        return False
+    have = vocabulary(passages[:3])
+    return all(sum(t in have for t in n.terms) * 2 >= len(n.terms) for n in names)
+
+
+def declined(
+    question: str,
+    passages: Sequence[Passage],
+    analysis: Question,
+    index: int,
+    start: int,
+    end: int,
+) -> Answer:
+    """A refused Answer for a question the archive covers but no retrieved sentence answers:
+    says what is missing and quotes the closest sentence (passages[index].text[start:end]),
+    cited, so the reader sees what the archive does say."""
+    from qa.types import Citation
+
+    p = passages[index]
+    wanted = _WANTED.get(analysis.slot.value if analysis.slot else "", "the answer")
+    reason = (
+        f"No retrieved sentence gives {wanted} while stating what the question asks about "
+        "(see the evidence)."
+    )
+    meta = ", ".join(x for x in (p.source or p.title, (p.published_at or "")[:10]) if x)
+    quote = p.text[start:end].strip()
+    text = (
+        f"No article in the archive {what_is_asked(question)}. "
+        f"The closest it comes: {meta}: \u201c{quote}\u201d {marker(1)}"
+    )
+    citation = Citation(1, p, p.text[start:end], p.start + start, p.start + end)
+    return Answer(question, text, [citation], refused=True, passages=list(passages), reason=reason)
+
+
+_WANTED = {
+    "person": "who it was",
+    "organisation": "which organisation it was",
+    "place": "the place",
+    "date": "the date",
+    "amount": "the amount",
+    "count": "the number",
+    "percentage": "the percentage",
+    "quantity": "the figure",
+    "name": "the name",
+}
 
 
 # Values a question can ask for, and how to read them from a sentence.
@@ -611,5 +714,5 @@ def conflicting_values(question: str, quotes: Sequence[tuple[str, int, Passage]]
     parts = []
     for values, n, p in found:
         meta = ", ".join(x for x in (p.source, (p.published_at or "")[:10]) if x)
-        parts.append(f"{meta or p.title} gives {' / '.join(sorted(values))} [{n}]")
+        parts.append(f"{meta or p.title} gives {' / '.join(sorted(values))} {marker(n)}")
     return "Reports differ: " + "; ".join(parts) + "."

@@ -31,10 +31,12 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from qa.answer import ExtractiveAnswerer, cite
+from qa.answer import Answerer, ExtractiveAnswerer, cite
+from qa.citations import cited_numbers, defuse_markers, marker, strip_markers
 from qa.embedding import Embedder
 from qa.errors import NewsdeskError
 from qa.evidence import refusal
+from qa.reading import Reading
 from qa.text import content_terms, sentence_spans
 from qa.types import Answer, Citation, Passage
 
@@ -45,7 +47,6 @@ MIN_OVERLAP = 0.6
 # ... or when its embedding is this close to one of the passage's sentences.
 MIN_COSINE = 0.75
 _VERDICTS = {"yes", "no", "true", "false", "correct", "incorrect"}
-_MARKER = re.compile(r"\[(\d{1,3})\]")
 _INJECTION = re.compile(
     r"ignore\s+(?:all\s+|any\s+)?(?:the\s+)?(?:previous|prior|above|earlier|your|these)\s+"
     r"(?:instructions?|prompts?|rules?|directions?)|disregard\s+(?:all\s+|any\s+)?(?:the\s+)?"
@@ -237,7 +238,7 @@ def passages_block(passages: Sequence[Passage]) -> str:
         meta = " | ".join(
             x for x in (p.title, p.source, (p.published_at or "")[:10], p.author) if x
         )
-        text = _MARKER.sub(r"(\1)", p.text).replace('"""', "''")
+        text = defuse_markers(p.text).replace('"""', "''")
         blocks.append(f'[{n}] {meta}\n"""\n{text}\n"""')
     return "\n\n".join(blocks)
 
@@ -288,14 +289,13 @@ class AnswerChecker:
         evidence = self._evidence(passages)
         kept: list[tuple[str, list[_Support]]] = []
         for sentence in sentences:
-            numbers = [int(n) for n in _MARKER.findall(sentence)]
-            claim = _MARKER.sub("", sentence).strip()
-            claim = re.sub(r"\s+([.,;:!?])", r"\1", claim)
+            numbers = cited_numbers(sentence)
+            claim = strip_markers(sentence)
             if not claim or claim.strip(" .").upper() == INSUFFICIENT:
                 continue
             valid = [n for n in numbers if 1 <= n <= len(passages)]
             for n in sorted(set(numbers) - set(valid)):
-                notes.append(f"Removed citation [{n}]: no passage has that number.")
+                notes.append(f"Removed citation {marker(n)}: no passage has that number.")
             if set(content_terms(claim)) <= _VERDICTS:
                 kept.append((claim, []))  # 'Yes.' / 'No.': stands on the sentences after it
                 continue
@@ -370,23 +370,27 @@ def _assemble(
         marks = []
         for sup in support:
             n = cite(numbers, citations, passages, sup.passage, sup.start, sup.end)
-            marks.append(f"[{n}]")
+            marks.append(marker(n))
         parts.append(f"{claim.rstrip()} {''.join(marks)}".rstrip())
     return Answer(
         question, " ".join(parts), citations, refused=False, passages=list(passages), notes=notes
     )
 
 
-class LLMAnswerer:
-    """Answers with a language model, checked against the passages; extractive as the fallback."""
+class LLMAnswerer(Answerer):
+    """Answers with a language model, checked against the passages; extractive as the fallback.
+
+    Refusals come from the same reading of the evidence as the extractive answerer's (no LLM
+    call is spent on a refusal)."""
 
     def __init__(
         self,
         client: ChatClient,
         extractive: ExtractiveAnswerer,
         embedder: Embedder,
-        read_passages: int = 6,
+        read_passages: int = 10,
     ) -> None:
+        super().__init__(extractive.reader)
         self.client = client
         self._extractive = extractive
         self._checker = AnswerChecker(embedder)
@@ -400,24 +404,28 @@ class LLMAnswerer:
         assert final is not None
         return final
 
+    def compose(self, reading: Reading) -> Answer:
+        """The extractive answer (what the model's answer falls back to)."""
+        return self._extractive.compose(reading)
+
     def stream(self, question: str, passages: Sequence[Passage]) -> Iterator[str | Answer]:
         """Yield the model's text as it arrives (unchecked), then the checked Answer."""
-        refused = self._extractive.refusal_for(question, passages)
-        if refused is not None:
-            yield refused
+        reading = self.reader.read(question, passages)
+        if reading.refusal is not None:
+            yield reading.refusal
             return
-        reading = list(passages[: self._read])
+        shown = list(passages[: self._read])
         pieces: list[str] = []
         try:
-            for piece in self.client.stream(answer_messages(question, reading)):
+            for piece in self.client.stream(answer_messages(question, shown)):
                 pieces.append(piece)
                 yield piece
         except LLMError as exc:
-            yield self._fallback(question, passages, f"The language model failed ({exc.message})")
+            yield self._fallback(reading, f"The language model failed ({exc.message})")
             return
-        answer, notes = self._checker.check(question, "".join(pieces), reading)
+        answer, notes = self._checker.check(question, "".join(pieces), shown)
         if answer is None:
-            yield self._fallback(question, passages, notes[-1].rstrip("."))
+            yield self._fallback(reading, notes[-1].rstrip("."))
             return
         yield replace(answer, passages=list(passages))
 
@@ -437,7 +445,7 @@ class LLMAnswerer:
             return None
         return text
 
-    def _fallback(self, question: str, passages: Sequence[Passage], why: str) -> Answer:
-        answer = self._extractive.answer(question, passages)
+    def _fallback(self, reading: Reading, why: str) -> Answer:
+        answer = self.compose(reading)
         note = f"{why}; this answer quotes the archive instead (extractive)."
         return replace(answer, notes=[*answer.notes, note])

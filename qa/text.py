@@ -132,30 +132,6 @@ def _term(word: str) -> str:
     return "" if word.lower() in STOP_WORDS else stem(word)
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]!|~])")
-_CITATION = re.compile(r"\\\[(\d+)\\\]")
-
-
-def markdown_text(text: str) -> str:
-    """`text` (from an article, or a person) made inert in Markdown: HTML characters escaped and
-    the punctuation of links, images, emphasis and code backslashed, so it renders as itself.
-    Citation markers like ``[3]`` are kept as they are."""
-    import html
-
-    escaped = _MD_SPECIAL.sub(r"\\\1", html.escape(text, quote=False))
-    return _CITATION.sub(r"[\1]", escaped)
-
-
-def is_web_url(url: str | None) -> bool:
-    """Whether `url` is an http(s) address: the only kind newsdesk makes a link of (never
-    `javascript:` or `data:` from an article)."""
-    return bool(url) and str(url).lower().startswith(("http://", "https://"))
-
-
-def markdown_url(url: str | None) -> str | None:
-    """A web URL safe inside a Markdown link's parentheses; None for anything but http(s)."""
-    if not url or not is_web_url(url):
-        return None
-    from urllib.parse import quote
-
-    return quote(url, safe=":/?#@!$&'*+,;=%-._~")
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """'1 passage', '2 passages', '1,204 articles' (`many` for an irregular plural)."""
+    return f"{n:,} {word if n == 1 else many or word + 's'}"

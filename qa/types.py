@@ -203,6 +203,9 @@ class Answer:
     reason: str | None = None  # why it was refused
     standalone_question: str | None = None  # a follow-up rewritten with its context (chat)
     notes: list[str] = field(default_factory=list)  # e.g. answer checks and fallbacks applied
+    # A refusal's closest coverage: articles about the question that do not answer it (one
+    # passage each; empty when nothing the archive holds is about the question).
+    closest: list[Passage] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {
@@ -216,6 +219,14 @@ class Answer:
             d["standalone_question"] = self.standalone_question
         if self.notes:
             d["notes"] = list(self.notes)
+        if self.closest:
+            d["closest"] = [
+                {
+                    k: p.contract_fields()[k]
+                    for k in ("article_id", "title", "source", "published_at", "url")
+                }
+                for p in self.closest
+            ]
         return d
 
 

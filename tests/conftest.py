@@ -22,6 +22,7 @@ SAMPLE_DIR = ROOT / "data" / "sample"
 TEST_DATA = Path(__file__).resolve().parent / "data"
 ARCHIVE = TEST_DATA / "archive"
 SHARED = ROOT.parent / "shared"
+MULTIHOP = SHARED / "data" / "multihop-rag"
 
 SAMPLE_QUESTIONS = {
     "Who did Sullivan reportedly speak with?": ["Yuri Ushakov", "Nikolai Patrushev"],
@@ -81,6 +82,60 @@ def wait_for_http(url: str, proc: Any, timeout: float) -> None:
             pass
         time.sleep(0.3)
     raise RuntimeError(f"{url} did not answer within {timeout:.0f} s")
+
+
+def multihop_articles(evidence: int = 12, first: int = 12) -> list[dict[str, Any]]:
+    """Real MultiHop-RAG articles (ids are their URLs), read from ../shared at test time (never
+    copied into the repo): the evidence articles of the developer queries about TechCrunch
+    until there are `evidence` of them, then the corpus's first `first` articles (many outlets).
+    Skips the calling test when the data set is not there."""
+    import json
+
+    corpus_file, queries_file = MULTIHOP / "corpus.json", MULTIHOP / "queries-dev.json"
+    if not corpus_file.is_file() or not queries_file.is_file():
+        pytest.skip(f"the MultiHop-RAG data set is not at {MULTIHOP}")
+    corpus = json.loads(corpus_file.read_text(encoding="utf-8"))
+    by_url = {a["url"]: a for a in corpus}
+    urls: list[str] = []
+    for query in json.loads(queries_file.read_text(encoding="utf-8")):
+        if len(urls) >= evidence:
+            break
+        facts = query["evidence_list"]
+        if query["question_type"] == "inference_query" and any(
+            f.get("source") == "TechCrunch" for f in facts
+        ):
+            urls += [f["url"] for f in facts if f["url"] in by_url and f["url"] not in urls]
+    urls += [a["url"] for a in corpus[:first] if a["url"] not in urls]
+    return [by_url[u] for u in urls]
+
+
+def serve_in_thread(assistant: Assistant) -> Iterator[str]:
+    """`build_server(assistant)` under uvicorn in a thread on a free port; its URL."""
+    import threading
+    import time
+
+    import uvicorn
+
+    from app import build_server
+
+    port = free_port()
+    config = uvicorn.Config(
+        build_server(assistant), host="127.0.0.1", port=port, log_level="warning"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while not server.started:  # uvicorn sets it once the socket listens
+            if time.monotonic() > deadline or not thread.is_alive():
+                raise RuntimeError(f"the API server on {url} did not start")
+            time.sleep(0.1)
+        yield url
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
 
 
 @pytest.fixture(autouse=True)

@@ -35,8 +35,9 @@ def test_answers_with_the_matching_sentence_and_numbered_citations() -> None:
     answerer = ExtractiveAnswerer(FakeEmbedder(), min_evidence=0.3)
     answer = answerer.answer("When will the harbour bridge close?", PASSAGES)
     assert not answer.refused
+    # The asked-for date first, then the sentence that gives it.
     assert answer.text.startswith(
-        "Test Times, 2023-11-01: \u201cThe harbour bridge will close in March.\u201d [1]"
+        "March [1]. Test Times, 2023-11-01: \u201cThe harbour bridge will close in March.\u201d [1]"
     )
     assert answer.text.endswith("(As of 2023-11-01, the date of the newest report cited.)")
     first = answer.citations[0]
@@ -62,9 +63,11 @@ def test_refuses_when_no_sentence_is_good_enough() -> None:
     answer = answerer.answer("What did the chef cook for breakfast?", PASSAGES)
     assert answer.refused and answer.text.startswith(REFUSAL)
     assert answer.citations == []
-    assert answer.reason is not None and answer.reason in answer.text
-    # The refusal lists the closest coverage the archive has.
-    assert "\u201cTitle a\u201d (Test Times, 2023-11-01)" in answer.text
+    # What is missing in words; the reason, with its scores, is kept apart (the evidence view).
+    assert answer.text == (
+        "No article in the archive answers \u201cWhat did the chef cook for breakfast?\u201d."
+    )
+    assert answer.reason is not None and "missing: breakfast, chef, cook" in answer.reason
     assert answer.to_dict() == {
         "answer": answer.text,
         "refused": True,

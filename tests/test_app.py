@@ -1,25 +1,19 @@
-"""The web chat: the turn handler, the Blocks, a launched server over HTTP, and a real browser."""
+"""The web chat's handlers: a turn, refusals, filters, the export, the archive tab, examples.
+(The page in a real browser, on a launched server: tests/test_web_browser.py.)"""
 
 from __future__ import annotations
 
 import itertools
-import os
-import shutil
-import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-from app import answer_turn, create_app, format_sources_html
-from conftest import ARCHIVE, ROOT, UNANSWERABLE, free_port, wait_for_http
+from app import answer_turn, create_app
+from conftest import ARCHIVE
 from qa import Assistant
 
 
 def test_turn_answers_with_numbered_sources(fake_assistant: Assistant) -> None:
     fake_assistant.ingest([ARCHIVE])
-    box, history, panel = answer_turn(
+    box, history, panel, turns = answer_turn(
         fake_assistant, "How many tonnes of apples did orchard growers pick?", []
     )
     assert box == ""
@@ -29,51 +23,28 @@ def test_turn_answers_with_numbered_sources(fake_assistant: Assistant) -> None:
     }
     reply = history[1]["content"]
     assert history[1]["role"] == "assistant"
-    assert "41,000 tonnes" in reply and "[1]" in reply
-    # Sources: title linked to the URL, outlet, date, and the cited passage.
-    assert (
-        "**[1]** [Orchard growers report record apple harvest](https://valley-gazette.example/apple-harvest)"
-        in reply
-    )
-    assert "Valley Gazette · 2023-10-02" in reply
-    assert "<mark>" in panel and "Valley Gazette" in panel
+    assert "41,000 tonnes" in reply
+    # Each [n] links to the article view, the quoted sentence highlighted; the sources are in
+    # the panel (once), not repeated in the conversation.
+    link = "article/https%3A%2F%2Fvalley-gazette.example%2Fapple-harvest?start="
+    assert f"[\\[1\\]]({link}" in reply and "#hl)" in reply
+    assert "**Sources**" not in reply
+    assert "<mark>" in panel and "Valley Gazette · 2023-10-02 · Priya Natarajan" in panel
+    assert "href='https://valley-gazette.example/apple-harvest'" in panel
+    assert [t.question for t in turns] == ["How many tonnes of apples did orchard growers pick?"]
+    assert turns[0].answer is not None and turns[0].answer.citations
 
 
 def test_turn_shows_errors_readably(tmp_path: Path) -> None:
     empty = Assistant.open(tmp_path, embedder="fake")
-    _, history, _ = answer_turn(empty, "Anything?", [])
+    _, history, _, turns = answer_turn(empty, "Anything?", [])
     assert history[-1]["content"].startswith("⚠️ The index at")
     assert "newsdesk ingest" in history[-1]["content"]
+    assert turns[0].answer is None and turns[0].error is not None
 
 
 def test_blank_message_changes_nothing(fake_assistant: Assistant) -> None:
     assert answer_turn(fake_assistant, "  ", [])[1] == []
-
-
-def test_sources_panel_escapes_html() -> None:
-    from qa.types import Answer, Citation, Passage
-
-    assert "Sources of the latest answer" in format_sources_html(None)
-    text = "Officials said <script>alert(1)</script> was found."
-    p = Passage(
-        "p", text, "a", "<b>Title</b>", "Outlet", None, None, "https://x.example/a", 0, len(text)
-    )
-    panel = format_sources_html(
-        Answer("q", "x [1]", [Citation(1, p, text, 0, len(text))], False, passages=[p])
-    )
-    assert "Retrieved passages" in panel  # the evidence view lists the passage too, escaped
-    assert "<script>" not in panel and "&lt;script&gt;" in panel
-    assert "&lt;b&gt;Title&lt;/b&gt;" in panel and "<mark>" in panel
-    # The chat bubble's Markdown too: no live HTML, no links or images made from article text.
-    from app import format_sources_markdown
-
-    q = "See ![x](https://t.example/p.png) and [me](javascript:alert(1)) <img src=x>."
-    bubble = format_sources_markdown(
-        Answer("q", "x [1]", [Citation(1, p, q, 0, len(q))], False, passages=[p])
-    )
-    assert "<img" not in bubble and "&lt;img src=x&gt;" in bubble
-    assert "\\!\\[x\\](https" in bubble and "\\[me\\](javascript" in bubble  # inert
-    assert "[&lt;b&gt;Title&lt;/b&gt;](https://x.example/a)" in bubble
 
 
 def test_create_app_builds_blocks(fake_assistant: Assistant) -> None:
@@ -83,156 +54,17 @@ def test_create_app_builds_blocks(fake_assistant: Assistant) -> None:
     assert isinstance(demo, gr.Blocks)
 
 
-@pytest.fixture(scope="module")
-def server(sample_index: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`python app.py` serving a copy of the real sample index on a free local port (a copy:
-    the browser test uploads to it)."""
-    index = tmp_path_factory.mktemp("served") / "index"
-    shutil.copytree(sample_index, index)
-    port = free_port()
-    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}
-    proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "app.py"), "--index", str(index), "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+def test_a_refusal_is_set_apart_and_its_reasons_kept_for_the_evidence(
+    fake_assistant: Assistant,
+) -> None:
+    fake_assistant.ingest([ARCHIVE])
+    _, history, panel, _ = answer_turn(
+        fake_assistant, "What did a Bloomberg article say about Kingsport?", []
     )
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        wait_for_http(url, proc, timeout=180)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-
-
-@pytest.mark.slow
-def test_launched_server_answers_over_http(server: str) -> None:
-    from gradio_client import Client
-
-    client = Client(server, verbose=False)
-    _box, history, panel = client.predict(
-        "Who did Sullivan reportedly speak with?", [], [], "", "", "", api_name="/ask"
-    )
-    text = str(history[-1]["content"])
-    assert "Yuri Ushakov" in text and "Nikolai Patrushev" in text and "[1]" in text
-    assert "Report: Jake Sullivan Has Held Undisclosed Talks With Putin Aides" in text
-    assert "<mark>" in panel
-    _, history, _ = client.predict(UNANSWERABLE, [], [], "", "", "", api_name="/ask")
-    assert "does not answer" in str(history[-1]["content"])
-
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-ARTIFACTS = ROOT / "test-artifacts"
-HOSTILE = (
-    "---\ntitle: Council <script>window.pwned = 1</script> minutes\nsource: Hostile Herald\n"
-    "published_at: 2023-10-09\n---\n"
-    "The council approved the <b>harbour</b> budget of 12 million euros on Monday. "
-    "<script>window.pwned = 1; alert('x')</script> <img src=x onerror=\"window.pwned=2\"> "
-    "[Click](javascript:window.pwned=3) Councillors said the ferry terminal would be rebuilt.\n"
-)
-
-
-@pytest.mark.slow
-@pytest.mark.browser
-@pytest.mark.skipif(
-    CHROMIUM is None, reason="Debian chromium is not installed (make test installs it)"
-)
-def test_browser_asks_filters_uploads_and_opens_the_article(server: str, tmp_path: Path) -> None:
-    """The whole web chat in a real browser: example questions, a cited answer with its source
-    card, the article view with the quote highlighted, an upload with hostile markup, and an
-    outlet filter; nothing from an article runs. Screenshots go to test-artifacts/."""
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    hostile = tmp_path / "hostile-minutes.md"
-    hostile.write_text(HOSTILE)
-    with sync_playwright() as pw:
-        # Playwright gives every launch a fresh, empty profile of its own.
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        try:
-            context = browser.new_context(viewport={"width": 1400, "height": 1000})
-            page = context.new_page()
-            dialogs: list[str] = []
-            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-            page.goto(server)
-            # The empty chat offers a question about the archive's newest article.
-            page.locator("#chat").get_by_text("What happened in “Report: Jake Sullivan").wait_for(
-                timeout=60_000
-            )
-            page.screenshot(path=str(ARTIFACTS / "1-empty-chat.png"), full_page=True)
-
-            page.locator("#question textarea").fill("Who did Sullivan reportedly speak with?")
-            page.locator("#ask").click()
-            card = page.locator("#sources .nd-source").first
-            card.wait_for(timeout=60_000)
-            chat = page.locator("#chat").inner_text()
-            assert "Yuri Ushakov" in chat and "Nikolai Patrushev" in chat and "[1]" in chat
-            assert "Report: Jake Sullivan Has Held Undisclosed Talks With Putin Aides" in chat
-            assert "Dave DeCamp" in card.inner_text()
-            quote = card.locator("mark").inner_text()
-            assert "Yuri Ushakov" in quote
-            page.screenshot(path=str(ARTIFACTS / "2-answer-and-source.png"), full_page=True)
-
-            # A click on the card opens the whole article, the cited span highlighted.
-            with context.expect_page() as opened:
-                card.locator(".nd-open").click()
-            article = opened.value
-            article.wait_for_load_state()
-            assert article.locator("mark#hl").inner_text() == quote
-            assert (
-                "The talks were said to be aimed" in article.locator("#article-body").inner_text()
-            )
-            article.screenshot(path=str(ARTIFACTS / "3-article-view.png"), full_page=True)
-            article.close()
-
-            # Upload an article full of markup in the archive tab.
-            page.get_by_role("tab", name="Archive").click()
-            page.locator("#upload input[type=file]").set_input_files(str(hostile))
-            page.locator("#upload").get_by_text("hostile-minutes.md").first.wait_for()
-            page.locator("#ingest").click()
-            report = page.locator("#ingest-report")
-            report.get_by_text("1 added").wait_for(timeout=60_000)
-            page.screenshot(path=str(ARTIFACTS / "4-upload.png"), full_page=True)
-
-            # Filter to the new outlet: the filter shows in the conversation, the answer cites
-            # only that outlet, and the article's markup shows as text.
-            page.get_by_role("tab", name="Chat").click()
-            page.locator("#outlets input").click()
-            page.get_by_role("option", name="Hostile Herald").click()
-            page.keyboard.press("Escape")
-            page.locator("#question textarea").fill(
-                "What budget did the council approve for the harbour?"
-            )
-            page.locator("#ask").click()
-            card = page.locator("#sources .nd-source").first
-            card.get_by_text("12 million euros").wait_for(timeout=60_000)
-            chat = page.locator("#chat").inner_text()
-            assert "Filters: outlets: Hostile Herald" in chat
-            assert "Hostile Herald, 2023-10-09" in chat
-            sources = card.inner_text()
-            assert "<script>window.pwned = 1</script>" in sources  # shown as text
-            assert "<b>harbour</b>" in sources
-            assert "Sullivan" not in page.locator("#sources").inner_text()
-            assert page.evaluate("window.pwned") is None and dialogs == []
-            assert page.locator("#chat img[src='x'], #sources img[src='x']").count() == 0
-            page.screenshot(path=str(ARTIFACTS / "5-outlet-filter.png"), full_page=True)
-        finally:
-            browser.close()
+    reply = history[-1]["content"]
+    assert reply.startswith("<div class='nd-refusal'>\n\n**Not answered from the archive.**")
+    assert "Not in the archive." in panel and "nd-source" not in panel
+    assert "<b>Refused because:</b> The archive holds no articles from Bloomberg." in panel
 
 
 def test_sources_say_where_else_a_wire_story_ran(fake_assistant: Assistant, tmp_path: Path) -> None:
@@ -259,77 +91,103 @@ def test_sources_say_where_else_a_wire_story_ran(fake_assistant: Assistant, tmp_
         )
     )
     fake_assistant.ingest([src])
-    _, history, _ = answer_turn(
+    _, history, panel, _ = answer_turn(
         fake_assistant, "How many daily sailings will the new ferry timetable have?", []
     )
     reply = history[-1]["content"]
-    assert "[1]" in reply and "twelve daily sailings" in reply
-    assert "_Also published by: [Beta Post](https://b.example/ferry)_" in reply
+    assert "[\\[1\\]](article/" in reply and "twelve daily sailings" in reply
+    assert (
+        "Also published by: <a href='https://b.example/ferry' target='_blank' "
+        "rel='noopener noreferrer'>Beta Post</a>" in panel
+    )
 
 
 def test_turn_applies_outlet_and_date_filters(fake_assistant: Assistant) -> None:
     fake_assistant.ingest([ARCHIVE])
     question = "What did Kingsport city council vote to build?"
-    _, history, _ = answer_turn(fake_assistant, question, [], ["Valley Gazette"])
-    # The filters in force are said in the conversation, above the answer.
+    # An outlet typed in lower case is matched; the filters in force are said above the answer,
+    # with the outlet as the archive spells it.
+    _, history, _, _ = answer_turn(fake_assistant, question, [], ["valley gazette"])
     assert history[-1]["content"].startswith("_Filters: outlets: Valley Gazette_")
     assert "Kingsport Courier" not in history[-1]["content"]
-    _, history, _ = answer_turn(fake_assistant, question, [], None, "2023-11-01", "2023-11-30")
+    _, history, _, _ = answer_turn(fake_assistant, question, [], None, "2023-11-01", "2023-11-30")
     reply = history[-1]["content"]
     assert reply.startswith("_Filters: published 2023-11-01 to 2023-11-30_")
-    assert "library" in reply and "Kingsport Courier" in reply
+    assert "library" in reply
+    _, _, panel, _ = answer_turn(fake_assistant, question, [], None, "2023-11-01", "2023-11-30")
+    assert "Kingsport Courier" in panel
     # "As of" a date before the Courier's story: the archive as it stood then has no answer.
-    _, history, _ = answer_turn(fake_assistant, question, [], None, "", "", "2023-10-05")
+    _, history, _, _ = answer_turn(fake_assistant, question, [], None, "", "", "2023-10-05")
     reply = history[-1]["content"]
     assert reply.startswith("_Filters: as of 2023-10-05_")
     assert "Kingsport Courier" not in reply
-    _, history, _ = answer_turn(fake_assistant, question, [], None, "not a date")
-    assert "\n\n⚠️ Not an ISO-8601 date: 'not a date'" in history[-1]["content"]
+    # A bad date is named by its field; an unknown outlet by the closest the archive holds.
+    _, history, _, _ = answer_turn(fake_assistant, question, [], None, "not a date")
+    assert history[-1]["content"].startswith(
+        "⚠️ **Published since:** Not an ISO-8601 date: 'not a date'"
+    )
+    _, history, _, _ = answer_turn(fake_assistant, question, [], ["Valley Gazete"])
+    reply = history[-1]["content"]
+    assert reply.startswith("⚠️ **Outlets:** The archive holds no articles from an outlet named")
+    assert "did you mean Valley Gazette?" in reply
+
+
+def test_a_date_field_is_flagged_when_left_with_a_bad_date() -> None:
+    from app import check_field
+
+    bad = check_field("since", "last tuesday")
+    assert bad["elem_classes"] == ["nd-bad"]
+    assert bad["info"].startswith("Not an ISO-8601 date: 'last tuesday'")
+    good = check_field("as_of", "2023-10-05")
+    assert good["elem_classes"] == [] and good["info"].startswith("Read the archive")
 
 
 def test_a_follow_up_in_the_chat_is_made_standalone(fake_assistant: Assistant) -> None:
     fake_assistant.ingest([ARCHIVE])
-    _, history, _ = answer_turn(
+    _, history, _, turns = answer_turn(
         fake_assistant, "What did Kingsport city council vote to build?", []
     )
-    _, history, _ = answer_turn(fake_assistant, "and how much will it cost?", history)
+    _, history, _, turns = answer_turn(
+        fake_assistant, "and how much will it cost?", history, turns=turns
+    )
     reply = history[-1]["content"]
     assert reply.startswith("_Searched for: How much will it cost, about Kingsport?_")
+    assert len(turns) == 2
 
 
-def test_the_evidence_view_shows_the_search_refusals_and_scores(fake_assistant: Assistant) -> None:
+def test_the_evidence_view_shows_the_search_and_scores(fake_assistant: Assistant) -> None:
     fake_assistant.ingest([ARCHIVE])
-    _, history, panel = answer_turn(
+    _, history, panel, _ = answer_turn(
         fake_assistant, "What did Kingsport city council vote to build?", []
     )
-    _, history, panel = answer_turn(fake_assistant, "and how much will it cost?", history)
+    _, history, panel, _ = answer_turn(fake_assistant, "and how much will it cost?", history)
     assert "<summary>Evidence</summary>" in panel
     assert "<b>Searched for:</b> How much will it cost, about Kingsport?" in panel
-    assert "Retrieved passages" in panel and "<ol><li><b>" in panel
-    _, _, refused = answer_turn(
-        fake_assistant, "What did a Bloomberg article say about Kingsport?", []
-    )
-    assert "No sources cited." in refused
-    assert "<b>Refused because:</b> The archive holds no articles from Bloomberg." in refused
+    assert "Retrieved passages</b> (" in panel and "<ol><li><b>" in panel
 
 
-def test_an_answer_exports_as_markdown_with_its_sources(fake_assistant: Assistant) -> None:
+def test_the_conversation_exports_as_markdown_with_its_sources(fake_assistant: Assistant) -> None:
     from app import export_markdown
 
     assert export_markdown([]) is None
     fake_assistant.ingest([ARCHIVE])
-    question = "How many tonnes of apples did orchard growers pick?"
-    _, history, _ = answer_turn(fake_assistant, question, [])
-    path = export_markdown(history)
-    assert path is not None and path.endswith(".md")
+    first = "How many tonnes of apples did orchard growers pick?"
+    _, history, _, turns = answer_turn(fake_assistant, first, [])
+    second = "What did Kingsport city council vote to build?"
+    _, history, _, turns = answer_turn(fake_assistant, second, history, turns=turns)
+    path = export_markdown(turns)
+    assert path is not None and Path(path).name.startswith("newsdesk-conversation-")
     text = Path(path).read_text(encoding="utf-8")
-    assert text.startswith(f"# {question}\n")
-    assert "41,000 tonnes" in text and "**Sources**" in text
-    assert "(https://valley-gazette.example/apple-harvest)" in text
+    assert text.startswith("# newsdesk conversation\n")
+    assert f"## 1. {first}\n" in text and f"## 2. {second}\n" in text
+    assert "41,000 tonnes" in text and text.count("### Sources") == 2
+    assert "<https://valley-gazette.example/apple-harvest>" in text
+    assert "{'text'" not in text and "\\n" not in text
 
 
-def test_the_archive_tab_counts_articles_per_month(fake_assistant: Assistant) -> None:
-    from app import archive_summary
+def test_the_archive_tab_counts_lists_and_charts(fake_assistant: Assistant) -> None:
+    from app import archive_summary, article_table, outlet_table
+    from qa.browse import ArchiveList
 
     fake_assistant.ingest([ARCHIVE])
     stats = fake_assistant.stats()
@@ -337,9 +195,35 @@ def test_the_archive_tab_counts_articles_per_month(fake_assistant: Assistant) ->
     assert sum(m["articles"] for m in months) <= stats["articles"]
     assert [m["month"] for m in months] == sorted(m["month"] for m in months)
     assert {"2023-10", "2023-11"} <= {m["month"] for m in months}
-    text, table = archive_summary(fake_assistant)
-    assert f"**{stats['articles']:,}** articles" in text and "published 20" in text
-    assert list(table.columns) == ["month", "articles"] and len(table) == len(months)
+    listing = ArchiveList(fake_assistant)
+    text, chart = archive_summary(fake_assistant, listing)
+    assert f"**{stats['articles']} articles**" in text and "published 20" in text
+    # The bridge story has no date: counted and said, not silently left out of the chart.
+    assert "**1 article without a date** (is not in the chart)" in text
+    assert list(chart.columns) == ["month", "articles"] and chart["articles"].sum() == 3
+    found, table = article_table(listing)
+    assert found.startswith("4 articles in the archive")
+    assert list(table["Outlet"]) == [
+        "Kingsport Courier",
+        "Coastal Wire",
+        "Valley Gazette",
+        "",
+    ]  # newest first, undated last
+    assert table["Published"].iloc[-1] == "undated"
+    assert table["Title"].iloc[0] == (
+        "[Council approves new library in Eastfield]"
+        "(article/https%3A%2F%2Fcourier.example%2Feastfield-library)"
+    )
+    found, table = article_table(listing, "VALLEY apple")
+    assert found.startswith("1 article matching") and list(table["Outlet"]) == ["Valley Gazette"]
+    outlets = outlet_table(listing)
+    assert set(outlets["Outlet"]) == {
+        "Kingsport Courier",
+        "Coastal Wire",
+        "Valley Gazette",
+        "(no outlet)",
+    }
+    assert outlets["Articles"].sum() == 4
 
 
 def test_the_chat_streams_an_llm_answer_then_shows_the_checked_one(tmp_path: Path) -> None:
@@ -358,7 +242,7 @@ def test_the_chat_streams_an_llm_answer_then_shows_the_checked_one(tmp_path: Pat
         assistant.ingest([ARCHIVE])
         llm.replies = [{"content": "Growers picked 41,000 tonnes of apples this season [1]."}]
         question = "How many tonnes of apples did orchard growers pick?"
-        states = [h[-1]["content"] for _, h, _ in answer_turn_stream(assistant, question, [])]
+        states = [h[-1]["content"] for _, h, _, _ in answer_turn_stream(assistant, question, [])]
     finally:
         llm.close()
     assert states[0] == "_Searching the archive…_"
@@ -366,19 +250,53 @@ def test_the_chat_streams_an_llm_answer_then_shows_the_checked_one(tmp_path: Pat
     assert len(partial) >= 2  # the words arrive as the model writes them
     assert all(len(a) < len(b) for a, b in itertools.pairwise(partial))
     assert states[-1].startswith("Growers picked 41,000 tonnes of apples this season")
-    assert "[1]" in states[-1].split("**Sources**")[0]
-    assert "**Sources**" in states[-1] and not states[-1].endswith(" ▌")
+    assert "[\\[1\\]](article/" in states[-1] and not states[-1].endswith(" ▌")
 
 
-def test_example_questions_come_from_the_newest_articles(fake_assistant: Assistant) -> None:
+def test_example_questions_ask_about_events_the_archive_answers(
+    fake_assistant: Assistant, tmp_path: Path
+) -> None:
+    import json
+
     from app import example_questions
 
     assert example_questions(fake_assistant) == []  # an empty archive offers none
-    fake_assistant.ingest([ARCHIVE])
-    questions = example_questions(fake_assistant)
-    assert len(questions) == 3
-    assert questions[0] == (
-        "What did Kingsport Courier report in “Council approves new library in Eastfield”?"
+    stories = [
+        (
+            "Jake Sullivan held talks with Putin aides",
+            "Jake Sullivan held talks with Yuri Ushakov, a foreign policy advisor to Vladimir Putin, officials said on Sunday.",
+        ),
+        (
+            "Why the Apple Watch is being banned",
+            "The Apple Watch is being banned from import after a patent ruling by the trade commission on Tuesday.",
+        ),
+        (
+            "Council approves new library",
+            "The council approved a new library for the east of the town at its meeting on Monday evening.",
+        ),
+    ]
+    src = tmp_path / "stories.json"
+    src.write_text(
+        json.dumps(
+            [
+                {
+                    "title": t,
+                    "body": b,
+                    "source": "Daily Planet",
+                    "url": f"https://planet.example/{i}",
+                    "published_at": f"2023-10-0{i + 1}",
+                }
+                for i, (t, b) in enumerate(stories)
+            ]
+        )
     )
+    fake_assistant.ingest([src])
+    questions = example_questions(fake_assistant)
+    # About what happened to whom a headline names; never "What did <outlet> report in “...”?"
+    assert {"What happened with the Apple Watch?", "What did Jake Sullivan do?"} <= set(questions)
+    assert len(questions) <= 3
+    for question in questions:
+        assert "“" not in question and "Daily Planet" not in question
+        assert not fake_assistant.ask(question).refused
     fake_assistant.settings.example_questions = ["Who won?"]
     assert example_questions(fake_assistant) == ["Who won?"]

@@ -172,7 +172,7 @@ def _chroma(path: Path, port: int) -> subprocess.Popen[bytes]:
 
 
 def test_the_web_app_survives_the_server_going_away_and_recovers(tmp_path: Path) -> None:
-    from tests.test_http_api import _serve
+    from conftest import serve_in_thread as _serve
 
     port = free_port()
     chroma = _chroma(tmp_path / "chroma-data", port)

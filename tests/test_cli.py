@@ -118,6 +118,8 @@ def test_errors_are_one_line_with_hint_and_no_traceback(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("NEWSDESK_EMBEDDER", "fake")
+    (tmp_path / "empty").mkdir()
+    run(capsys, "--index", str(tmp_path / "empty"), "ingest", str(tmp_path / "none"), "-q")
     code, _out, err = run(capsys, "--index", str(tmp_path / "empty"), "ask", "Anything?")
     assert code == 1
     assert err.splitlines()[0].startswith("error: The index at")
@@ -125,13 +127,29 @@ def test_errors_are_one_line_with_hint_and_no_traceback(
     assert "Traceback" not in err
 
 
+@pytest.mark.parametrize("command", [["ask", "Anything?"], ["search", "x"], ["stats"], ["serve"]])
+def test_a_mistyped_index_is_refused_not_created(
+    command: list[str],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("NEWSDESK_EMBEDDER", "fake")
+    typo = tmp_path / "idnex"
+    code, _out, err = run(capsys, "--index", str(typo), *command)
+    assert code == 1
+    assert err.splitlines()[0] == f"error: No index at {typo}"
+    assert "`newsdesk ingest PATH` creates an index" in err.splitlines()[1]
+    assert not typo.exists()  # nothing was created
+
+
 def test_debug_shows_the_exception(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from qa.errors import EmptyIndexError
+    from qa.errors import ConfigError
 
     monkeypatch.setenv("NEWSDESK_EMBEDDER", "fake")
-    with pytest.raises(EmptyIndexError):
+    with pytest.raises(ConfigError, match="No index at"):
         main(["--debug", "--index", str(tmp_path / "empty"), "ask", "Anything?"])
 
 
@@ -171,4 +189,17 @@ def test_search_filters_from_the_command_line(
     )
     assert {r["published_at"][:7] for r in json.loads(out)} == {"2023-11"}
     code, _, err = run(capsys, "search", "apples", "--since", "last tuesday")
-    assert code == 1 and "Not an ISO-8601 date" in err
+    assert code == 1 and err.startswith("error: --since: Not an ISO-8601 date")
+    # Outlet names in any case or punctuation; an unknown one is an error naming the closest.
+    code, out, _ = run(
+        capsys, "search", "city council library", "--source", "kingsport-courier", "--json"
+    )
+    assert code == 0 and {r["source"] for r in json.loads(out)} == {"Kingsport Courier"}
+    code, _, err = run(
+        capsys, "ask", "What did the council build?", "--source", "Kingsport Couirer"
+    )
+    assert code == 1
+    assert err.splitlines() == [
+        "error: --source: The archive holds no articles from an outlet named 'Kingsport Couirer'",
+        "hint: did you mean Kingsport Courier?",
+    ]

@@ -83,6 +83,7 @@ def test_conflicting_figures_are_shown_with_both_citations_and_dates(
     answer = conflict_assistant.ask("How many workers joined the dock strike?")
     assert not answer.refused
     assert answer.text.startswith("Reports differ:")
-    assert "Daily Planet, 2023-10-05 gives 12000" in answer.text
-    assert "Gotham Gazette, 2023-10-07 gives 8500" in answer.text
+    # Each value as the report writes it, with its citation.
+    assert "Daily Planet, 2023-10-05 gives 12,000 workers [" in answer.text
+    assert "Gotham Gazette, 2023-10-07 gives 8,500 workers [" in answer.text
     assert {c.passage.source for c in answer.citations} == {"Daily Planet", "Gotham Gazette"}

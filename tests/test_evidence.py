@@ -138,7 +138,7 @@ def test_a_name_answer_names_the_person_in_full() -> None:
     got = ExtractiveAnswerer(FakeEmbedder()).answer(
         "Which pop star was forced to take lithium against her will?", passages
     )
-    assert got.text.startswith("Britney Spears.")
+    assert got.text.startswith("Britney Spears [1].")
 
 
 def test_a_claim_no_outlet_is_named_for_may_cite_one_more_article_of_an_outlet() -> None:
@@ -313,7 +313,7 @@ def test_the_extractive_answer_shows_a_conflict_with_both_citations() -> None:
     )
     assert not answer.refused
     assert answer.text.startswith("Reports differ:")
-    assert "12000 [1]" in answer.text and "15000 [2]" in answer.text
+    assert "15,000 workers [1]" in answer.text and "12,000 workers [2]" in answer.text
     assert {c.passage.id for c in answer.citations} == {"a", "b"}
 
 

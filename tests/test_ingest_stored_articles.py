@@ -87,9 +87,11 @@ def test_articles_and_article_commands(
     dated = [row["published_at"] for row in rows if row["published_at"]]
     assert dated == sorted(dated, reverse=True)  # newest first
 
-    code, out, _ = _cli(capsys, "articles", "--source", "Harbour Gazette", "--json")
+    code, out, _ = _cli(capsys, "articles", "--source", "harbour gazette", "--json")
     [row] = json.loads(out)
     assert row["title"] == "Tram line to grow" and row["path"] == str(story)
+    code, _, err = _cli(capsys, "articles", "--source", "Harbor Gazete")
+    assert code == 1 and "Harbour Gazette" in err  # the closest outlet suggested
     code, out, _ = _cli(capsys, "articles", "--since", "2024-03-01", "--until", "2024-03-31")
     assert "Tram line to grow" in out and "1 article" in out
 

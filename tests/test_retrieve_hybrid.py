@@ -84,7 +84,12 @@ def test_filters_apply_to_every_retriever(news: Assistant, retriever: str) -> No
     assert {p.source for p in november_on} == {"Beta Post", "Gamma Times"}
     october = a.search("ferry", k=10, filters=SearchFilters(since="2023-10-01", until="2023-10-31"))
     assert {p.source for p in october} == {"Alpha Daily"}
-    assert a.search("ferry", k=5, filters=SearchFilters(sources=("Nobody",))) == []
+    # An outlet the archive lacks is an error naming the outlets it holds, never an empty result.
+    from qa.errors import FilterError
+
+    with pytest.raises(FilterError, match="no articles from an outlet named 'Nobody'"):
+        a.search("ferry", k=5, filters=SearchFilters(sources=("Nobody",)))
+    assert a.search("ferry", k=10, filters=SearchFilters(sources=("beta post",))) == only_beta
 
 
 def test_bm25_ranks_by_rare_terms_and_updates_incrementally(

@@ -12,10 +12,10 @@ import httpx
 import pytest
 
 from app import upload_files
+from conftest import serve_in_thread as _serve
 from qa import Assistant
 from qa.errors import IngestError
 from qa.uploads import ingest_uploads, store_upload
-from tests.test_http_api import _serve
 
 HOSTILE = (
     "---\ntitle: Council <script>window.pwned = 1</script> minutes\nsource: Hostile Herald\n"

@@ -1,0 +1,394 @@
+"""What a question asks for: the slot an answer must fill (a person, an amount, a date, a place,
+an organisation, a reason, a yes or no) and the words that distinguish what is asked.
+
+Read from the question's grammar (its question word and the noun after 'which' / 'what' /
+'how many'), never from the archive: the answerer then looks for a sentence that fills the slot
+(qa.slots) instead of the sentence that merely resembles the question.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import lru_cache
+
+from qa.nlp import Token
+from qa.text import content_terms, stem, words
+
+
+class Slot(StrEnum):
+    """The kind of answer a question asks for."""
+
+    PERSON = "person"
+    ORG = "organisation"
+    PLACE = "place"
+    DATE = "date"
+    MONEY = "amount"
+    COUNT = "count"
+    PERCENT = "percentage"
+    QUANTITY = "quantity"
+    THING = "name"  # a named thing of another kind: a film, a product, a law, an event
+    REASON = "reason"
+    CONTENT = "content"  # what someone said, discussed, did, or what happened
+    YESNO = "yes/no"
+
+
+# The spaCy entity labels (qa.nlp) that can fill each slot.
+LABELS: dict[Slot, frozenset[str]] = {
+    Slot.PERSON: frozenset({"PERSON"}),
+    Slot.ORG: frozenset({"ORG"}),
+    Slot.PLACE: frozenset({"GPE", "LOC", "FAC"}),
+    Slot.DATE: frozenset({"DATE", "TIME"}),
+    Slot.MONEY: frozenset({"MONEY"}),
+    Slot.COUNT: frozenset({"CARDINAL", "QUANTITY", "MONEY"}),
+    Slot.PERCENT: frozenset({"PERCENT"}),
+    Slot.QUANTITY: frozenset({"QUANTITY", "CARDINAL", "DATE", "TIME", "PERCENT", "MONEY"}),
+    Slot.THING: frozenset(
+        {"ORG", "PRODUCT", "WORK_OF_ART", "EVENT", "FAC", "GPE", "LAW", "PERSON", "NORP", "LOC"}
+    ),
+}
+# Slots whose answer is a name or a value read from a sentence.
+ENTITY_SLOTS = frozenset(LABELS)
+VALUE_SLOTS = frozenset({Slot.DATE, Slot.MONEY, Slot.COUNT, Slot.PERCENT, Slot.QUANTITY})
+
+
+def _nouns(text: str) -> frozenset[str]:
+    return frozenset(stem(w) for w in text.split())
+
+
+# Nouns that say which kind of name a 'which ...' / 'what ...' question asks for. General
+# English, not any archive's wording.
+_NOUN_SLOTS: tuple[tuple[Slot, frozenset[str]], ...] = (
+    (
+        Slot.PERSON,
+        _nouns(
+            """person people man woman men women individual player minister politician official
+            executive chief boss actor actress singer star director manager coach leader
+            president chairman chairwoman candidate author writer artist footballer athlete
+            striker captain spokesman spokeswoman spokesperson lawyer judge founder ceo
+            celebrity musician rapper comedian presenter host journalist reporter rival
+            opponent winner mp chancellor secretary analyst economist expert investor
+            entrepreneur owner driver quarterback receiver goalkeeper defender midfielder
+            batsman bowler referee governor senator mayor king queen prince princess
+            councillor councilor officer doctor scientist researcher professor student teacher
+            chef designer producer boxer golfer cyclist runner rider jockey skipper veteran
+            teenager child son daughter wife husband father mother brother sister
+            defendant witness victim suspect prosecutor detective actor whistleblower
+            successor predecessor deputy envoy ambassador advisor adviser aide negotiator
+            msp mep mla lawmaker legislator peer lord lady bishop archbishop commander general
+            soldier pilot entertainer dancer comic novelist poet playwright filmmaker
+            photographer broadcaster anchor tycoon billionaire millionaire banker trader
+            campaigner activist protester fan supporter voice voter"""
+        ),
+    ),
+    (
+        Slot.ORG,
+        _nouns(
+            """company firm business group organisation organization body agency bank party
+            team club side band broadcaster network channel airline carrier maker manufacturer
+            retailer shipyard yard union regulator court government department ministry
+            institution university college school newspaper paper publisher studio label
+            brand operator provider supplier chain giant startup exchange fund charity
+            watchdog council committee authority association federation league conglomerate
+            insurer lender developer owner buyer bidder partner sponsor distributor
+            competitor rival consortium outlet station service bidder investor"""
+        ),
+    ),
+    (
+        Slot.PLACE,
+        _nouns(
+            """country city town nation state region place venue stadium ground capital
+            continent area location county province island village port airport district
+            street building site arena circuit course constituency destination territory
+            neighbourhood neighborhood border suburb borough"""
+        ),
+    ),
+    (Slot.DATE, _nouns("year date day month week time decade century season")),
+    (
+        Slot.MONEY,
+        _nouns(
+            """price value amount sum fee fine salary cost budget deficit revenue profit loss
+            wage bid offer compensation damages tax debt pay payout valuation worth turnover
+            sales earnings income investment bonus funding subsidy grant settlement"""
+        ),
+    ),
+    (Slot.PERCENT, _nouns("percentage proportion share rate percent")),
+    (Slot.COUNT, _nouns("number total count")),
+    (Slot.REASON, _nouns("reason cause motive explanation")),
+    (
+        Slot.THING,
+        _nouns(
+            """film movie album song book show programme program series game title novel play
+            single track record documentary musical prize trophy competition tournament event
+            championship cup product device phone console gadget software app model car
+            vehicle drug technology system platform browser chip processor computer laptop
+            handset camera format standard law bill act treaty rule regulation legislation
+            policy plan scheme project deal contract name word nickname character role
+            award"""
+        ),
+    ),
+)
+_AUX = (
+    "is was are were do does did has have had can could will would should shall may might must"
+).split()
+_QWORD = re.compile(r"\b(who|whom|whose|which|what|when|where|why|how)\b", re.I)
+# 'How much' asks for an amount of money unless a noun of another measure follows.
+_NOT_MONEY = _nouns("of time longer further more weight space oil water data energy power")
+_MEASURES = frozenset("long old far big large tall high heavy deep wide fast often soon".split())
+# 'What did X say / discuss / ...' asks for what was said or done.
+_REPORTING_VERBS = _nouns(
+    """say said discuss talk speak warn tell announce reveal claim report describe suggest
+    argue propose plan promise decide agree ask call accuse criticise criticize demand
+    explain recommend urge happen do mean include involve show find"""
+)
+
+
+@dataclass(frozen=True)
+class Question:
+    """What a question asks for.
+
+    `slot` is the kind of answer; `unit` the stemmed noun a count or amount is of ('cases' in
+    'How many cases ...'), or the noun naming what a 'which' question asks for ('shipyard');
+    `terms` the question's content terms without its question words; `alternatives` the two
+    options of an 'X or Y?' question ('consistent or inconsistent'); `predicates` its verbs
+    (not auxiliaries), which a sentence answering it must state or paraphrase: 'Who won the
+    prize?' is not answered by 'X was shortlisted for the prize'.
+    """
+
+    text: str
+    slot: Slot | None
+    unit: str | None = None
+    terms: tuple[str, ...] = ()
+    alternatives: tuple[str, str] | None = None
+    predicates: tuple[tuple[str, str], ...] = ()  # its verbs: (as written, lemma) ('won', 'win')
+    several: bool = False  # asks for more than one ('Which authors ...', 'Who are the ...')
+
+    @property
+    def labels(self) -> frozenset[str]:
+        """The entity labels that fill the slot (empty for reasons, content, yes/no)."""
+        return LABELS.get(self.slot, frozenset()) if self.slot else frozenset()
+
+    @property
+    def wants_entity(self) -> bool:
+        return self.slot in ENTITY_SLOTS
+
+    @property
+    def wants_value(self) -> bool:
+        return self.slot in VALUE_SLOTS
+
+
+@lru_cache(maxsize=1024)
+def read_question(text: str, tokens: tuple[Token, ...] = ()) -> Question:
+    """The slot, unit and terms of `text` (see Question). `tokens` (qa.nlp: the question's
+    words with their parts of speech) find the noun a 'how many' or 'which' question is about;
+    without them a simpler reading of the words is used."""
+    alternatives = _alternatives(text)
+    slot, unit = _slot(text)
+    verb = _verb_after_what(text, tokens)
+    if verb is not None:
+        # 'What happened ...', 'What caused ...': the question word is the subject of a verb.
+        slot, unit = (Slot.REASON if verb in _CAUSE else Slot.CONTENT), None
+    if tokens and slot in (Slot.COUNT,):
+        unit = _tagged_head(text, tokens) or unit
+    if slot is Slot.PERSON and unit is None:
+        unit = _role(text)
+    predicates = tuple(
+        dict.fromkeys(
+            (t.text.lower(), t.lemma.lower())
+            for t in tokens
+            if t.pos == "VERB" and t.text.lower() not in _AUX and t.lemma.lower() not in _LIGHT
+        )
+    )
+    # 'Which pop star ...': the words naming the kind of answer are not what the answer's
+    # sentence says (it names Britney Spears, not a pop star).
+    skip = _QUESTION_TERMS | (_kind_words(text, unit) if slot is not Slot.COUNT else frozenset())
+    terms = tuple(t for t in content_terms(text) if t not in skip)
+    several = bool(_SEVERAL.match(text)) or any(
+        t.tag in ("NNS", "NNPS") and stem(t.text) == unit for t in tokens
+    )
+    return Question(text, slot, unit, terms, alternatives, predicates, several)
+
+
+_SEVERAL = re.compile(r"^\s*(?:who|what|which)\s+(?:are|were)\b|^\s*(?:which|what)\s+two\b", re.I)
+
+
+_CAUSE = frozenset("cause lead prompt trigger drive spark force".split())
+
+
+def _verb_after_what(text: str, tokens: Sequence[Token]) -> str | None:
+    """The lemma of a verb right after an opening 'what' ('What happened'), else None."""
+    m = _QWORD.search(text)
+    if not m or m.group(1).lower() != "what" or _opening_verb(text) is not None:
+        return None
+    nxt = next((t for t in tokens if t.start >= m.end()), None)
+    if nxt is not None and nxt.pos == "VERB":
+        return nxt.lemma.lower()
+    return None
+
+
+# Verbs that say little of their own ('Who is set to lead ...', 'Which firm is going to ...').
+_LIGHT = frozenset("be have do get make set go take say report tell accord include".split())
+_ROLE = re.compile(r"^\s*(?:who|whom)\s+(?:is|was|are|were)\s+(?:the|a|an)\s+(\w+)", re.I)
+
+
+def _role(text: str) -> str | None:
+    """The role a 'Who is the lawyer ...' question names ('lawyer'), when it names one."""
+    m = _ROLE.match(text)
+    if not m:
+        return None
+    s = stem(m.group(1))
+    return s if any(s in nouns for slot, nouns in _NOUN_SLOTS if slot is Slot.PERSON) else None
+
+
+def _kind_words(text: str, unit: str | None) -> frozenset[str]:
+    """The stems from a 'which' / 'what' to the noun that says what kind of answer is wanted
+    ('pop star' in 'Which pop star was ...')."""
+    m = _QWORD.search(text)
+    if not m or not unit or m.group(1).lower() not in ("which", "what"):
+        return frozenset()
+    out = []
+    for w in words(text[m.end() :])[:5]:
+        out.append(stem(w))
+        if stem(w) == unit:
+            return frozenset(out)
+    return frozenset()
+
+
+def _tagged_head(text: str, tokens: Sequence[Token]) -> str | None:
+    """The noun after 'how many' (the last noun of the phrase that follows it)."""
+    lowered = text.lower()
+    at = lowered.find("how many")
+    if at < 0:
+        return None
+    head = None
+    for t in tokens:
+        if t.start < at + len("how many"):
+            continue
+        if t.pos in ("NOUN", "PROPN"):
+            head = t.text
+        elif head is None and t.text.lower() == "of":
+            continue  # 'how many of the workers'
+        elif t.pos not in ("ADJ", "NUM", "ADV", "DET", "PUNCT") or head is not None:
+            break
+    return stem(head) if head else None
+
+
+_QUESTION_TERMS = frozenset({"who", "whom", "whose", "which", "what", "when", "where", "why"})
+_ALTERNATIVE = re.compile(r"\b(\w+(?:\s+\w+)?)\s+or\s+(\w+(?:\s+\w+)?)\s*\??\s*$", re.I)
+
+
+def _alternatives(text: str) -> tuple[str, str] | None:
+    """The options of a question ending 'X or Y?' ('... consistent or inconsistent?')."""
+    m = _ALTERNATIVE.search(text)
+    if not m:
+        return None
+    a, b = m.group(1).split()[-1], m.group(2).split()[0]
+    if a.lower() in _AUX or b.lower() in _AUX or a.lower() == b.lower():
+        return None
+    return a, b
+
+
+def _slot(text: str) -> tuple[Slot | None, str | None]:
+    """The slot and unit of a question, from its first question word or its opening verb."""
+    first = _opening_verb(text)
+    m = _QWORD.search(text)
+    if first is not None and (m is None or m.start() > first):
+        return Slot.YESNO, None
+    if m is None:
+        return None, None
+    word = m.group(1).lower()
+    after = words(text[m.end() :])
+    lowered = [w.lower() for w in after]
+    before = words(text[: m.start()])[-1:]
+    match word:
+        case "who" | "whom" | "whose":
+            return Slot.PERSON, None
+        case "when":
+            return Slot.DATE, None
+        case "where":
+            return Slot.PLACE, None
+        case "why":
+            return Slot.REASON, None
+        case "how":
+            return _how(lowered)
+    # which / what
+    if before and before[0].lower() in ("in", "on", "at", "during", "from", "since", "by"):
+        slot, unit = _noun_slot(lowered[:4])
+        if slot is not None:
+            return slot, unit
+        if before[0].lower() in ("in", "at", "from") and word == "which":
+            return Slot.PLACE, None  # 'In which part of London ...
+    if lowered[:1] and lowered[0] in _AUX:
+        # 'What is the value of the deal?', 'What was the name of the ship?'
+        rest = [w for w in lowered[1:6] if w not in ("the", "a", "an")]
+        if rest and stem(rest[0]) in ("name",) and "of" in rest[:2]:
+            slot, unit = _noun_slot(rest[2:5])
+            return (slot or Slot.THING), unit
+        slot, unit = _noun_slot(rest[:1])
+        if slot is not None and rest[1:2] in (["of"], ["for"], ["behind"], ["that"], []):
+            return slot, unit
+        if any(stem(w) in _REPORTING_VERBS for w in lowered[1:8]):
+            return Slot.CONTENT, None
+        return Slot.CONTENT, None
+    slot, unit = _noun_slot(lowered[:4])
+    if slot is not None:
+        return slot, unit
+    # 'Which of the ...', 'What else ...': a name of some kind.
+    return (Slot.THING if word == "which" else Slot.CONTENT), None
+
+
+def _how(after: list[str]) -> tuple[Slot | None, str | None]:
+    if not after:
+        return Slot.CONTENT, None
+    nxt = after[0]
+    if nxt == "many":
+        return Slot.COUNT, _head_noun(after[1:])
+    if nxt == "much":
+        noun = after[1] if len(after) > 1 else ""
+        if stem(noun) in _NOT_MONEY:
+            return Slot.QUANTITY, stem(noun)
+        return Slot.MONEY, None
+    if nxt in _MEASURES:
+        return Slot.QUANTITY, nxt
+    return Slot.CONTENT, None
+
+
+_NOT_NOUN = frozenset(_AUX) | frozenset("of the a an did do does more than in on at to for".split())
+
+
+def _head_noun(after: list[str]) -> str | None:
+    """The noun a count is of: the last word of the phrase after 'how many', which ends at an
+    auxiliary or a past-tense verb ('how many progressive Democrats sent ...' -> 'democrat')."""
+    phrase: list[str] = []
+    for w in after[:5]:
+        if w in _NOT_NOUN or (phrase and w.endswith("ed") and len(w) > 4):
+            break
+        phrase.append(w)
+    return stem(phrase[-1]) if phrase else None
+
+
+def _noun_slot(after: list[str]) -> tuple[Slot | None, str | None]:
+    """The slot named by the first noun among `after` that says one ('which French company')."""
+    for w in after:
+        s = stem(w)
+        for slot, nouns in _NOUN_SLOTS:
+            if s in nouns or w in nouns:
+                return slot, s
+    return None, None
+
+
+def _opening_verb(text: str) -> int | None:
+    """Where a yes/no question's verb opens it ('Did ...', 'Between A and B, was there ...'),
+    or None: the first word, or the first word of a clause after a comma, is an auxiliary."""
+    tokens = list(re.finditer(r"[A-Za-z']+", text))
+    if not tokens:
+        return None
+    if tokens[0].group(0).lower() in _AUX:
+        return tokens[0].start()
+    for comma in re.finditer(r",\s*", text):
+        nxt = next((t for t in tokens if t.start() >= comma.end()), None)
+        if nxt is not None and nxt.start() == comma.end() and nxt.group(0).lower() in _AUX:
+            return nxt.start()
+    return None

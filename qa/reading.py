@@ -1,0 +1,493 @@
+"""Reading the evidence for a question: every answerer's first step, and its refusal policy.
+
+1. Each sentence of the retrieved passages is scored by its meaning (embedding cosine) and the
+   share of the question's words it holds, as for the whole question and for each of its
+   claims (a question drawn from several reports makes several).
+2. The question is refused (qa.evidence.refusal_reason) when the evidence does not cover it.
+3. For a question that asks for a name or a value (qa.question), the best sentences are read
+   for the spans that fill the slot (qa.slots) and weighed by how many of the question's
+   distinguishing words they hold: 'Who voted against the ferry purchase?' wants a sentence
+   with 'voted against' and a person, not the sentence most like the question. A single-claim
+   question that no retrieved sentence answers that way is declined, with what the archive
+   does say.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+
+from qa.embedding import Embedder
+from qa.evidence import Claim, declined, named_outlets, question_claims, refusal, refusal_reason
+from qa.nlp import Entity, Token
+from qa.question import Question, Slot, read_question
+from qa.slots import NAME_SLOTS, EntityCache, Filler, capitalised_names, fillers, in_span
+from qa.text import STOP_WORDS, content_terms, sentence_spans, stem, words
+from qa.types import Answer, Passage
+
+# Weights of the sentence score: meaning (embedding cosine) and word overlap with the question.
+SEMANTIC_WEIGHT = 0.6
+LEXICAL_WEIGHT = 0.4
+# Share of the score that depends on the sentence holding the kind of answer asked for.
+TYPE_WEIGHT = 0.2
+# Sentences embedded per question (the best by word overlap), at most this many per passage.
+EMBED_SENTENCES = 48
+PER_PASSAGE = 5
+# A sentence's support for the slot: its score and its share of the question's distinguishing
+# words, half each; a sentence that states none of the question's verbs (nor a word near
+# one in meaning, MIN_PREDICATE) counts half its share.
+FOCUS_SHARE = 0.5
+MIN_PREDICATE = 0.5
+# A sentence this close in meaning to the question states what it asks, whatever its verbs
+# ('The series was done away with in 1984' for 'When was the series abolished?').
+PARAPHRASE = 0.6
+# A sentence answers only when it holds at least this share of the question's distinguishing
+# words (weighted; see focus_weights).
+MIN_FOCUS = 0.2
+
+_MONTHS = (
+    "january february march april may june july august september october november december"
+).split()
+_WHEN = re.compile(
+    r"\b(\d{4}|\d{1,2}(st|nd|rd|th)?|" + "|".join(_MONTHS) + r"|"
+    r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
+    r"yesterday|today|week|month|year|ago)\b",
+    re.I,
+)
+_NUMBER = re.compile(r"\d")
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A sentence of a retrieved passage: `passage` indexes the passages read, `start`/`end`
+    are offsets in that passage's text, `score` its evidence score for the question."""
+
+    passage: int
+    start: int
+    end: int
+    text: str
+    score: float
+    semantic: float = 0.0  # the embedding cosine with the question, part of `score`
+    claims: tuple[float, ...] = ()  # the embedding cosine with each claim of the question
+
+
+@dataclass(frozen=True)
+class SlotReading:
+    """A sentence read for the slot: the spans that fill it, and how well it answers."""
+
+    sentence: Sentence
+    fillers: tuple[Filler, ...]
+    focus: float  # weighted share of the question's distinguishing words it holds
+    support: float
+    predicate: float = 1.0  # how well it states one of the question's verbs (0..1)
+    answers: bool = True  # about what the question names, stating what it asks (read_slot)
+    about: bool = True  # its article mentions every name the question uses
+
+
+@dataclass
+class Reading:
+    """What the evidence says of one question, for an answerer to compose from."""
+
+    question: str
+    passages: list[Passage]
+    analysis: Question
+    claims: list[Claim]
+    scored: list[Sentence]  # best first
+    outlets: list[tuple[str, int]] = field(default_factory=list)  # named, with mentions
+    slots: list[SlotReading] = field(default_factory=list)  # best support first
+    refusal: Answer | None = None
+
+    @property
+    def single_claim(self) -> bool:
+        """A question that names no outlet: one asked of the archive as a whole, not one put
+        together from what several named reports say."""
+        return not self.outlets
+
+
+class EvidenceReader:
+    """Scores the retrieved sentences for a question, decides refusals and reads the slot."""
+
+    def __init__(
+        self,
+        embedder: Embedder,
+        min_evidence: float = 0.3,
+        min_coverage: float = 0.4,
+        outlets: Callable[[], Sequence[str]] | None = None,
+        read_passages: int = 10,
+        entities: Callable[[list[str]], list[list[Entity]]] | None = None,
+        ner_model: str | None = None,
+    ) -> None:
+        self._embedder = embedder
+        self.min_evidence = min_evidence
+        self.min_coverage = min_coverage
+        self._outlets = outlets or (lambda: ())
+        self.read_passages = read_passages
+        self._entities = EntityCache(entities or _spacy_reader(ner_model))
+        self._ner_model = ner_model
+        self._words = WordMatcher(embedder)
+        self._tagged = entities is None  # a pipeline of our own: tag questions with it too
+
+    def _tokens(self, question: str) -> list[Token]:
+        if not self._tagged:
+            return []
+        from qa.nlp import DEFAULT_NER_MODEL, entity_reader
+
+        return entity_reader(self._ner_model or DEFAULT_NER_MODEL).tokens(question)
+
+    def read(self, question: str, passages: Sequence[Passage]) -> Reading:
+        """The reading of `passages` (best first) for `question`: the first `read_passages` are
+        read sentence by sentence; all of them count as coverage."""
+        passages = list(passages)
+        claims = question_claims(question, [p.source or "" for p in passages])
+        analysis = read_question(question, tuple(self._tokens(question)))
+        scored = self.score_sentences(question, passages[: self.read_passages], claims)
+        outlets = named_outlets(question, [p.source or "" for p in passages])
+        reading = Reading(question, passages, analysis, claims, scored, outlets)
+        reading.refusal = self._refusal(reading)
+        if reading.refusal is None and analysis.wants_entity and scored:
+            reading.slots = self.read_slot(reading)
+            reading.refusal = self._unfilled(reading)
+        return reading
+
+    def _refusal(self, reading: Reading) -> Answer | None:
+        scored = reading.scored
+        best = max(scored[0].score if scored else 0.0, _claims_support(reading.claims, scored))
+        reason = refusal_reason(
+            reading.question,
+            reading.passages,
+            list(self._outlets()),
+            best,
+            self.min_evidence,
+            self.min_coverage,
+        )
+        return None if reason is None else refusal(reading.question, reading.passages, reason)
+
+    def _unfilled(self, reading: Reading) -> Answer | None:
+        """A question that names no outlet and that no sentence answers (see read_slot) is
+        declined, quoting the closest sentence."""
+        if not reading.single_claim or (reading.slots and reading.slots[0].answers):
+            return None
+        closest = reading.scored[0]
+        return declined(
+            reading.question,
+            reading.passages,
+            reading.analysis,
+            closest.passage,
+            closest.start,
+            closest.end,
+        )
+
+    def read_slot(self, reading: Reading) -> list[SlotReading]:
+        """The sentences that hold a span of the asked kind: those that answer first (they
+        are about what the question names, state what it asks was done, and hold enough of
+        its distinguishing words), each group by support."""
+        analysis = reading.analysis
+        weights = focus_weights(analysis, reading.scored)
+        texts = [reading.passages[s.passage].text for s in reading.scored]
+        found = self._entities.entities(texts)
+        read = []
+        for sent, ents in zip(reading.scored, found, strict=True):
+            mine = in_span(ents, sent.start, sent.end)
+            spans = fillers(sent.text, mine, analysis)
+            if not spans and analysis.slot in NAME_SLOTS:
+                spans = capitalised_names(sent.text, reading.question, mine, analysis.slot)
+            if spans:
+                read.append((sent, spans))
+        verbs = [stem(v) for v, _ in analysis.predicates]
+        wanted = list(dict.fromkeys([*weights, *verbs]))
+        near = self._words.near(reading.question, wanted, [s.text for s, _ in read])
+        subjects = _subjects(reading.question, self._outlets())
+        out = []
+        for (sent, spans), soft in zip(read, near, strict=True):
+            focus = focus_share(weights, sent.text, soft)
+            said = predicate_match(analysis.predicates, sent.text, soft)
+            if said < MIN_PREDICATE:
+                focus *= 0.5  # the sentence does not state what the question asks was done
+            support = (1 - FOCUS_SHARE) * sent.score + FOCUS_SHARE * focus
+            p = reading.passages[sent.passage]
+            about = _mentions_all(subjects, f"{p.title} {p.text}")
+            stated = said >= MIN_PREDICATE or sent.semantic >= PARAPHRASE
+            answers = about and stated and focus >= MIN_FOCUS
+            out.append(
+                SlotReading(
+                    sent,
+                    tuple(spans),
+                    round(focus, 4),
+                    round(support, 4),
+                    round(said, 4),
+                    answers,
+                    about,
+                )
+            )
+        out.sort(key=lambda r: (not r.answers, -r.support, r.sentence.passage, r.sentence.start))
+        return out
+
+    def entities(self, texts: Sequence[str]) -> list[list[Entity]]:
+        """The entities of whole passage texts (remembered)."""
+        return self._entities.entities(texts)
+
+    def score_sentences(
+        self, question: str, passages: Sequence[Passage], claims: Sequence[Claim] = ()
+    ) -> list[Sentence]:
+        """Every sentence of `passages` with its evidence score, best first, and its
+        similarity to each of `claims`.
+
+        Sentences are first ranked by word overlap with the question or one of its claims; only
+        the best `EMBED_SENTENCES` are embedded (embedding every sentence of ten passages would
+        take most of a second on two cores).
+        """
+        q_terms = set(content_terms(question))
+        claim_terms = [c.terms for c in claims]
+        candidates = [
+            (overlap(q_terms, p.text[s:e]), i, s, e, _best_overlap(claim_terms, p.text[s:e]))
+            for i, p in enumerate(passages)
+            for s, e in sentence_spans(p.text)
+            if len(words(p.text[s:e])) >= 4
+        ]
+        if not candidates:
+            return []
+        # The best few of every passage, so that each article has a sentence to offer.
+        candidates.sort(key=lambda c: (-max(c[0], c[4]), c[1], c[2]))
+        taken: dict[int, int] = {}
+        kept: list[tuple[float, int, int, int, float]] = []
+        for cand in candidates:
+            if taken.get(cand[1], 0) < PER_PASSAGE and len(kept) < EMBED_SENTENCES:
+                kept.append(cand)
+                taken[cand[1]] = taken.get(cand[1], 0) + 1
+        candidates = kept
+        texts = [passages[i].text[s:e] for _, i, s, e, _ in candidates]
+        n = 1 + len(claims)
+        vectors = self._embedder.embed([question, *(c.text for c in claims), *texts])
+        sims = np.clip(vectors[n:] @ vectors[:n].T, 0.0, 1.0)
+        wants = _answer_type(question)
+        out = []
+        for (lexical, i, s, e, _), text, row in zip(candidates, texts, sims, strict=True):
+            sem = float(row[0])
+            score = SEMANTIC_WEIGHT * sem + LEXICAL_WEIGHT * lexical
+            if wants is not None:
+                score *= (1.0 - TYPE_WEIGHT) + TYPE_WEIGHT * wants(text, question)
+            claim_sims = tuple(round(float(x), 4) for x in row[1:])
+            out.append(Sentence(i, s, e, text, round(score, 4), sem, claim_sims))
+        out.sort(key=lambda x: (-x.score, x.passage, x.start))
+        return out
+
+
+def _spacy_reader(name: str | None) -> Callable[[list[str]], list[list[Entity]]]:
+    """Reads entities with the spaCy pipeline `name` (default: qa.nlp's), loaded on first use."""
+
+    def read(texts: list[str]) -> list[list[Entity]]:
+        from qa.nlp import DEFAULT_NER_MODEL, entity_reader
+
+        return list(entity_reader(name or DEFAULT_NER_MODEL).read(texts))
+
+    return read
+
+
+def focus_weights(question: Question, scored: Sequence[Sentence]) -> dict[str, float]:
+    """How much each of the question's content terms distinguishes a sentence that answers it
+    from the rest of the evidence: an inverse frequency among the scored sentences, so the
+    name everything is about ('Sullivan') counts little and 'voted' or 'cases' much. A term no
+    sentence holds weighs the most (an answer needs it, and none has it)."""
+    terms = [t for t in dict.fromkeys(question.terms) if t]
+    if question.unit and question.slot is Slot.COUNT and question.unit not in terms:
+        terms.append(question.unit)
+    n = len(scored)
+    if not terms:
+        return {}
+    df = dict.fromkeys(terms, 0)
+    for s in scored:
+        have = terms_of(s.text)
+        for t in terms:
+            df[t] += t in have
+    # A term no sentence holds weighs as one that a single sentence holds: it may be worded
+    # otherwise there (see WordMatcher), or the fact may be missing.
+    return {t: math.log((n + 1) / (max(df[t], 1) + 0.5)) for t in terms}
+
+
+def focus_share(
+    weights: dict[str, float], text: str, near: dict[str, float] | None = None
+) -> float:
+    """The weighted share of the distinguishing terms that `text` holds (0..1); a term it
+    lacks counts by how near in meaning its closest word comes (`near`, 0..1)."""
+    total = sum(weights.values())
+    if total <= 0:
+        return 0.0
+    have = terms_of(text)
+    near = near or {}
+    return sum(w * (1.0 if t in have else near.get(t, 0.0)) for t, w in weights.items()) / total
+
+
+def predicate_match(verbs: Sequence[tuple[str, str]], text: str, near: dict[str, float]) -> float:
+    """How well `text` states one of the question's verbs ((as written, lemma) pairs): 1 when
+    it holds a form of one ('closed' for 'close', 'abolished' for 'abolish'), else how near in
+    meaning its closest word comes ('talks' for 'speak'); 1 when the question has none."""
+    if not verbs:
+        return 1.0
+    forms = [w.lower() for w in words(text)]
+    best = 0.0
+    for written, lemma in verbs:
+        root = lemma.lower()[: max(3, len(lemma) - 2)] if len(lemma) > 3 else lemma.lower()
+        if any(f == written or f.startswith(root) for f in forms):
+            return 1.0
+        best = max(best, near.get(stem(written), 0.0))
+    return best
+
+
+def _subjects(question: str, outlets: Sequence[str]) -> list[frozenset[str]]:
+    """The names a question is about ('Parmalat', 'Brent crude' ...), each as its stemmed words;
+    outlet names left out."""
+    from qa.evidence import names_in
+
+    outlet_terms = {stem(w) for o in outlets for w in words(o)}
+    out = []
+    for name in names_in(question):
+        terms = frozenset(name.terms) - {"the"}
+        if terms and not terms <= outlet_terms:
+            out.append(terms)
+    return out
+
+
+def _mentions_all(subjects: Sequence[frozenset[str]], text: str) -> bool:
+    """Whether `text` mentions most of the subjects (each by at least half of its words, a
+    word by its first five letters: 'German' in 'Germany'). A question's incidental names
+    ('on New Year's Day') may be worded otherwise in the article ('1 January')."""
+    have = {w.lower()[:5] for w in words(text)}
+    found = sum(sum(t[:5] in have for t in name) * 2 >= len(name) for name in subjects)
+    return found * 2 > len(subjects) if subjects else True
+
+
+# Word cosines (MiniLM, one word each) at or below NEAR_FLOOR count as unrelated, at or above
+# NEAR_FLOOR + NEAR_SPAN as the same word ('speak' and 'talks' 0.74, 'speak' and 'said' 0.38).
+NEAR_FLOOR = 0.45
+NEAR_SPAN = 0.3
+WORD_CACHE = 20000
+
+
+class WordMatcher:
+    """How near in meaning a question's words come to a sentence's words: synonyms ('speak',
+    'talks'; 'fined', 'penalty') count as the word itself. Word vectors are remembered."""
+
+    def __init__(self, embedder: Embedder) -> None:
+        self._embedder = embedder
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def near(
+        self, question: str, terms: Sequence[str], sentences: Sequence[str]
+    ) -> list[dict[str, float]]:
+        """For each sentence, each of `terms` (stems of words of `question`) it lacks and how
+        near in meaning its closest word comes (0..1)."""
+        surface: dict[str, str] = {}
+        for w in words(question):
+            surface.setdefault(stem(w), w.lower())
+        out: list[dict[str, float]] = []
+        pending: list[tuple[dict[str, float], list[str], list[str]]] = []
+        for text in sentences:
+            have = terms_of(text)
+            lacking = [t for t in terms if t not in have and t in surface]
+            mine = [w.lower() for w in words(text) if w.lower() not in STOP_WORDS]
+            row: dict[str, float] = {}
+            out.append(row)
+            if lacking and mine:
+                pending.append((row, lacking, mine))
+        if not pending:
+            return out
+        vocab = {surface[t] for _, lacking, _ in pending for t in lacking}
+        vocab |= {w for _, _, mine in pending for w in mine}
+        vectors = self._vectors(sorted(vocab))
+        for row, lacking, mine in pending:
+            theirs = np.stack([vectors[w] for w in mine])
+            for t in lacking:
+                cos = float((theirs @ vectors[surface[t]]).max())
+                row[t] = min(1.0, max(0.0, (cos - NEAR_FLOOR) / NEAR_SPAN))
+        return out
+
+    def _vectors(self, vocab: list[str]) -> dict[str, np.ndarray]:
+        with self._lock:
+            known = {w: self._cache[w] for w in vocab if w in self._cache}
+        missing = [w for w in vocab if w not in known]
+        if missing:
+            known.update(zip(missing, self._embedder.embed(missing), strict=True))
+            with self._lock:
+                for w in missing:
+                    self._cache[w] = known[w]
+                while len(self._cache) > WORD_CACHE:
+                    self._cache.popitem(last=False)
+        return known
+
+
+def _claims_support(claims: Sequence[Claim], scored: list[Sentence]) -> float:
+    """How well the sentences support every claim of a question that makes several (0 for one
+    claim or none): the mean over its claims of the best sentence's score for that claim
+    (meaning as for the whole question, words as for the claim). A long question drawn from
+    several reports is matched by no single sentence, though each of its parts may be."""
+    if len(claims) < 2 or not scored:
+        return 0.0
+    support = [
+        max(
+            SEMANTIC_WEIGHT * s.semantic + LEXICAL_WEIGHT * overlap(c.terms, s.text) for s in scored
+        )
+        for c in claims
+    ]
+    return sum(support) / len(support)
+
+
+def _best_overlap(claims: Sequence[frozenset[str]], text: str) -> float:
+    """The word overlap of `text` with the claim it matches best (0 with no claims)."""
+    return max((overlap(c, text) for c in claims), default=0.0)
+
+
+def overlap(q_terms: set[str] | frozenset[str], text: str) -> float:
+    """The share of `q_terms` that `text` holds."""
+    if not q_terms:
+        return 0.0
+    return len(q_terms & terms_of(text)) / len(q_terms)
+
+
+@lru_cache(maxsize=4096)
+def terms_of(text: str) -> frozenset[str]:
+    """The content terms of a sentence (asked for again for each claim of a question)."""
+    return frozenset(content_terms(text))
+
+
+_NAME_RUN = re.compile(r"[A-Z][\w'’.-]*(?:\s+(?:of\s+|de\s+|al-)?[A-Z][\w'’.-]*)*")
+
+
+def _new_names(text: str, question: str) -> float:
+    """How strongly `text` names people or bodies the question does not (0..1).
+
+    Counts runs of two or more capitalised words (stop words dropped) that share no word with
+    the question ('Yuri Ushakov', 'Russian Security Council'): 'who' questions are answered by
+    sentences that name someone new.
+    """
+    asked = {w.lower() for w in words(question)}
+    count = 0
+    for match in _NAME_RUN.finditer(text):
+        names = [w for w in match.group(0).split() if w.lower() not in STOP_WORDS]
+        if len(names) >= 2 and not any(w.lower().strip(".,'’") in asked for w in names):
+            count += 1
+    return min(count, 3) / 3
+
+
+def _answer_type(question: str) -> Callable[[str, str], float] | None:
+    """How well a sentence fits the kind of answer the question word asks for (0..1)."""
+    first = question.strip().lower()
+    if first.startswith(("who ", "whom ", "whose ")):
+        return _new_names
+    if first.startswith("when ") or first.startswith("what year") or first.startswith("what date"):
+        return lambda text, _q: float(bool(_WHEN.search(text)))
+    if first.startswith(("how many", "how much")):
+        return lambda text, _q: float(bool(_NUMBER.search(text)))
+    return None
+
+
+def stems(text: str) -> list[str]:
+    """The stemmed lower-case words of `text`, stop words included."""
+    return [stem(w) for w in words(text)]

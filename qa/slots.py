@@ -1,0 +1,282 @@
+"""Reading the answer out of a sentence: the spans that fill a question's slot (qa.question).
+
+Names and values come from the spaCy pipeline (qa.nlp), read once per passage and remembered;
+amounts, percentages and counts are also read with patterns, which catch what the small model
+misses ('£5.8m', '41 cases'). A span counts as a filler only when the question does not already
+name it: 'Who did Sullivan speak with?' is not answered by 'Sullivan'.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from qa.nlp import Entity
+from qa.question import Question, Slot
+from qa.text import STOP_WORDS, stem, words
+
+CACHE_PASSAGES = 4096
+
+
+@dataclass(frozen=True)
+class Filler:
+    """A span of a sentence that fills a question's slot: `text` is `sentence[start:end]`."""
+
+    text: str
+    label: str
+    start: int
+    end: int
+
+
+_NUMBER_WORDS = (
+    "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+    "sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety "
+    "hundred hundreds thousand thousands dozen dozens million millions billion"
+).split()
+_SCALE = r"(?:\s?(?:bn|m|k|million|billion|trillion|thousand|mn|b)\b)?"
+_AMOUNT = re.compile(
+    rf"(?:(?:US|A|C|NZ|HK)?[$€£¥]|\b(?:USD|EUR|GBP|Rs\.?|R|CHF)\s?)\s?\d[\d,]*(?:\.\d+)?{_SCALE}"
+    rf"|\b\d[\d,]*(?:\.\d+)?{_SCALE}\s?(?:dollars|euros|pounds|yen|yuan|rupees|francs|pence|p)\b",
+    re.I,
+)
+_PERCENT = re.compile(r"\b\d[\d,]*(?:\.\d+)?\s?(?:%|percent\b|per cent\b|percentage points?\b)")
+_COUNT = re.compile(
+    r"\b(?:\d[\d,]*(?:\.\d+)?(?:\s?(?:million|billion|thousand|m|bn|k)\b)?|"
+    + "|".join(_NUMBER_WORDS)
+    + r")(?:[\s-]+(?:"
+    + "|".join(_NUMBER_WORDS)
+    + r"))*\b",
+    re.I,
+)
+_YEAR = re.compile(r"^(?:1[89]|20)\d\d$")
+
+
+def fillers(sentence: str, entities: Sequence[Entity], question: Question) -> list[Filler]:
+    """The spans of `sentence` that fill `question`'s slot, in sentence order, those the
+    question already names left out. `entities` are the sentence's (offsets in the sentence).
+    A count question with a unit ('how many cases') takes numbers followed closely by that
+    noun; without one, any count."""
+    slot = question.slot
+    if slot is None or not question.labels:
+        return []
+    found: list[Filler] = [
+        Filler(e.text, e.label, e.start, e.end)
+        for e in entities
+        if e.label in question.labels and _usable(e.text, e.label, slot)
+    ]
+    if slot in (Slot.MONEY, Slot.COUNT, Slot.QUANTITY):
+        found += [
+            Filler(m.group(0), "MONEY", m.start(), m.end()) for m in _AMOUNT.finditer(sentence)
+        ]
+    if slot in (Slot.PERCENT, Slot.QUANTITY):
+        found += [
+            Filler(m.group(0), "PERCENT", m.start(), m.end()) for m in _PERCENT.finditer(sentence)
+        ]
+    if slot is Slot.COUNT:
+        found += [
+            Filler(m.group(0), "CARDINAL", m.start(), m.end())
+            for m in _COUNT.finditer(sentence)
+            if not _YEAR.match(m.group(0))
+        ]
+    if slot in (Slot.ORG, Slot.PLACE, Slot.THING, Slot.PERSON) and question.unit:
+        found += _named_by_unit(sentence, question.unit)
+    found = [_tidy(sentence, f) for f in _merge(found)]
+    if slot is Slot.PERSON:
+        found = [f for f in found if not _describes_another(sentence, f)]
+    if slot is Slot.COUNT and question.unit:
+        counted = [u for f in found if (u := _with_unit(sentence, f, question.unit)) is not None]
+        # No count next to its noun: any count of a sentence that names the noun ('... 25
+        # million players were sold, 10 million of which were iPods').
+        found = counted or (found if _names_unit(sentence, question.unit) else [])
+    asked = _asked(question.text)
+    return [f for f in found if not _is_asked(f.text, asked)]
+
+
+_CAPS = r"[A-Z][\w&'’.-]*(?:\s+(?:of\s+|de\s+|&\s+)?[A-Z][\w&'’.-]*)*"
+
+
+def _names_unit(sentence: str, unit: str) -> bool:
+    return any(stem(w) == unit for w in words(sentence))
+
+
+# Words written before a name that are not part of it: titles, roles, 'former'.
+_LEADING = frozenset(
+    """actress actor singer star footballer player striker midfielder defender goalkeeper
+    coach manager boss chief executive chairman president minister secretary former ex
+    veteran rival sir dame lord lady mr mrs ms dr prof professor judge lawyer spokesman
+    spokeswoman director producer presenter host author writer rapper comedian
+    councillor senator governor mayor mp msp mep general captain skipper""".split()
+)
+
+
+def _tidy(sentence: str, f: Filler) -> Filler:
+    """A filler without a possessive ('Hickie's') or the titles and roles written before a
+    name ('Actress Julia Roberts')."""
+    start, end = f.start, f.end
+    text = sentence[start:end]
+    for suffix in ("'s", "’s"):
+        if text.endswith(suffix):
+            end -= len(suffix)
+    if f.label in ("PERSON", "NAME"):
+        while True:
+            m = re.match(r"([\w-]+)\s+", sentence[start:end])
+            first = m.group(1).lower() if m else ""
+            if not m or not (first in _LEADING or first.split("-")[0] in ("ex", "former")):
+                break
+            start += m.end()
+    return Filler(sentence[start:end], f.label, start, end) if end > start else f
+
+
+def _named_by_unit(sentence: str, unit: str) -> list[Filler]:
+    """Names written beside the noun the question asks about, which a small model may not
+    tag: 'the Norwegian shipyard Vard', 'the Vard shipyard', 'lawyer Grigoris Ioannidis'."""
+    out = []
+    noun = rf"\b(?i:{re.escape(unit)})\w*"
+    for m in re.finditer(rf"{noun},?\s+({_CAPS})", sentence):
+        out.append(Filler(m.group(1), "ORG", m.start(1), m.end(1)))
+    for m in re.finditer(rf"\b({_CAPS})\s+{noun}", sentence):
+        if m.start(1) > 0 or len(m.group(1).split()) > 1:  # not a sentence's capital opening
+            out.append(Filler(m.group(1), "ORG", m.start(1), m.end(1)))
+    return [f for f in out if f.text.split()[0].lower() not in STOP_WORDS]
+
+
+# A person named after a role and a preposition ('an advisor to President Vladimir Putin',
+# 'the wife of John Smith') describes someone else in the sentence, not the answer.
+_ROLE_BEFORE = re.compile(
+    r"\b(?:advis[eo]r|aide|secretary|spokes(?:man|woman|person)|minister|deputy|envoy|"
+    r"ambassador|assistant|lawyer|attorney|representative|wife|husband|son|daughter|"
+    r"father|mother|brother|sister|friend|partner|successor|predecessor|chief|head|"
+    r"director|manager|coach|boss|member|counsel|adviser)\s+(?:to|of|for)\s+"
+    r"(?:the\s+)?(?:[A-Z][\w.-]*\s+)*$"
+)
+
+
+def _describes_another(sentence: str, f: Filler) -> bool:
+    return bool(_ROLE_BEFORE.search(sentence[max(0, f.start - 80) : f.start]))
+
+
+def _usable(text: str, label: str, slot: Slot) -> bool:
+    """Whether an entity can answer: a count is not a year, a date is not a bare weekday's
+    'today', a name holds a capital letter."""
+    if slot is Slot.COUNT and _YEAR.match(text.strip()):
+        return False
+    if label in ("PERSON", "ORG", "GPE", "LOC", "FAC", "PRODUCT", "WORK_OF_ART", "EVENT", "LAW"):
+        return any(c.isupper() for c in text)
+    return text.lower() not in ("today", "now", "currently")
+
+
+def _merge(found: list[Filler]) -> list[Filler]:
+    """Overlapping spans merged into the longest, in sentence order."""
+    out: list[Filler] = []
+    for f in sorted(found, key=lambda f: (f.start, -(f.end - f.start))):
+        if out and f.start < out[-1].end:
+            continue  # the longer span that starts first stands
+        out.append(f)
+    return out
+
+
+_UNIT_WINDOW = 4
+
+
+def _with_unit(sentence: str, f: Filler, unit: str) -> Filler | None:
+    """A count followed within a few words by its unit, extended over it ('41 new cases'),
+    else None."""
+    after = list(re.finditer(r"[\w'’-]+", sentence[f.end :]))[:_UNIT_WINDOW]
+    for m in after:
+        if stem(m.group(0)) == unit or m.group(0).lower() == unit:
+            end = f.end + m.end()
+            return Filler(sentence[f.start : end], f.label, f.start, end)
+    return None
+
+
+def _asked(question: str) -> frozenset[str]:
+    return frozenset(
+        w.lower().removesuffix("'s").removesuffix("’s")
+        for w in words(question)
+        if w.lower() not in STOP_WORDS
+    )
+
+
+def _is_asked(text: str, asked: frozenset[str]) -> bool:
+    """Whether a span is what the question names: all its words are in the question."""
+    ws = [w.lower() for w in words(text) if w.lower() not in STOP_WORDS]
+    return bool(ws) and all(w in asked or w.removesuffix("'s") in asked for w in ws)
+
+
+# Slots a name answers: when the model tags no entity in a sentence, its capitalised names
+# stand in (a small model misses names it has not seen: 'Spears', 'Vard').
+NAME_SLOTS = frozenset({Slot.PERSON, Slot.ORG, Slot.THING})
+
+
+# Entity labels a small model may give a name of another kind ('Spears' as an organisation):
+# their spans may still stand in for a name; a place, a date or a number may not.
+_CONFUSABLE = frozenset({"PERSON", "ORG", "PRODUCT", "WORK_OF_ART", "FAC", "EVENT"})
+
+
+def capitalised_names(
+    sentence: str, question: str, entities: Sequence[Entity], slot: Slot
+) -> list[Filler]:
+    """Runs of capitalised words in `sentence` the question does not name and the model did
+    not read as a place, date or number, as fillers; for a person, only names that may be a
+    person's ('Britney Spears', 'Spears'; not 'Group B')."""
+    from qa.evidence import _may_be_person, names_in
+
+    asked = _asked(question)
+    out = []
+    for name in names_in(sentence, titles=False):
+        start = sentence.find(name.text)
+        end = start + len(name.text)
+        if start < 0 or _is_asked(name.text, asked):
+            continue
+        if any(e.start < end and start < e.end and e.label not in _CONFUSABLE for e in entities):
+            continue
+        if slot is Slot.PERSON and len(name.terms) > 1 and not _may_be_person(name.text):
+            continue
+        out.append(_tidy(sentence, Filler(name.text, "NAME", start, end)))
+    return out
+
+
+def join_names(names: Sequence[str]) -> str:
+    """'A', 'A and B', 'A, B and C'."""
+    names = list(dict.fromkeys(names))
+    if len(names) <= 1:
+        return names[0] if names else ""
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+class EntityCache:
+    """The entities of passages, read by a spaCy pipeline once per passage text and kept for
+    the most recent CACHE_PASSAGES passages (a question's evidence overlaps the last one's)."""
+
+    def __init__(self, reader: Callable[[list[str]], list[list[Entity]]]) -> None:
+        self._reader = reader
+        self._cache: OrderedDict[str, list[Entity]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def entities(self, texts: Sequence[str]) -> list[list[Entity]]:
+        """The entities of each text (offsets in that text)."""
+        with self._lock:
+            known = {t: self._cache[t] for t in texts if t in self._cache}
+        missing = [t for t in dict.fromkeys(texts) if t not in known]
+        if missing:
+            known.update(zip(missing, self._reader(missing), strict=True))
+        with self._lock:
+            for text in missing:
+                self._cache[text] = known[text]
+            for text in texts:
+                self._cache.move_to_end(text)
+            while len(self._cache) > CACHE_PASSAGES:
+                self._cache.popitem(last=False)
+        return [known[t] for t in texts]
+
+
+def in_span(entities: Sequence[Entity], start: int, end: int) -> list[Entity]:
+    """The entities inside text[start:end], with offsets made relative to `start`."""
+    return [
+        Entity(e.text, e.label, e.start - start, e.end - start)
+        for e in entities
+        if e.start >= start and e.end <= end
+    ]

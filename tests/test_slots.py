@@ -1,0 +1,99 @@
+"""What a question asks for (qa.question) and the spans of a sentence that answer it (qa.slots),
+read with the real spaCy pipeline on hand-made sentences."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa.nlp import entity_reader
+from qa.question import Slot, read_question
+from qa.slots import fillers
+
+
+def _ask(question: str):
+    return read_question(question, tuple(entity_reader().tokens(question)))
+
+
+def _spans(question: str, sentence: str) -> list[str]:
+    entities = next(entity_reader().read([sentence]))
+    return [f.text for f in fillers(sentence, entities, _ask(question))]
+
+
+@pytest.mark.parametrize(
+    ("question", "slot", "unit"),
+    [
+        ("Who did Sullivan reportedly speak with?", Slot.PERSON, None),
+        ("Which shipyard will build the new ferry?", Slot.ORG, "shipyard"),
+        ("How many progressive Democrats signed the letter?", Slot.COUNT, "democrat"),
+        ("How much did the council pay for the ferry?", Slot.MONEY, None),
+        ("At what price were the shares sold?", Slot.MONEY, "price"),
+        ("What percentage of voters backed the plan?", Slot.PERCENT, "percentage"),
+        ("When was the last confirmed call?", Slot.DATE, None),
+        ("In which city will the summit be held?", Slot.PLACE, "city"),
+        ("Why did the council reject the offer?", Slot.REASON, None),
+        ("What did Sullivan discuss with them?", Slot.CONTENT, None),
+        ("Did both outlets report the sale?", Slot.YESNO, None),
+        ("Between the two reports, was there a change in tone?", Slot.YESNO, None),
+    ],
+)
+def test_the_slot_is_read_from_the_question_grammar(
+    question: str, slot: Slot, unit: str | None
+) -> None:
+    got = _ask(question)
+    assert got.slot is slot
+    assert got.unit == unit
+
+
+def test_an_x_or_y_question_has_its_options() -> None:
+    q = "Did the later report reflect a consistent or inconsistent viewpoint?"
+    assert _ask(q).alternatives == ("consistent", "inconsistent")
+
+
+def test_who_lists_every_person_the_sentence_names_not_the_ones_describing_them() -> None:
+    sentence = (
+        "They said Sullivan held talks with Yuri Ushakov, a foreign policy advisor to Russian "
+        "President Vladimir Putin, and the secretary of the Russian Security Council, Nikolai "
+        "Patrushev."
+    )
+    # Sullivan is who the question is about; Putin only describes Ushakov.
+    assert _spans("Who did Sullivan reportedly speak with?", sentence) == [
+        "Yuri Ushakov",
+        "Nikolai Patrushev",
+    ]
+
+
+def test_titles_and_possessives_are_not_part_of_a_name() -> None:
+    sentence = "Actress Julia Roberts will voice the spider, while Denis Hickie's try won it."
+    assert _spans("Who will voice the spider?", sentence) == ["Julia Roberts", "Denis Hickie"]
+
+
+def test_amounts_keep_their_currency_and_scale() -> None:
+    sentence = "The council paid £41.5m for the ferry, against an estimate of $50 million."
+    assert _spans("How much did the council pay for the ferry?", sentence) == [
+        "£41.5m",
+        "$50 million",
+    ]
+
+
+def test_a_count_is_the_number_of_what_is_counted() -> None:
+    sentence = "In 2004 officials reported 41 new cases, and 3 hospitals closed."
+    assert _spans("How many cases were reported?", sentence) == ["41 new cases"]
+    # A year is never a count.
+    assert _spans("How many hospitals closed?", sentence) == ["3 hospitals"]
+
+
+def test_percentages_dates_and_places() -> None:
+    sentence = "On 20 January the firm said 18% of staff in Oslo would go."
+    assert _spans("What percentage of staff would go?", sentence) == ["18%"]
+    assert _spans("When did the firm announce the cuts?", sentence) == ["20 January"]
+    assert _spans("Where would the staff go?", sentence) == ["Oslo"]
+
+
+def test_a_name_beside_the_noun_asked_about_counts_though_the_model_misses_it() -> None:
+    sentence = "The order went to the Norwegian shipyard Vard, owned by Italy's Fincantieri."
+    assert "Vard" in _spans("Which shipyard won the order?", sentence)
+
+
+def test_what_the_question_names_is_not_its_answer() -> None:
+    sentence = "Roberts and Sullivan met in Oslo."
+    assert _spans("Who did Sullivan meet?", sentence) == ["Roberts"]
