@@ -254,12 +254,17 @@ class ExtractiveAnswerer(Answerer):
         )
         best = ranked[0]
         article = reading.passages[best.passage].article_id
-        same = [
-            s
-            for s in ranked
-            if reading.passages[s.passage].article_id == article
-            and s.score >= EXPLAIN_RATIO * best.score
-        ][:EXPLAIN_SENTENCES]
+        same: list[Sentence] = []
+        for s in ranked:
+            if len(same) >= EXPLAIN_SENTENCES:
+                break
+            if reading.passages[s.passage].article_id != article:
+                continue
+            # (passages overlap: the same sentence may come from two of them)
+            if s.score >= EXPLAIN_RATIO * best.score and not any(
+                _redundant(s.text, o.text) for o in same
+            ):
+                same.append(s)
         same.sort(key=lambda s: reading.passages[s.passage].start + s.start)
         numbers: dict[int, int] = {}
         citations: list[Citation] = []

@@ -17,11 +17,13 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from qa.citations import marker
+from qa.question import asked_clause
 from qa.text import STOP_WORDS, content_terms, stem, words
 from qa.types import Answer, Passage
 from qa.understand import OutletMatcher
 
 if TYPE_CHECKING:
+    from qa.nlp import Token
     from qa.question import Question
 
 # Capitalised words that start a question or a clause and name nothing.
@@ -535,7 +537,7 @@ def refusal_reason(
     if covered < min_coverage:
         absent = sorted(t for t in terms if t not in vocab)[:5]
         return (
-            f"Most of what it asks about does not occur in the retrieved articles "
+            f"{_UNCOVERED} in the retrieved articles "
             f"({covered:.0%} of its words do; missing: {', '.join(absent)})."
         )
     if best_score < min_evidence:
@@ -561,14 +563,13 @@ def closest_coverage(passages: Sequence[Passage], n: int = 3) -> list[str]:
     return list(seen.values())
 
 
-def what_is_asked(question: str) -> str:
-    """The question as a clause for a sentence about what the archive lacks: 'who won the
-    prize' for 'Who won the prize?'; a question whose verb comes before its subject ('What did
-    Sullivan eat?') is quoted whole."""
-    text = " ".join(question.strip().split()).rstrip("?").strip()
-    m = re.match(r"(?i)(who|what|which|whose)\s+(\w+)", text)
-    if m and m.group(2).lower() not in _INVERTING:
-        return "says " + text[:1].lower() + text[1:]
+def what_is_asked(question: str, tokens: Sequence[Token] = ()) -> str:
+    """What a refusal says the archive lacks: 'says what Sullivan ate for breakfast' for 'What
+    did Sullivan eat for breakfast?' (qa.question.asked_clause, with the question's tagged
+    words); a question that can't be turned is quoted whole."""
+    clause = asked_clause(question, tokens)
+    if clause is not None:
+        return f"says {clause}"
     return f"answers \u201c{question.strip()}\u201d"
 
 
@@ -578,12 +579,16 @@ _INVERTING = frozenset(
 )
 
 
-def refusal(question: str, passages: Sequence[Passage], reason: str) -> Answer:
+def refusal(
+    question: str, passages: Sequence[Passage], reason: str, tokens: Sequence[Token] = ()
+) -> Answer:
     """A refused Answer: says in words what the archive lacks; `reason` (with any scores) is
     kept apart for the evidence view. The closest coverage (titles, outlets, dates) is named
     only when the retrieved articles are about what the question names."""
-    text = _in_words(question, reason)
-    about = _about(question, passages)
+    text = _in_words(question, reason, tokens)
+    # Coverage is named when the articles are about what the question names and hold most of
+    # its words (not when they lack what it asks: 'breakfast' in an article on diplomacy).
+    about = _about(question, passages) and not reason.startswith(_UNCOVERED)
     closest = closest_coverage(passages) if about else []
     if closest:
         text += " The closest coverage: " + "; ".join(closest) + "."
@@ -602,16 +607,17 @@ def refusal(question: str, passages: Sequence[Passage], reason: str) -> Answer:
     )
 
 
-def _in_words(question: str, reason: str) -> str:
+def _in_words(question: str, reason: str, tokens: Sequence[Token] = ()) -> str:
     """What the archive lacks, for a person: the reason itself when it names what is missing
     (an outlet, a name), else the question ('No article in the archive says who ...')."""
     if reason.startswith("The archive holds no articles from"):
         return reason
     if reason.startswith(_MISSING):
         return "No article in the archive mentions " + reason.removeprefix(_MISSING)
-    return f"No article in the archive {what_is_asked(question)}."
+    return f"No article in the archive {what_is_asked(question, tokens)}."
 
 
+_UNCOVERED = "Most of what it asks about does not occur"
 _MISSING = "None of the retrieved articles mentions "
 
 
@@ -633,6 +639,7 @@ def declined(
     index: int,
     start: int,
     end: int,
+    tokens: Sequence[Token] = (),
 ) -> Answer:
     """A refused Answer for a question the archive covers but no retrieved sentence answers:
     says what is missing and quotes the closest sentence (passages[index].text[start:end]),
@@ -648,7 +655,7 @@ def declined(
     meta = ", ".join(x for x in (p.source or p.title, (p.published_at or "")[:10]) if x)
     quote = p.text[start:end].strip()
     text = (
-        f"No article in the archive {what_is_asked(question)}. "
+        f"No article in the archive {what_is_asked(question, tokens)}. "
         f"The closest it comes: {meta}: \u201c{quote}\u201d {marker(1)}"
     )
     citation = Citation(1, p, p.text[start:end], p.start + start, p.start + end)

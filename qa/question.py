@@ -392,3 +392,78 @@ def _opening_verb(text: str) -> int | None:
         if nxt is not None and nxt.start() == comma.end() and nxt.group(0).lower() in _AUX:
             return nxt.start()
     return None
+
+
+# -- the question as a clause: 'No article in the archive says what Sullivan ate' -----------
+
+_PAST = dict(
+    pair.split(":")
+    for pair in """be:was become:became begin:began bring:brought build:built buy:bought
+    catch:caught choose:chose come:came cost:cost cut:cut do:did draw:drew drink:drank drive:drove
+    eat:ate fall:fell feel:felt fight:fought find:found fly:flew forget:forgot get:got give:gave
+    go:went grow:grew have:had hear:heard hide:hid hit:hit hold:held hurt:hurt keep:kept
+    know:knew lay:laid lead:led leave:left lend:lent let:let lose:lost make:made mean:meant
+    meet:met pay:paid put:put quit:quit read:read ride:rode ring:rang rise:rose run:ran say:said
+    see:saw seek:sought sell:sold send:sent set:set shake:shook shoot:shot show:showed shut:shut
+    sing:sang sink:sank sit:sat sleep:slept speak:spoke spend:spent stand:stood steal:stole
+    strike:struck swim:swam take:took teach:taught tell:told think:thought throw:threw
+    understand:understood wake:woke wear:wore win:won withdraw:withdrew write:wrote""".split()
+)
+
+
+def _past(verb: str) -> str:
+    v = verb.lower()
+    if v in _PAST:
+        return _PAST[v]
+    if v.endswith("e"):
+        return v + "d"
+    if v.endswith("y") and len(v) > 2 and v[-2] not in "aeiou":
+        return v[:-1] + "ied"
+    return v + "ed"
+
+
+def _third_person(verb: str) -> str:
+    v = verb.lower()
+    if v in ("have", "be"):
+        return {"have": "has", "be": "is"}[v]
+    if v.endswith(("s", "x", "z", "ch", "sh", "o")):
+        return v + "es"
+    if v.endswith("y") and len(v) > 2 and v[-2] not in "aeiou":
+        return v[:-1] + "ies"
+    return v + "s"
+
+
+def asked_clause(text: str, tokens: Sequence[Token] = ()) -> str | None:
+    """A wh-question as the clause a sentence about it needs: 'who won the prize' for 'Who won
+    the prize?', 'what Sullivan ate for breakfast' for 'What did Sullivan eat for breakfast?',
+    'how much Intel was fined' for 'How much was Intel fined?'; None when it is not one that
+    can be turned (the caller quotes it)."""
+    q = " ".join(text.split()).rstrip("?").strip()
+    if not _QWORD.match(q) or not tokens:
+        return None
+    words_ = [t for t in tokens if t.pos != "PUNCT" and t.start < len(q)]
+    first = next((i for i, t in enumerate(words_) if t.pos in ("AUX", "VERB")), None)
+    if first is None or first == 0:
+        return None
+    wh = q[: words_[first].start].strip()
+    aux = words_[first]
+    if aux.pos == "VERB" or aux.text.lower() not in _AUX:
+        return q[:1].lower() + q[1:]  # 'who won the prize': already in clause order
+    verb = next((i for i in range(first + 1, len(words_)) if words_[i].pos == "VERB"), None)
+    if verb == first + 1:
+        return q[:1].lower() + q[1:]  # 'how many passengers were booked ...'
+    if verb is None:
+        if aux.lemma.lower() != "be" or first + 1 >= len(words_):
+            return None
+        rest = q[words_[first + 1].start :]  # 'who the chief executive of X is'
+        return f"{wh[:1].lower()}{wh[1:]} {rest} {aux.text.lower()}"
+    subject = q[words_[first + 1].start : words_[verb].start].strip()
+    rest = q[words_[verb].start :]
+    if aux.lemma.lower() == "do":
+        head = words_[verb].text
+        tail = rest[len(head) :]
+        head = {"did": _past, "does": _third_person}.get(aux.text.lower(), str.lower)(head)
+        rest = head + tail
+    else:
+        rest = f"{aux.text.lower()} {rest}"
+    return f"{wh[:1].lower()}{wh[1:]} {subject} {rest}"

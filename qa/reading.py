@@ -103,6 +103,7 @@ class Reading:
     outlets: list[tuple[str, int]] = field(default_factory=list)  # named, with mentions
     slots: list[SlotReading] = field(default_factory=list)  # best support first
     refusal: Answer | None = None
+    tokens: tuple[Token, ...] = ()  # the question's words, tagged (qa.nlp)
 
     @property
     def single_claim(self) -> bool:
@@ -146,10 +147,11 @@ class EvidenceReader:
         read sentence by sentence; all of them count as coverage."""
         passages = list(passages)
         claims = question_claims(question, [p.source or "" for p in passages])
-        analysis = read_question(question, tuple(self._tokens(question)))
+        tokens = tuple(self._tokens(question))
+        analysis = read_question(question, tokens)
         scored = self.score_sentences(question, passages[: self.read_passages], claims)
         outlets = named_outlets(question, [p.source or "" for p in passages])
-        reading = Reading(question, passages, analysis, claims, scored, outlets)
+        reading = Reading(question, passages, analysis, claims, scored, outlets, tokens=tokens)
         reading.refusal = self._refusal(reading)
         if reading.refusal is None and analysis.wants_entity and scored:
             reading.slots = self.read_slot(reading)
@@ -167,7 +169,9 @@ class EvidenceReader:
             self.min_evidence,
             self.min_coverage,
         )
-        return None if reason is None else refusal(reading.question, reading.passages, reason)
+        if reason is None:
+            return None
+        return refusal(reading.question, reading.passages, reason, reading.tokens)
 
     def _unfilled(self, reading: Reading) -> Answer | None:
         """A question that names no outlet and that no sentence answers (see read_slot) is
@@ -182,6 +186,7 @@ class EvidenceReader:
             closest.passage,
             closest.start,
             closest.end,
+            reading.tokens,
         )
 
     def read_slot(self, reading: Reading) -> list[SlotReading]:

@@ -64,9 +64,7 @@ def test_refuses_when_no_sentence_is_good_enough() -> None:
     assert answer.refused and answer.text.startswith(REFUSAL)
     assert answer.citations == []
     # What is missing in words; the reason, with its scores, is kept apart (the evidence view).
-    assert answer.text == (
-        "No article in the archive answers \u201cWhat did the chef cook for breakfast?\u201d."
-    )
+    assert answer.text == "No article in the archive says what the chef cooked for breakfast."
     assert answer.reason is not None and "missing: breakfast, chef, cook" in answer.reason
     assert answer.to_dict() == {
         "answer": answer.text,

@@ -36,8 +36,10 @@ def test_sample_questions_are_answered_and_cited(
 def test_unanswerable_question_is_refused(sample_assistant: Assistant) -> None:
     answer = sample_assistant.ask(UNANSWERABLE)
     assert answer.refused
-    assert "does not answer" in answer.text
-    assert answer.citations == []
+    # What the archive lacks, in words; the article is not about breakfast, so it is not
+    # offered as coverage.
+    assert answer.text == "No article in the archive says what Sullivan ate for breakfast."
+    assert answer.citations == [] and answer.closest == []
 
 
 def test_citation_offsets_point_into_the_article_body(sample_assistant: Assistant) -> None:
@@ -71,3 +73,25 @@ def test_empty_index_and_empty_question_give_clear_errors(tmp_path) -> None:  # 
     assert "newsdesk ingest" in info.value.hint
     with pytest.raises(NewsdeskError, match="empty"):
         assistant.ask("   ")
+
+
+def test_the_answer_opens_with_every_person_asked_for(sample_assistant: Assistant) -> None:
+    answer = sample_assistant.ask("Who did Sullivan reportedly speak with?")
+    # The names first, cited; then the sentence they come from, with its outlet.
+    assert answer.text.startswith("Yuri Ushakov and Nikolai Patrushev [1]. Antiwar.com: \u201c")
+    assert "Vladimir Putin [" not in answer.text  # he only describes Ushakov
+
+
+def test_a_follow_up_about_what_was_discussed_quotes_what_was_said(
+    sample_assistant: Assistant,
+) -> None:
+    reply = sample_assistant.chat(
+        [
+            {"role": "user", "content": "Who did Sullivan reportedly speak with?"},
+            {"role": "assistant", "content": "Yuri Ushakov and Nikolai Patrushev [1]."},
+            {"role": "user", "content": "What did he discuss with them?"},
+        ]
+    )
+    assert not reply.refused
+    # The content of the talks: the risk of escalation and the nuclear warning.
+    assert "nuclear weapons" in reply.text and "broader conflict" in reply.text

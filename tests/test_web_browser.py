@@ -207,7 +207,9 @@ def test_a_reporter_asks_reads_filters_exports_and_clears(
     assert unquote(marker.get_attribute("href") or "").startswith(
         "article/https://techcrunch.com/2023/11/30/"
     )
-    assert page.locator("#sources").inner_text().count("Read the whole article") == 1
+    # Each cited source appears once (beside the chat, not again under the answer).
+    cards = page.locator("#sources .nd-source").count()
+    assert page.locator("#sources").inner_text().count("Read the whole article") == cards
     _shot(page, "2-answer-and-source.png")
 
     # "Read the whole article": the page of that URL id, the cited sentence highlighted.
