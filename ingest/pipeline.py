@@ -44,12 +44,14 @@ Progress = Callable[["IngestProgress"], None]
 @dataclass
 class IngestProgress:
     """Running totals, handed to the progress callback after every batch (and as articles are
-    read). `articles` counts the articles handled (written, unchanged or duplicate), `read` the
-    articles and failed records read so far; `done` adds the failures to `articles`."""
+    read). `articles` counts the articles planned (to write, unchanged or duplicate), `written`
+    those whose batch is done, `read` the articles and failed records read so far; `done` adds
+    the failures to `written`."""
 
     total: int | None = None
     articles: int = 0
     read: int = 0
+    written: int = 0  # articles whose batch is written (or found unchanged)
     passages: int = 0
     added: int = 0
     updated: int = 0
@@ -70,8 +72,9 @@ class IngestProgress:
 
     @property
     def done(self) -> int:
-        """Articles handled plus records that failed: what progress counts against `total`."""
-        return self.articles + len(self.failures)
+        """Articles whose batch is done plus records that failed: what progress counts against
+        `total`."""
+        return self.written + len(self.failures)
 
     def report(self) -> IngestReport:
         return IngestReport(
@@ -95,6 +98,7 @@ class _Plan:
     new: list[tuple[Article, str, np.ndarray, CatalogEntry | None]] = field(default_factory=list)
     copies: list[tuple[Article, str, str]] = field(default_factory=list)  # (copy, hash, twin id)
     known: list[CatalogEntry] = field(default_factory=list)  # stored already, new to the catalog
+    size: int = 0  # the batch's articles
 
 
 @dataclass
@@ -262,7 +266,7 @@ class Ingestor:
         self, batch: list[Article], seen: set[str], state: IngestProgress, known: _Known
     ) -> _Plan:
         entries, aliases, stored = known.entries, known.aliases, known.stored
-        plan = _Plan()
+        plan = _Plan(size=len(batch))
         for article in batch:
             state.articles += 1
             if article.id in seen:
@@ -389,6 +393,7 @@ class Ingestor:
                 self.catalog.put_alias(copy.id, twin, digest, copy.source, copy.url)
             for twin in {twin for *_, twin in plan.copies}:
                 self.catalog.set_also(twin, also[twin])
+        state.written += plan.size
 
 
 def _with_article(article: Article, chunks: list[Chunk]) -> Iterator[Passage]:

@@ -174,7 +174,7 @@ def test_bar_rate_is_the_whole_runs_average() -> None:
 
     out = Tty()
     printer = ProgressPrinter(stream=out)
-    printer(IngestProgress(total=10, articles=4, passages=30))
+    printer(IngestProgress(total=10, articles=4, written=4, passages=30))
     assert printer._bar.smoothing == 0
     printer.close()
     assert "4/10" in out.getvalue()
