@@ -113,3 +113,36 @@ def answers(
     )
     typer.echo(json.dumps(results, indent=2) if as_json else format_answer_table(results))
     typer.echo(f"wrote {out / 'answers.json'} and {out / 'answers-runs.jsonl'}", err=as_json)
+
+
+@eval_app.command()
+def pages(
+    pages_dir: Annotated[Path, typer.Option("--pages", help="Folder of HTML pages to ingest.")],
+    texts: Annotated[
+        Path | None, typer.Option(help="Folder of expected article texts (NAME.txt).")
+    ] = None,
+    expected: Annotated[
+        Path | None,
+        typer.Option(help="Hand-checked metadata (JSON; e.g. eval/data/real_pages_expected.json)."),
+    ] = None,
+    not_articles: Annotated[
+        Path | None,
+        typer.Option(help="Pages whose expected text is not their article (JSON page: reason)."),
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Write real_pages.json here.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Ingest a folder of web pages; score stored bodies (word-shingle F1) and metadata."""
+    from eval.real_pages import main as real_pages
+
+    argv = ["--pages", str(pages_dir)]
+    options = (
+        ("--texts", texts),
+        ("--expected", expected),
+        ("--not-articles", not_articles),
+        ("--out", out),
+    )
+    for flag, value in options:
+        if value is not None:
+            argv += [flag, str(value)]
+    real_pages(argv + (["--json"] if as_json else []))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ingest.bylines import join_names, person_names
 from ingest.normalise import (
     article_id,
     canonical_url,
@@ -12,8 +13,10 @@ from ingest.normalise import (
     clean_line,
     clean_source,
     normalise_date,
+    plausible_date,
 )
 from ingest.source import ReadResult, Source
+from qa.nlp import DEFAULT_NER_MODEL
 from qa.types import Article
 
 # Field names that news exports use, in order of preference.
@@ -74,23 +77,43 @@ def record_to_article(record: Any, source: Source, n: int) -> ReadResult:
 def build_article(
     fields: Mapping[str, Any], source: Source | None, fallback_title: str, **extra: str
 ) -> Article:
-    """An Article with cleaned fields: whitespace, ISO-8601 UTC date, canonical URL, stable id."""
+    """An Article with cleaned fields: whitespace, the authors' names (ingest.bylines), an
+    ISO-8601 UTC date that is not a placeholder, a canonical URL and a stable id.
+
+    `extra` is kept with the article (e.g. date_source: where the date was read; "field" when
+    it came from the record's own date field). A placeholder date is dropped and kept as
+    `date_rejected`.
+    """
     body = clean_body(str(fields["body"]))
     title = clean_line(fields.get("title")) or fallback_title
     outlet = clean_source(fields.get("source"))
     url = canonical_url(clean_line(fields.get("url")))
     raw_date = clean_line(fields.get("published_at"))
     meta = {k: v for k, v in extra.items() if v}
+    published = normalise_date(raw_date)
     if raw_date:
         meta["published_raw"] = raw_date
+    if published and not plausible_date(published):
+        meta["date_rejected"] = raw_date or ""
+        published = None
+    if published:
+        meta.setdefault("date_source", "field")
+    else:
+        meta.pop("date_source", None)
+    authors = person_names(
+        fields.get("author"),
+        outlets=[outlet],
+        ner_model=source.ner_model if source else DEFAULT_NER_MODEL,
+    )
     return Article(
         id=article_id(url, outlet, title, body),
         title=title,
         body=body,
         source=outlet,
-        author=clean_line(fields.get("author")),
-        published_at=normalise_date(raw_date),
+        author=join_names(authors),
+        published_at=published,
         url=url,
         path=str(source.path) if source else None,
         extra=meta,
+        authors=authors,
     )

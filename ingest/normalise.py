@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -49,7 +49,33 @@ def normalise_date(value: object) -> str | None:
         return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC).isoformat()
+    try:
+        return parsed.astimezone(UTC).isoformat()
+    except OverflowError:  # a placeholder at the edge of the calendar ("0001-01-01T00:00+01:00")
+        return None
+
+
+# A date more than this far ahead of the clock is a placeholder or a mistake, not a publication.
+FUTURE_SLACK = timedelta(days=1)
+
+
+def plausible_date(iso: str | None, now: datetime | None = None) -> bool:
+    """Whether an ISO-8601 date (as normalise_date gives) can be a publication date: not a
+    placeholder such as 0001-01-01 (any year before 1900), the Unix epoch (1970-01-01 in any
+    time zone) or a date more than a day after `now` (default: the clock)."""
+    if not iso:
+        return False
+    try:
+        parsed = datetime.fromisoformat(iso)
+    except ValueError:
+        return False
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    if parsed.year < 1900:
+        return False
+    if abs(parsed - datetime(1970, 1, 1, tzinfo=UTC)) <= timedelta(days=1):
+        return False
+    return parsed <= (now or datetime.now(UTC)) + FUTURE_SLACK
 
 
 def content_hash(*parts: str | None) -> str:
@@ -68,12 +94,22 @@ def article_id(url: str | None, source: str | None, title: str, body: str) -> st
     return "sha256:" + content_hash(source, title, body)
 
 
+# Time-zone abbreviations that news pages print ("8:45 AM EST"), in seconds east of UTC.
+_ZONES = {
+    "UTC": 0, "GMT": 0, "Z": 0, "WET": 0, "BST": 3600, "IST": 19800, "CET": 3600,
+    "CEST": 7200, "EET": 7200, "EEST": 10800, "MSK": 10800, "JST": 32400, "KST": 32400,
+    "AEST": 36000, "AEDT": 39600, "EST": -18000, "EDT": -14400, "ET": -18000,
+    "CST": -21600, "CDT": -18000, "CT": -21600, "MST": -25200, "MDT": -21600,
+    "PST": -28800, "PDT": -25200, "PT": -28800, "AKST": -32400, "HST": -36000,
+}  # fmt: skip
+
+
 def _fuzzy_date(text: str) -> datetime | None:
     """Dates written out ('November 27, 2023 8:45 AM EST', '27/11/2023'), via dateutil."""
     from dateutil import parser as date_parser
 
     try:
-        parsed = date_parser.parse(text, fuzzy=False, dayfirst=False)
+        parsed = date_parser.parse(text, fuzzy=False, dayfirst=False, tzinfos=_ZONES)
     except (ValueError, OverflowError, TypeError):
         return None
     if not 1800 < parsed.year < 2200:

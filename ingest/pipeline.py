@@ -29,9 +29,12 @@ from qa.errors import IngestError
 from qa.keyword import KeywordDoc, KeywordIndex, keyword_doc
 from qa.store import ChromaStore, StoredChunk, iso_to_ts
 from qa.sync import mark_current, reconcile
-from qa.types import Article, IngestReport
+from qa.types import Article, IngestReport, Passage
 
 BATCH_ARTICLES = 32
+# The first batches are smaller (1, 2, 4, ... articles), so progress shows from the first
+# articles on rather than after a whole batch has been read, chunked and embedded.
+FIRST_BATCH = 1
 # Batches whose stored versions one read of a Chroma server answers (see _with_stored).
 LOOKAHEAD = 8
 
@@ -40,21 +43,38 @@ Progress = Callable[["IngestProgress"], None]
 
 @dataclass
 class IngestProgress:
-    """Running totals, handed to the progress callback after every batch."""
+    """Running totals, handed to the progress callback after every batch (and as articles are
+    read). `articles` counts the articles planned (to write, unchanged or duplicate), `written`
+    those whose batch is done, `read` the articles and failed records read so far; `done` adds
+    the failures to `written`."""
 
     total: int | None = None
     articles: int = 0
+    read: int = 0
+    written: int = 0  # articles whose batch is written (or found unchanged)
     passages: int = 0
     added: int = 0
     updated: int = 0
     unchanged: int = 0
     duplicate: int = 0
     failures: list[str] = field(default_factory=list)
+    errors: list[IngestError] = field(default_factory=list)
     started: float = field(default_factory=time.perf_counter)
+
+    def fail(self, error: IngestError) -> None:
+        """Record a file or record that could not be read."""
+        self.errors.append(error)
+        self.failures.append(str(error))
 
     @property
     def elapsed(self) -> float:
         return time.perf_counter() - self.started
+
+    @property
+    def done(self) -> int:
+        """Articles whose batch is done plus records that failed: what progress counts against
+        `total`."""
+        return self.written + len(self.failures)
 
     def report(self) -> IngestReport:
         return IngestReport(
@@ -65,6 +85,9 @@ class IngestProgress:
             passages=self.passages,
             failures=list(self.failures),
             seconds=round(self.elapsed, 3),
+            failed_items=[
+                {"path": e.path, "record": e.record, "reason": e.reason} for e in self.errors
+            ],
         )
 
 
@@ -75,6 +98,7 @@ class _Plan:
     new: list[tuple[Article, str, np.ndarray, CatalogEntry | None]] = field(default_factory=list)
     copies: list[tuple[Article, str, str]] = field(default_factory=list)  # (copy, hash, twin id)
     known: list[CatalogEntry] = field(default_factory=list)  # stored already, new to the catalog
+    size: int = 0  # the batch's articles
 
 
 @dataclass
@@ -98,28 +122,41 @@ def article_hash(article: Article) -> str:
 
 
 def iter_articles(
-    paths: Iterable[str | Path], state: IngestProgress, field_map: Mapping[str, str] | None = None
+    paths: Iterable[str | Path],
+    state: IngestProgress,
+    field_map: Mapping[str, str] | None = None,
+    ner_model: str | None = None,
+    progress: Progress | None = None,
 ) -> Iterator[Article]:
-    """Articles from every file under `paths`; errors are recorded in `state` and skipped."""
+    """Articles from every file under `paths`; errors are recorded in `state` (as
+    IngestErrors in `state.errors` too) and skipped. `progress` is told of every record read."""
     for item in iter_files(paths):
         if isinstance(item, IngestError):
-            state.failures.append(str(item))
+            state.fail(item)
             continue
-        for result in read_path(item, field_map):
+        for result in read_path(item, field_map, ner_model):
+            state.read += 1
+            if progress:
+                progress(state)
             if isinstance(result, IngestError):
-                state.failures.append(str(result))
+                state.fail(result)
             else:
                 failpoints.reached("read")
                 yield result
 
 
-def _batches(articles: Iterator[Article], size: int) -> Iterator[list[Article]]:
+def _batches(
+    articles: Iterator[Article], size: int, first: int = FIRST_BATCH
+) -> Iterator[list[Article]]:
+    """Lists of `size` articles; the first ones smaller (`first`, then doubling)."""
     batch: list[Article] = []
+    limit = max(1, min(first, size))
     for article in articles:
         batch.append(article)
-        if len(batch) >= size:
+        if len(batch) >= limit:
             yield batch
             batch = []
+            limit = min(size, limit * 2)
     if batch:
         yield batch
 
@@ -138,9 +175,12 @@ class Ingestor:
         dedup_threshold: float = 0.9,
         workers: int = 1,
         worker_setup: Setup | None = None,
+        ner_model: str | None = None,
     ) -> None:
         """`workers` > 1 chunks and embeds in that many processes, each built by the picklable
-        `worker_setup` (ingest.parallel); otherwise `chunker` and `embedder` do it here."""
+        `worker_setup` (ingest.parallel); otherwise `chunker` and `embedder` do it here.
+        `ner_model` is the spaCy pipeline that checks long bylines (ingest.bylines)."""
+        self.ner_model = ner_model
         if workers > 1 and worker_setup is None:
             raise ValueError("parallel ingest needs a worker_setup")
         self.workers = workers
@@ -181,7 +221,8 @@ class Ingestor:
                 progress(state)
 
         try:
-            for batch, known in self._with_stored(iter_articles(paths, state, field_map)):
+            articles = iter_articles(paths, state, field_map, self.ner_model, progress)
+            for batch, known in self._with_stored(articles):
                 plan = self._plan(batch, seen, state, known)
                 items = [(article, digest) for article, digest, *_ in plan.new]
                 if pool is None:
@@ -213,7 +254,7 @@ class Ingestor:
             versions, size = self.keyword.article_versions, BATCH_ARTICLES
         else:
             versions, size = self.store.article_versions, BATCH_ARTICLES * LOOKAHEAD
-        for group in _batches(articles, size):
+        for group in _batches(articles, size, first=FIRST_BATCH):
             ids = [a.id for a in group]
             entries = self.catalog.entries(ids)
             aliases = self.catalog.aliases(ids)
@@ -225,7 +266,7 @@ class Ingestor:
         self, batch: list[Article], seen: set[str], state: IngestProgress, known: _Known
     ) -> _Plan:
         entries, aliases, stored = known.entries, known.aliases, known.stored
-        plan = _Plan()
+        plan = _Plan(size=len(batch))
         for article in batch:
             state.articles += 1
             if article.id in seen:
@@ -277,11 +318,13 @@ class Ingestor:
         row = 0
         for (article, digest, _, entry), chunks in zip(plan.new, chunked, strict=True):
             also[article.id] = list(entry.also) if entry else []
-            for i, c in enumerate(chunks):
+            for i, (c, passage) in enumerate(
+                zip(chunks, _with_article(article, chunks), strict=True)
+            ):
                 vector = vectors[row + i]
                 items.append(
                     StoredChunk(
-                        c.passage,
+                        passage,
                         vector,
                         digest,
                         i,
@@ -350,6 +393,20 @@ class Ingestor:
                 self.catalog.put_alias(copy.id, twin, digest, copy.source, copy.url)
             for twin in {twin for *_, twin in plan.copies}:
                 self.catalog.set_also(twin, also[twin])
+        state.written += plan.size
+
+
+def _with_article(article: Article, chunks: list[Chunk]) -> Iterator[Passage]:
+    """The chunks' passages with their article's stored fields (authors, file, extras) and
+    the whitespace before each one, so that the body rebuilds exactly (Article.from_passages)."""
+    end = 0
+    for c in chunks:
+        p = c.passage
+        lead = article.body[end : p.start] if p.start > end else ""
+        end = max(end, p.end)
+        yield replace(
+            p, authors=list(article.authors), path=article.path, lead=lead, extra=article.extra
+        )
 
 
 def _keyword_doc(chunk: Chunk, vector: np.ndarray) -> KeywordDoc:

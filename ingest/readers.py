@@ -9,6 +9,7 @@ from ingest.formats.jsonfile import read_json, read_jsonl
 from ingest.formats.text import read_text
 from ingest.source import ReadResult, Source, looks_binary
 from qa.errors import IngestError
+from qa.nlp import DEFAULT_NER_MODEL
 
 Reader = Callable[[Source], Iterator[ReadResult]]
 
@@ -63,9 +64,13 @@ def iter_files(paths: Iterable[str | Path]) -> Iterator[Path | IngestError]:
             yield IngestError(str(path), "no such file or folder")
 
 
-def read_path(path: Path, field_map: Mapping[str, str] | None = None) -> Iterator[ReadResult]:
-    """Articles read from one file, or IngestErrors naming the file (and record) and the reason."""
-    source = Source(path, dict(field_map or {}))
+def read_path(
+    path: Path, field_map: Mapping[str, str] | None = None, ner_model: str | None = None
+) -> Iterator[ReadResult]:
+    """Articles read from one file, or IngestErrors naming the file (and record) and the reason.
+
+    `ner_model` is the spaCy pipeline that checks long bylines (default qa.nlp's)."""
+    source = Source(path, dict(field_map or {}), ner_model or DEFAULT_NER_MODEL)
     reader = READERS.get(source.suffix)
     if reader is None:
         yield source.error(

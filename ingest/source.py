@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from qa.errors import IngestError
+from qa.nlp import DEFAULT_NER_MODEL
 from qa.types import Article
 
 ReadResult = Article | IngestError
@@ -54,10 +55,12 @@ class _Capped(io.RawIOBase):
 
 @dataclass(frozen=True)
 class Source:
-    """One input file. `name` is the file name without a trailing .gz (it decides the format)."""
+    """One input file. `name` is the file name without a trailing .gz (it decides the format);
+    `field_map` maps field names to the export's own."""
 
     path: Path
     field_map: Mapping[str, str] = field(default_factory=dict)
+    ner_model: str | None = DEFAULT_NER_MODEL  # the spaCy pipeline that checks long bylines
 
     @property
     def compressed(self) -> bool:

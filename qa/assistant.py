@@ -141,6 +141,7 @@ class Assistant:
                 dedup_threshold=self.settings.dedup_threshold,
                 workers=workers,
                 worker_setup=partial(backends.build_ingest_worker, self.settings, workers),
+                ner_model=self.settings.ner_model,
             )
             return ingestor.run(paths, field_map=field_map, progress=progress)
         finally:
@@ -248,6 +249,24 @@ class Assistant:
                 "article ids come from search results and citations",
             )
         return Article.from_passages(passages)
+
+    def articles(self, filters: SearchFilters | None = None) -> list[Article]:
+        """Every stored article within `filters` (outlets, dates; authors too), newest first
+        (undated last), with its metadata and the file it came from; bodies are left empty
+        (read one whole with :meth:`article`). Read from the keyword index's snapshot. Outlet
+        names match as in a search (any case); FilterError for one the archive lacks."""
+
+        from qa.filters import keyword_mask
+
+        self.catch_up()
+        filters = self.resolve_filters(filters)
+        matrix = self.keyword.snapshot()
+        mask = keyword_mask(filters, matrix)
+        rows = [r for r in _first_passages(matrix) if mask is None or mask[r]]
+        rows.sort(key=lambda r: -int(matrix.published_ts[r]))
+        found = self._read([matrix.passage_ids[r] for r in rows])
+        ids = (matrix.passage_ids[r] for r in rows)
+        return [Article.listing(found[pid]) for pid in ids if pid in found]
 
     def stats(self) -> dict[str, Any]:
         """Index counts: articles, chunks (passages), sources, earliest and latest dates.

@@ -119,7 +119,10 @@ def ingest(
     finally:
         printer.close()
     if as_json:
-        _print_json(report.to_dict())
+        # Failures for machines: {path, record, reason} (record: None for a whole file).
+        data = report.to_dict()
+        data["failures"] = data.pop("failed_items")
+        _print_json(data)
     else:
         for failure in report.failures:
             typer.echo(f"failed: {failure}", err=True)
@@ -219,6 +222,56 @@ def stats(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] =
         return
     for key, value in data.items():
         typer.echo(f"{key:>9}: {value}")
+
+
+@app.command()
+def articles(
+    source: SourceOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List the stored articles, newest first: id, title, outlet, author, date, URL and the
+    file each came from."""
+    rows = [
+        a.to_dict(body=False) for a in _assistant().articles(_filters(source, None, since, until))
+    ]
+    if as_json:
+        _print_json(rows)
+        return
+    for row in rows:
+        typer.echo(_byline(row))
+        typer.echo(
+            f"    id: {row['article_id']}" + (f"  file: {row['path']}" if row["path"] else "")
+        )
+    typer.echo(f"{len(rows)} article{'' if len(rows) == 1 else 's'}")
+
+
+@app.command()
+def article(
+    article_id: Annotated[str, typer.Argument(help="An article id (from `articles` or `search`).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Show one stored article: its metadata and whole text."""
+    found = _assistant().article(article_id).to_dict()
+    if as_json:
+        _print_json(found)
+        return
+    typer.echo(found["title"])
+    for label, key in (
+        ("outlet", "source"),
+        ("author", "author"),
+        ("published", "published_at"),
+        ("url", "url"),
+        ("file", "path"),
+        ("id", "article_id"),
+    ):
+        if found.get(key):
+            typer.echo(f"{label:>9}: {found[key]}")
+    if found.get("date_source"):
+        typer.echo(f"{'date from':>9}: {found['date_source']}")
+    typer.echo("")
+    typer.echo(found["body"])
 
 
 @app.command()

@@ -72,6 +72,18 @@ def _metadata(item: StoredChunk, writer: str) -> dict[str, Any]:
         written_at=time.time(),  # lets other processes find what is new (qa.sync)
         written_by=writer,
     )
+    # The article's own fields, kept only when set (the file it came from, its authors, the
+    # whitespace before the passage so the body rebuilds with its paragraph breaks, and
+    # extras such as where its date was read).
+    if p.authors:
+        meta["authors"] = json.dumps(p.authors, ensure_ascii=False)
+    if p.path:
+        meta["path"] = p.path
+    if p.lead:
+        meta["lead"] = p.lead
+    extra = {k: v for k, v in p.extra.items() if k != "published_raw"}
+    if extra:
+        meta["extra"] = json.dumps(extra, ensure_ascii=False)
     return meta
 
 
@@ -133,7 +145,19 @@ def passage_from_record(pid: str, text: str, meta: dict[str, Any], score: float 
         end=int(meta.get("end", 0)),
         score=score,
         also=json.loads(str(meta.get("also") or "[]")),
+        authors=json.loads(str(meta.get("authors") or "[]")),
+        path=meta.get("path") or None,
+        lead=str(meta.get("lead") or ""),
+        extra=_extra(meta),
     )
+
+
+def _extra(meta: dict[str, Any]) -> dict[str, str]:
+    """The article's extras as stored (with its date as written, published_raw)."""
+    extra = {str(k): str(v) for k, v in json.loads(str(meta.get("extra") or "{}")).items()}
+    if meta.get("published_raw"):
+        extra["published_raw"] = str(meta["published_raw"])
+    return extra
 
 
 class ChromaStore:

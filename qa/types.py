@@ -17,32 +17,63 @@ class Article:
     author: str | None = None
     published_at: str | None = None
     url: str | None = None
-    path: str | None = None
-    extra: dict[str, str] = field(default_factory=dict)
+    path: str | None = None  # the file it was read from
+    extra: dict[str, str] = field(default_factory=dict)  # e.g. date_source, published_raw
     also: list[dict[str, str | None]] = field(default_factory=list)  # wire copies elsewhere
+    authors: list[str] = field(default_factory=list)  # `author` is these names joined
 
     @classmethod
     def from_passages(cls, passages: list[Passage]) -> Article:
         """The article as stored, rebuilt from its passages (in body order). Character offsets
-        are kept: a quote's `quote_start:quote_end` indexes the rebuilt body as the original."""
+        are kept: a quote's `quote_start:quote_end` indexes the rebuilt body as the original,
+        and so are paragraph breaks (each passage keeps the whitespace before it, `lead`)."""
         first = passages[0]
         body = ""
         for p in passages:
             if p.end <= len(body):
                 continue
             if p.start > len(body):
-                body += " " * (p.start - len(body))  # what lay between passages was whitespace
+                gap = p.start - len(body)
+                # What lay between passages was whitespace: as stored, or spaces (older records).
+                body += p.lead if len(p.lead) == gap else " " * gap
             body += p.text[len(body) - p.start :]
+        return cls.listing(first, body)
+
+    @classmethod
+    def listing(cls, passage: Passage, body: str = "") -> Article:
+        """The article a passage belongs to, with `body` (empty: its metadata only)."""
         return cls(
-            id=first.article_id,
-            title=first.title,
+            id=passage.article_id,
+            title=passage.title,
             body=body,
-            source=first.source,
-            author=first.author,
-            published_at=first.published_at,
-            url=first.url,
-            also=list(first.also),
+            source=passage.source,
+            author=passage.author,
+            published_at=passage.published_at,
+            url=passage.url,
+            path=passage.path,
+            extra=dict(passage.extra),
+            also=list(passage.also),
+            authors=list(passage.authors),
         )
+
+    def to_dict(self, body: bool = True) -> dict[str, Any]:
+        """The article's JSON contract (`newsdesk article --json`; `articles --json` rows
+        without the body)."""
+        d: dict[str, Any] = {
+            "article_id": self.id,
+            "title": self.title,
+            "source": self.source,
+            "author": self.author,
+            "authors": list(self.authors),
+            "published_at": self.published_at,
+            "date_source": self.extra.get("date_source"),
+            "url": self.url,
+            "path": self.path,
+            "also": list(self.also),
+        }
+        if body:
+            d["body"] = self.body
+        return d
 
 
 @dataclass(frozen=True)
@@ -52,7 +83,7 @@ class Passage:
     `start` and `end` are character offsets into the article body: `body[start:end] == text`.
     `score` is the retrieval score (higher is better); 0.0 when the passage was not ranked.
     `also` lists the other outlets and URLs that ran the same (wire) story:
-    ``[{"source", "url", "title"}]``.
+    ``[{"source", "url", "title"}]``. `authors`, `path` and `extra` are the article's.
     """
 
     id: str
@@ -67,6 +98,10 @@ class Passage:
     end: int
     score: float = 0.0
     also: list[dict[str, str | None]] = field(default_factory=list)
+    authors: list[str] = field(default_factory=list)  # the article's, `author` joins them
+    path: str | None = None  # the file the article was read from
+    lead: str = ""  # the whitespace between the previous passage's end and `start`
+    extra: dict[str, str] = field(default_factory=dict)  # the article's (e.g. date_source)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -206,6 +241,9 @@ class IngestReport:
     passages: int = 0
     failures: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    # Each failure as {"path", "record", "reason"} (record: the record number, or None for a
+    # whole file), for machines (`ingest --json`).
+    failed_items: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def failed(self) -> int:

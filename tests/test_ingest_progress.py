@@ -16,9 +16,10 @@ from qa.progress import ProgressPrinter
 def test_plain_lines_when_not_a_terminal() -> None:
     out = io.StringIO()
     printer = ProgressPrinter(stream=out)
-    state = IngestProgress(total=200, articles=50, passages=400)
+    state = IngestProgress(total=200, articles=50, written=50, passages=400)
     state.started -= 10  # ten seconds in
     printer(state)
+    printer.close()
     line = out.getvalue().strip()
     assert line.startswith("ingest: 50/200 articles (25%), 400 passages, ")
     assert "passages/s" in line and line.endswith("ETA 30s")
@@ -37,7 +38,7 @@ def test_bar_on_a_terminal() -> None:
 
     out = Tty()
     printer = ProgressPrinter(stream=out)
-    printer(IngestProgress(total=10, articles=4, passages=30))
+    printer(IngestProgress(total=10, articles=4, written=4, passages=30))
     printer.close()
     assert "4/10" in out.getvalue() and "passages=30" in out.getvalue()
 

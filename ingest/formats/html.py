@@ -1,84 +1,94 @@
-"""Web pages: the main article text (no menus, banners or footers) and its metadata."""
+"""Web pages: the main article text (no menus, banners or footers) and its metadata.
+
+The text comes from ingest.formats.html_body (with its checks for pages that are not
+articles), the byline, date and link from ingest.formats.html_meta, the outlet and title from
+ingest.formats.html_site.
+"""
 
 from __future__ import annotations
 
-import json
 import re
+import warnings
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urlsplit
 
 from ingest.fields import build_article
-from ingest.normalise import normalise_date
+from ingest.formats import html_body, html_meta, html_site
+from ingest.normalise import normalise_date, plausible_date
 from ingest.source import ReadResult, Source, detect_encoding
 from qa.errors import IngestError
+from qa.nlp import DEFAULT_NER_MODEL
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.I)
-# Meta tags that carry the publication time, best first (property, name or itemprop).
-_DATE_META = (
-    "article:published_time",
-    "og:article:published_time",
-    "datepublished",
-    "parsely-pub-date",
-    "sailthru.date",
-    "dc.date.issued",
-    "dcterms.issued",
-    "dc.date",
-    "dcterms.created",
-    "pubdate",
-    "publishdate",
-    "date",
-)
+# Fewer words than this are a menu item or a caption, not an article.
+MIN_WORDS = 10
+_REFRESH = re.compile(r"""http-equiv\s*=\s*["']?refresh[^>]*url\s*=\s*['"]?([^'">\s]+)""", re.I)
 
 
 def read_html(source: Source) -> Iterator[ReadResult]:
-    """One article per page, or an error when the page holds no article text."""
+    """One article per page, or an error saying why the page holds no article."""
     yield html_to_article(source.read_bytes(), source)
 
 
 def html_to_article(
     html: str | bytes, source: Source | None, url: str | None = None, record: int | None = None
 ) -> ReadResult:
-    """An Article from a page's main text and metadata, or an error naming the file and record.
+    """An Article from a page's main text and metadata, or an error naming the file and record
+    and the reason (no text, a paywall or consent stub, an error page, a section front).
 
     `url` (a WARC record's target URI) wins over the page's canonical link.
     """
-    from trafilatura import bare_extraction
+    with warnings.catch_warnings():
+        # htmldate (inside trafilatura too) hands dateutil zone names it cannot place ("EST")
+        warnings.filterwarnings("ignore", message="tzname .* identified but not understood")
+        return _to_article(html, source, url, record)
+
+
+def _to_article(
+    html: str | bytes, source: Source | None, url: str | None, record: int | None
+) -> ReadResult:
     from trafilatura.utils import load_html
 
     text = decode_html(html) if isinstance(html, bytes) else html
     tree = load_html(text)
     if tree is None:
-        return _error(source, "not an HTML page", url, record)
-    doc = bare_extraction(
-        tree,
-        url=url,
-        with_metadata=True,
-        favor_precision=True,
-        include_comments=False,
-        include_tables=False,
-    )
-    found: dict[str, Any] = {}
-    if doc is not None and not isinstance(doc, dict):
-        found = doc.as_dict()
-    title = found.get("title") or _meta(tree, "og:title")
-    paragraphs = _paragraphs(found.get("body"), found.get("text") or "")
-    if paragraphs and title and paragraphs[0].strip().lower() == title.strip().lower():
+        return _error(source, _unreadable(text), url, record)
+    page = html_meta.read_page_meta(tree)
+    page_url = url or page.canonical
+    extracted = html_body.extract(tree, page_url, page)
+    found = extracted.found
+    page_url = page_url or found.get("url")
+    outlet = html_site.choose_outlet(page, page_url, text)
+    names = [n for n in [outlet, *html_site.outlet_candidates(page, with_title=False)] if n]
+    domain = html_site.registered_domain(page_url)
+    title = html_site.choose_title(page, found, names, page_url)
+    if extracted.refusal:
+        return _error(source, extracted.refusal, url, record)
+    paragraphs = extracted.paragraphs
+    if paragraphs and title and _same(paragraphs[0], title):
         paragraphs = paragraphs[1:]  # the headline repeated as the first line of the text
-    if not paragraphs:
-        return _error(source, "no article text found in the HTML page", url, record)
-    page_url = url or _canonical(tree) or found.get("url")
-    outlet = found.get("sitename") or _meta(tree, "og:site_name") or _hostname(page_url)
+    words = sum(html_body.word_count(p) for p in paragraphs)
+    if words < MIN_WORDS:
+        found_words = f" (only {words} words of text)" if words else ""
+        return _error(source, f"no article text found in the HTML page{found_words}", url, record)
+    ner_model = source.ner_model if source else DEFAULT_NER_MODEL
+    authors, author_source = html_meta.choose_authors(
+        page, found, names + ([domain] if domain else []), ner_model
+    )
+    published, date_source = _published(tree, page, found.get("date"), page_url)
     fields = {
         "body": "\n\n".join(paragraphs),
         "title": title,
-        "author": found.get("author"),
+        "author": authors,
         "source": outlet,
         "url": page_url,
-        "published_at": _published(tree) or found.get("date"),
+        "published_at": published,
     }
     fallback = source.path.stem if source else (page_url or "untitled page")
-    return build_article(fields, source, fallback_title=fallback)
+    extra = {"date_source": date_source or "", "author_source": author_source or ""}
+    if extracted.mode != "precise":
+        extra["text_mode"] = extracted.mode
+    return build_article(fields, source, fallback_title=fallback, **extra)
 
 
 def decode_html(data: bytes, charset: str | None = None) -> str:
@@ -101,86 +111,40 @@ def _error(source: Source | None, reason: str, url: str | None, record: int | No
     return IngestError(url or "<html>", reason, record=record)
 
 
-def _paragraphs(body: Any, text: str) -> list[str]:
-    """Paragraph texts of trafilatura's output tree (lists kept as '- item' lines); its plain
-    text, one paragraph a line, when there is no tree."""
-    if body is None:
-        blocks = text.split("\n")
-    else:
-        blocks = []
-        for block in body:
-            if block.tag == "list":
-                items = (_inline(item).strip() for item in block if item.tag == "item")
-                blocks.append("\n".join(f"- {item}" for item in items if item))
-            else:
-                blocks.append(_inline(block))
-    return [b.strip() for b in blocks if b.strip()]
+def _unreadable(text: str) -> str:
+    """Why a document could not be read as a page: a redirect names its target."""
+    target = _REFRESH.search(text[:20_000])
+    if target:
+        return f"a redirect to {target.group(1)}, not an article"
+    if re.search(r"location\.(?:replace|href)\s*[=(]", text[:20_000]):
+        return "a script that redirects to another page, not an article"
+    return "not an HTML page"
 
 
-def _inline(element: Any) -> str:
-    """An element's text, with <lb/> line breaks kept as newlines."""
-    parts = [element.text or ""]
-    for child in element:
-        parts.append("\n" if child.tag == "lb" else _inline(child))
-        parts.append(child.tail or "")
-    return "".join(parts)
+def _same(line: str, title: str) -> bool:
+    return " ".join(line.split()).lower() == " ".join(title.split()).lower()
 
 
-def _meta(tree: Any, key: str) -> str | None:
-    """The content of the first <meta> whose property, name or itemprop is `key`."""
-    for element in tree.iter("meta"):
-        name = element.get("property") or element.get("name") or element.get("itemprop") or ""
-        if name.strip().lower() == key and (element.get("content") or "").strip():
-            return str(element.get("content")).strip()
-    return None
-
-
-def _published(tree: Any) -> str | None:
-    """The full publication timestamp from meta tags or JSON-LD; else htmldate's best guess."""
-    candidates = [_meta(tree, key) for key in _DATE_META[:2]] + _json_ld_dates(tree)
-    candidates += [_meta(tree, key) for key in _DATE_META[2:]]
-    for value in candidates:
-        if value and normalise_date(value):
-            return value
+def _published(
+    tree: Any, page: html_meta.PageMeta, guessed: str | None, url: str | None
+) -> tuple[str | None, str | None]:
+    """The publication time and where it was read: the first date the page states that is not
+    a placeholder (ingest.normalise.plausible_date) and agrees with a date in the page's URL
+    (".../2014/05/..."; a template's stale date does not); else htmldate's reading of the page
+    (`guessed`: trafilatura's, from a wider search)."""
+    for where, value in html_meta.date_candidates(page):
+        iso = normalise_date(value)
+        if plausible_date(iso) and html_meta.agrees_with_url(iso, url):
+            return value, where
     from htmldate import find_date
 
     # A tree, never a string: htmldate downloads strings that look like URLs.
-    return find_date(
+    guess = find_date(
         tree, extensive_search=False, original_date=True, outputformat="%Y-%m-%dT%H:%M:%S"
     )
-
-
-def _json_ld_dates(tree: Any) -> list[str]:
-    dates: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, list):
-            for child in node:
-                walk(child)
-        elif isinstance(node, dict):
-            if isinstance(node.get("datePublished"), str):
-                dates.append(node["datePublished"])
-            walk(node.get("@graph"))
-
-    for script in tree.iter("script"):
-        if (script.get("type") or "").lower() == "application/ld+json" and script.text:
-            try:
-                walk(json.loads(script.text))
-            except ValueError:
-                continue
-    return dates
-
-
-def _canonical(tree: Any) -> str | None:
-    """The page's absolute canonical link, else its og:url."""
-    for link in tree.iter("link"):
-        href = (link.get("href") or "").strip()
-        if "canonical" in (link.get("rel") or "").lower().split() and href.startswith("http"):
-            return href
-    og_url = _meta(tree, "og:url")
-    return og_url if og_url and og_url.startswith("http") else None
-
-
-def _hostname(url: str | None) -> str | None:
-    host = urlsplit(url).hostname if url else None
-    return host.removeprefix("www.") if host else None
+    for found in (guess, guessed):
+        iso = normalise_date(found)
+        # A guess of January 1 at midnight is a year alone (a copyright line), not a date.
+        if found and iso and plausible_date(iso) and iso[5:19] != "01-01T00:00:00":
+            return found, "htmldate"
+    return None, None
