@@ -20,7 +20,7 @@ from qa.citations import marker
 from qa.question import asked_clause
 from qa.text import STOP_WORDS, content_terms, stem, words
 from qa.types import Answer, Passage
-from qa.understand import OutletMatcher
+from qa.understand import OutletMatcher, mention_clauses
 
 if TYPE_CHECKING:
     from qa.nlp import Token
@@ -366,16 +366,18 @@ def _matcher(sources: tuple[str, ...]) -> OutletMatcher:
 
 def outlet_clauses(question: str, sources: Sequence[str]) -> list[tuple[str, str]]:
     """Each mention of an outlet of `sources` in the question, in order, with the part of the
-    question about it: from the mention to the next one (the whole question when that part is
-    too short to say anything)."""
-    tokens = list(_QUESTION_TOKEN.finditer(question))
-    mentions = _mentions(question, sources)
-    out = []
-    for n, (_, end, source) in enumerate(mentions):
-        stop = mentions[n + 1][0] if n + 1 < len(mentions) else len(tokens)
-        clause = " ".join(m.group(0) for m in tokens[end:stop])
-        out.append((source, clause if len(content_terms(clause)) >= 4 else question))
-    return out
+    question about it (qa.understand.mention_clauses, as the retriever reads it; the whole
+    question when that part is too short to say anything). A mention that fits several outlets
+    is credited to the first of them in `sources`."""
+    order = list(dict.fromkeys(s for s in sources if s))
+    if not order:
+        return []
+    spans = _matcher(tuple(sorted(order))).find_spans(question)
+    clauses = mention_clauses(question, spans)
+    return [
+        (next(s for s in order if s in group), clause or question)
+        for (_, group, _), clause in zip(spans, clauses, strict=True)
+    ]
 
 
 @dataclass(frozen=True)

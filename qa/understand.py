@@ -231,19 +231,28 @@ def date_phrases(question: str) -> list[tuple[int, int]]:
 MIN_CLAUSE_TERMS = 4
 
 
-def outlet_clauses(question: str, spans: list[tuple[str, frozenset[str], int]]) -> dict[int, str]:
-    """The part of the question from each outlet mention up to the next one."""
+def mention_clauses(
+    question: str, spans: list[tuple[str, frozenset[str], int]]
+) -> list[str | None]:
+    """For each outlet mention (OutletMatcher.find_spans), the part of the question about it:
+    from the mention to the next one; None when that part is too short to say anything. The
+    one reading of a question's outlet clauses, for the retriever and the answerer alike."""
     from qa.text import content_terms
 
-    if len(spans) < 2:
-        return {}
-    out = {}
+    out: list[str | None] = []
     for i, (mention, _, start) in enumerate(spans):
         end = spans[i + 1][2] if i + 1 < len(spans) else len(question)
-        clause = question[start + len(mention) : end]
-        if len(content_terms(clause)) >= MIN_CLAUSE_TERMS:
-            out[i] = clause.strip(" ,;?")
+        clause = question[start + len(mention) : end].strip(" ,;?")
+        out.append(clause if len(content_terms(clause)) >= MIN_CLAUSE_TERMS else None)
     return out
+
+
+def outlet_clauses(question: str, spans: list[tuple[str, frozenset[str], int]]) -> dict[int, str]:
+    """The clause of each mention of a question that names two outlets or more (with one, the
+    whole question is about it)."""
+    if len(spans) < 2:
+        return {}
+    return {i: c for i, c in enumerate(mention_clauses(question, spans)) if c is not None}
 
 
 def analyse(question: str, outlets: OutletMatcher, as_of: datetime | None = None) -> Analysis:

@@ -95,3 +95,20 @@ def test_a_follow_up_about_what_was_discussed_quotes_what_was_said(
     assert not reply.refused
     # The content of the talks: the risk of escalation and the nuclear warning.
     assert "nuclear weapons" in reply.text and "broader conflict" in reply.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    [*SAMPLE_QUESTIONS, "What did Sullivan warn Moscow about?", "Why were inspections suspended?"],
+)
+def test_every_quote_is_a_contiguous_span_of_a_cited_article(
+    sample_assistant: Assistant, question: str
+) -> None:
+    import re
+
+    answer = sample_assistant.ask(question)
+    bodies = [c.passage.text for c in answer.citations]
+    quotes = re.findall(r"\u201c(.+?)\u201d(?= \[\d+\])", answer.text)
+    assert quotes
+    for quote in quotes:
+        assert any(quote in body for body in bodies), quote

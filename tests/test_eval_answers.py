@@ -84,3 +84,55 @@ def test_the_command_runs_end_to_end(tmp_path: Path) -> None:
     lines = (out / "answers-runs.jsonl").read_text().splitlines()
     assert len(lines) == 2 and json.loads(lines[0])["cited_urls"]
     assert json.loads((out / "answers.json").read_text())["overall"] == overall
+
+
+def test_yes_no_accuracy_reads_the_verdict_an_answer_opens_with() -> None:
+    from eval.answers import verdict
+
+    assert verdict("Yes. TechCrunch, 2023-10-05: ...") == "yes"
+    assert verdict("No: the Verge report is dated ...") == "no"
+    assert verdict("No article in the archive says who ...") is None
+    assert verdict("The reports disagree. ...") is None
+    runs = [
+        _run("comparison_query", False, [], ["a"], "Yes. Quote [1]", "Yes"),
+        _run("comparison_query", False, [], ["a"], "No. Quote [1]", "yes"),
+        _run("temporal_query", True, [], ["a"], "No article in the archive ...", "No"),
+        _run("inference_query", False, [], ["a"], "Ann Lee [1].", "Ann Lee"),
+    ]
+    m = answer_metrics(runs)
+    assert m["n_yes_no"] == 3
+    assert m["yes_no_accuracy"] == round(1 / 3, 4)  # a refusal is never right
+
+
+def test_a_factoid_file_is_scored_for_facts_leads_articles_and_refusals(tmp_path: Path) -> None:
+    questions = tmp_path / "factoid.json"
+    questions.write_text(
+        json.dumps(
+            [
+                {
+                    "question": "How many workers joined the dock strike, union leaders said?",
+                    "type": "how-many",
+                    "expect": ["12,000"],
+                    "alt": [["12000"]],
+                    "url": "https://planet.test/dock-strike",
+                },
+                {
+                    "question": "What did a Bloomberg article say about the dock strike?",
+                    "type": "what",
+                    "expect": [],
+                    "url": None,
+                },
+            ]
+        )
+    )
+    out = tmp_path / "out"
+    results = run_answer_eval(TEST_DATA / "conflict", questions, out, embedder="fake")
+    assert results["kind"] == "factoid"
+    overall = results["overall"]
+    assert overall["n"] == 2 and overall["n_unanswerable"] == 1
+    assert overall["fact_in_answer"] == 1.0 and overall["leads_with_fact"] == 1.0
+    assert overall["right_article"] == 1.0
+    assert overall["unanswerable_refused"] == 1.0 and overall["answerable_refused"] == 0.0
+    assert set(results["by_type"]) == {"how-many", "what", "unanswerable"}
+    rows = [json.loads(line) for line in (out / "answers-runs.jsonl").read_text().splitlines()]
+    assert rows[0]["fact_in_answer"] and rows[1]["refused"]

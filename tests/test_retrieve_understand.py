@@ -82,3 +82,18 @@ def test_a_day_without_its_year_is_read_against_the_as_of_date() -> None:
     # Without an as-of date, or without a capital, no day is read.
     assert find_dates("Did Sporting News report it on October 14th?") == []
     assert find_dates("Prices may 20 percent higher?", as_of) == []
+
+
+def test_the_answerer_reads_a_questions_outlet_clauses_as_the_retriever_does() -> None:
+    from qa.evidence import outlet_clauses
+    from qa.understand import OutletMatcher, analyse
+
+    outlets = ["TechCrunch", "The Guardian"]
+    q = (
+        "Does the TechCrunch article suggest that users turn to Snapchat for news, while "
+        "The Guardian discusses legal action against Snapchat over its use?"
+    )
+    retriever = analyse(q, OutletMatcher(outlets)).clauses
+    answerer = outlet_clauses(q, outlets)
+    assert [source for source, _ in answerer] == ["TechCrunch", "The Guardian"]
+    assert [clause for _, clause in answerer] == [retriever[0], retriever[1]]
