@@ -77,7 +77,10 @@ class Assistant:
 
     @cached_property
     def embedder(self) -> Embedder:
-        return backends.build_embedder(self.settings)
+        recorded = None
+        if self.settings.embedder == "onnx" and self.settings.embed_variant == "auto":
+            recorded = backends.index_space(self.settings, self.store)
+        return backends.build_embedder(self.settings, recorded)
 
     @cached_property
     def store(self) -> ChromaStore:
@@ -89,6 +92,7 @@ class Assistant:
 
     @cached_property
     def retriever(self) -> Retriever:
+        backends.check_index_space(self.settings, self.store, self.embedder)
         return backends.build_retriever(self.settings, self.embedder, self.store, self.keyword)
 
     @cached_property
@@ -128,6 +132,10 @@ class Assistant:
         from ingest.chunk import Chunker
         from ingest.pipeline import Ingestor
 
+        backends.check_index_space(self.settings, self.store, self.embedder)
+        space = getattr(self.embedder, "space", None)
+        if space and self.store.meta(backends.SPACE_KEY) != space:
+            self.store.set_meta({backends.SPACE_KEY: space})  # before its first vector
         catalog = Catalog(self.settings.index_dir / "catalog.sqlite")
         try:
             ingestor = Ingestor(
@@ -140,11 +148,20 @@ class Assistant:
                 keyword=self.keyword,
                 dedup_threshold=self.settings.dedup_threshold,
                 workers=workers,
-                worker_setup=partial(backends.build_ingest_worker, self.settings, workers),
+                worker_setup=partial(
+                    backends.build_ingest_worker, self._worker_settings(), workers
+                ),
             )
             return ingestor.run(paths, field_map=field_map, progress=progress)
         finally:
             catalog.close()
+
+    def _worker_settings(self) -> Settings:
+        """The settings ingest workers build their embedder from: this one's precision."""
+        precision = getattr(self.embedder, "precision", None)
+        if self.settings.embedder != "onnx" or precision not in ("int8", "fp32"):
+            return self.settings
+        return self.settings.model_copy(update={"embed_variant": precision})
 
     def search(
         self, query: str, k: int | None = None, filters: SearchFilters | None = None
