@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from conftest import SAMPLE_DIR
 from ingest.chunk import Chunker, passage_id
 from ingest.readers import read_path
@@ -121,5 +123,5 @@ def test_chunking_is_deterministic() -> None:
         (c.passage.id, c.passage.start, c.passage.end) for c in again
     ]
     # Consecutive passages overlap by at most a sentence or so, and move forward.
-    for a, b in zip(first, first[1:], strict=False):
+    for a, b in itertools.pairwise(first):
         assert a.passage.start < b.passage.start <= a.passage.end + 1
