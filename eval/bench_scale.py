@@ -114,6 +114,15 @@ class CachedEmbedder:
             out[i] /= float(np.linalg.norm(out[i])) or 1.0
         return out
 
+    def embed_with_sentences(
+        self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Like qa.onnx_embedder's: each text's vector and its sentences' (from the cache), so
+        the benchmark stores sentence vectors as a real ingest does."""
+        return self.embed(texts), [
+            self.embed([text[a:b] for a, b in sp]) for text, sp in zip(texts, spans, strict=True)
+        ]
+
     def count_tokens(self, text: str) -> int:
         return len(self._encode(text))
 

@@ -25,6 +25,7 @@ from qa.evidence import (
     refusal,
     refusal_reason,
 )
+from qa.sentences import SentenceVectors
 from qa.store import iso_to_ts
 from qa.text import STOP_WORDS, content_terms, sentence_spans, stem, words
 from qa.types import Answer, Citation, Passage
@@ -110,8 +111,11 @@ class ExtractiveAnswerer:
         outlets: Callable[[], Sequence[str]] | None = None,
         max_chars: int = 600,
         read_passages: int = 6,
+        sentences: SentenceVectors | None = None,
     ):
         self._embedder = embedder
+        # Sentence vectors: stored at ingest when the index has them, else embedded here.
+        self._sentences = sentences or SentenceVectors(embedder)
         self._max_sentences = max_sentences
         self._min_evidence = min_evidence
         self._min_coverage = min_coverage
@@ -369,9 +373,9 @@ class ExtractiveAnswerer:
                 taken[cand[1]] = taken.get(cand[1], 0) + 1
         candidates = kept
         texts = [passages[i].text[s:e] for _, i, s, e, _ in candidates]
-        n = 1 + len(claims)
-        vectors = self._embedder.embed([question, *(c.text for c in claims), *texts])
-        sims = np.clip(vectors[n:] @ vectors[:n].T, 0.0, 1.0)
+        asked = self._embedder.embed([question, *(c.text for c in claims)])
+        found = self._sentences.vectors([(passages[i], s, e) for _, i, s, e, _ in candidates])
+        sims = np.clip(found @ asked.T, 0.0, 1.0)
         wants = _answer_type(question)
         out = []
         for (lexical, i, s, e, _), text, row in zip(candidates, texts, sims, strict=True):

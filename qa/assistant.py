@@ -22,6 +22,7 @@ from qa.types import Answer, Article, IngestReport, Passage, SearchFilters
 
 if TYPE_CHECKING:
     from ingest.pipeline import IngestProgress
+    from ingest.reindex import ReindexReport
 
 
 class Assistant:
@@ -97,7 +98,7 @@ class Assistant:
 
     @cached_property
     def answerer(self) -> Answerer:
-        return backends.build_answerer(self.settings, self.embedder, self.sources)
+        return backends.build_answerer(self.settings, self.embedder, self.sources, self.keyword)
 
     def ingest(
         self,
@@ -155,6 +156,27 @@ class Assistant:
             return ingestor.run(paths, field_map=field_map, progress=progress)
         finally:
             catalog.close()
+
+    def reindex(self, progress: Callable[[int, int], None] | None = None) -> ReindexReport:
+        """Re-embed every stored passage with the configured embedder, in place (with the
+        'auto' precision: the default one). Crash-safe: a reindex killed at any moment is
+        finished by running it again, and until then the index is refused by every other use.
+        `progress(done, total)` is called after each batch."""
+        from ingest.chunk import Chunker
+        from ingest.reindex import reindex
+
+        with self._ingest_lock:
+            self.catch_up(force=True)
+            before = backends.index_space(self.settings, self.store)
+            # 'auto' moves to the default precision, or on to the space an unfinished
+            # reindex was moving to.
+            embedder = backends.build_embedder(self.settings, self.store.meta(backends.TARGET_KEY))
+            chunker = Chunker(embedder, self.settings.chunk_tokens, self.settings.chunk_overlap)
+            report = reindex(self.store, self.keyword, embedder, before, chunker, progress)
+            for name in ("retriever", "answerer"):
+                self.__dict__.pop(name, None)
+            self.__dict__["embedder"] = embedder
+            return report
 
     def _worker_settings(self) -> Settings:
         """The settings ingest workers build their embedder from: this one's precision."""

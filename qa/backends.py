@@ -21,6 +21,7 @@ from qa.embedding import (
 from qa.errors import ConfigError, ModelError
 from qa.keyword import KeywordIndex, fill_records, sync_from_store
 from qa.retrieve import DenseRetriever, KeywordRetriever, Retriever
+from qa.sentences import SentenceVectors
 from qa.store import ChromaStore
 
 if TYPE_CHECKING:
@@ -164,9 +165,14 @@ def build_retriever(
 
 
 def build_answerer(
-    settings: Settings, embedder: Embedder, outlets: Callable[[], Sequence[str]] | None = None
+    settings: Settings,
+    embedder: Embedder,
+    outlets: Callable[[], Sequence[str]] | None = None,
+    keyword: KeywordIndex | None = None,
 ) -> Answerer:
-    """The extractive answerer, or an LLM answerer that falls back to it."""
+    """The extractive answerer, or an LLM answerer that falls back to it; both read the
+    sentence vectors `keyword` stored at ingest (embedding those it lacks)."""
+    sentences = SentenceVectors(embedder, keyword.sentence_vectors if keyword else None)
     extractive = ExtractiveAnswerer(
         embedder,
         max_sentences=settings.max_answer_sentences,
@@ -174,12 +180,13 @@ def build_answerer(
         min_coverage=settings.min_coverage,
         outlets=outlets,
         read_passages=settings.answer_passages,
+        sentences=sentences,
     )
     if settings.answerer == "extractive":
         return extractive
     from qa.llm import LLMAnswerer
 
-    return LLMAnswerer(build_chat_client(settings), extractive, embedder)
+    return LLMAnswerer(build_chat_client(settings), extractive, embedder, sentences=sentences)
 
 
 OLLAMA_URL = "http://127.0.0.1:11434/v1"

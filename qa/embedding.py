@@ -28,14 +28,15 @@ DEFAULT_VARIANT = "int8"
 class Embedder(Protocol):
     """Turns texts into unit-length vectors and counts word pieces the way the model does.
 
-    `space` names the vector space its vectors live in (see `space_of`): an index searched by
-    one embedder must have been built by an embedder of the same space.
+    newsdesk's embedders also have `space`, the vector space their vectors live in (see
+    `space_of`): an index is only searched or extended by embedders of the space it was built
+    in. An embedder without one is trusted as it is. Those with `embed_with_sentences` (see
+    qa.onnx_embedder) also give ingest each passage's sentence vectors.
     """
 
     name: str
     dim: int
     max_tokens: int
-    space: str
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Return a float32 array of shape (len(texts), dim), rows L2-normalised."""
@@ -63,17 +64,18 @@ def check_space(recorded: str | None, embedder: Embedder, where: str) -> None:
     `recorded` is the index's space (None for a new index, which takes any). Raises ModelError
     with a hint naming the setting that fits the index, or `newsdesk reindex`.
     """
-    if recorded is None or recorded == embedder.space:
+    space = getattr(embedder, "space", None)
+    if recorded is None or space is None or recorded == space:
         return
     model, _, precision = recorded.partition("/")
     fits = (
         f"NEWSDESK_EMBED_VARIANT={precision}"
-        if model == embedder.space.partition("/")[0] and precision in ("int8", "fp32")
+        if model == space.partition("/")[0] and precision in ("int8", "fp32")
         else "the embedder it was built with"
     )
     raise ModelError(
         f"The index at {where} holds vectors of {recorded}, not of the configured embedder "
-        f"({embedder.space})",
+        f"({space})",
         f"run `newsdesk reindex` to re-embed it with the configured embedder, or set {fits}",
     )
 

@@ -187,7 +187,7 @@ def _torch_export(source: Path, out: Path, torch: Any, transformers: Any) -> Non
         str(source), attn_implementation="eager", local_files_only=True
     ).eval()
 
-    class Tokens(torch.nn.Module):  # type: ignore[misc]
+    class Tokens(torch.nn.Module):
         def __init__(self, inner: Any) -> None:
             super().__init__()
             self.inner = inner
