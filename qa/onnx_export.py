@@ -246,8 +246,12 @@ def main() -> None:
         if os.environ.get("NEWSDESK_MODEL_CACHE_DIR")
         else default_cache_dir()
     )
-    for variant in VARIANTS:
-        print(ensure_exported(source, variant, cache, name))
+    try:
+        for variant in VARIANTS:
+            print(ensure_exported(source, variant, cache, name))
+    except ModelError as exc:
+        print(f"error: {exc.message}\nhint: {exc.hint}", file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == "__main__":
