@@ -247,6 +247,12 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--limit", type=int, default=200, help="Articles for step 5.")
     parser.add_argument(
+        "--articles",
+        type=int,
+        default=0,
+        help="Steps 1-3 on the corpus's first N articles only (0: all).",
+    )
+    parser.add_argument(
         "--embedders",
         default=",".join(EMBEDDERS),
         help=f"Steps 1-3 for these, side by side (of {', '.join(EMBEDDERS)}); the first is "
@@ -261,7 +267,13 @@ def main(argv: list[str] | None = None) -> None:
         (args.out / "ingest-workers.json").write_text(json.dumps(result, indent=2) + "\n")
         return
     if not args.memory_only:
-        result["throughput"] = throughput(args.corpus, args.out, args.embedders.split(","))
+        corpus = args.corpus
+        if args.articles:
+            records = json.loads(corpus.read_text(encoding="utf-8"))[: args.articles]
+            corpus = args.out / f"first-{args.articles}.json"
+            corpus.write_text(json.dumps(records), encoding="utf-8")
+            result["articles"] = len(records)
+        result["throughput"] = throughput(corpus, args.out, args.embedders.split(","))
         print(json.dumps(result["throughput"], indent=2), flush=True)
     if not args.skip_memory:
         result["memory"] = memory(args.corpus, args.out, args.scale, args.null_store)
