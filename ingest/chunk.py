@@ -1,16 +1,13 @@
-"""Chunking: whole sentences packed into passages that fit the embedder's window."""
+"""Chunking: llama-index's sentence-aware splitter, sized to fit the embedder's window."""
 
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
-import numpy as np
-
-from qa.embedding import Embedder, WordCache
-from qa.text import sentence_spans
+from qa.embedding import Embedder
 from qa.types import Article, Passage
 
 MAX_HEADER_TOKENS = 48
@@ -67,27 +64,29 @@ def embed_header(article: Article) -> str:
 class Chunker:
     """Splits article bodies into passages that fit the embedder's window with their header.
 
-    Passages are exact slices of the body (``body[start:end] == text``) made of whole
-    sentences (qa.text.sentence_spans, the sentences the answerer quotes), packed greedily up
-    to the budget; the next passage repeats the last sentences of the one before up to
-    `overlap` word pieces. A sentence longer than the budget is cut between words. The body is
-    tokenised once, word by word with each word's character offsets, and every sentence's and
-    passage's size is read off those counts (llama-index's SentenceSplitter, used before,
-    tokenised each sentence again for every candidate join: about half of ingest's time
-    outside the model).
+    Passages are exact slices of the body: ``body[start:end] == text``.
     """
 
     def __init__(self, embedder: Embedder, chunk_tokens: int | None = None, overlap: int = 24):
         self._embedder = embedder
         self._tokenize = embedder.tokenizer()
-        # With a tokenizer that never joins pieces across spaces (BERT's WordPiece: WordCache),
-        # a passage's size is its words' sizes added up, exactly; others are checked.
-        self._exact = isinstance(self._tokenize, WordCache)
-        self._word_sizes: dict[str, int] = {}
         # [CLS] and [SEP] (or the model's equivalents) take two places in the window.
         self._window = embedder.max_tokens - 2
         self._chunk_tokens = chunk_tokens
         self._overlap = overlap
+        self._splitters: dict[int, Any] = {}
+
+    def _splitter(self, size: int) -> Any:
+        if size not in self._splitters:
+            from llama_index.core.node_parser import SentenceSplitter
+
+            self._splitters[size] = SentenceSplitter(
+                chunk_size=size,
+                chunk_overlap=min(self._overlap, size // 4),
+                tokenizer=self._tokenize,
+                paragraph_separator="\n\n",
+            )
+        return self._splitters[size]
 
     def _header(self, article: Article) -> str:
         header = embed_header(article)
@@ -131,75 +130,27 @@ class Chunker:
 
     def _pieces(self, body: str, header: str, budget: int) -> list[tuple[int, int]]:
         """(start, end) offsets of the passages; re-splits any piece that would not fit."""
-        units = self._units(body, budget)
         out: list[tuple[int, int]] = []
-        overlap = min(self._overlap, budget // 4)
-        i = 0
-        while i < len(units):
-            j, size = i, 0
-            while j < len(units) and (j == i or size + units[j][2] <= budget):
-                size += units[j][2]
-                j += 1
-            start, end = units[i][0], units[j - 1][1]
-            text = body[start:end]
-            if self._exact or self._fits(header, text) or budget <= MIN_CHUNK_TOKENS:
+        cursor = 0
+        for text in self._splitter(budget).split_text(body):
+            start = _locate(body, text, cursor)
+            end = start + len(text)
+            if self._fits(header, text) or budget <= MIN_CHUNK_TOKENS:
                 out.append((start, end))
             else:
-                # A tokenizer whose pieces cross spaces can count a join as more than its
-                # parts: split smaller.
+                # Word-piece counts of a join can exceed the sum of its parts: split smaller.
                 inner = self._pieces(text, header, max(MIN_CHUNK_TOKENS, budget * 3 // 4))
                 out.extend((start + s, start + e) for s, e in inner)
-            if j >= len(units):
-                break
-            # The next passage starts with the last sentences of this one, up to `overlap`.
-            back, carried = j, 0
-            while back - 1 > i and carried + units[back - 1][2] <= overlap:
-                back -= 1
-                carried += units[back][2]
-            i = back
+            # Overlapping chunks start before the previous end; never search before this start.
+            cursor = start + 1
         return out
 
-    def _units(self, body: str, budget: int) -> list[tuple[int, int, int]]:
-        """(start, end, word pieces) of the body's sentences, those over `budget` cut between
-        words into parts that fit. The body is tokenised once, word by word (each distinct
-        word once per process, as qa.embedding.WordCache does)."""
-        words = [m.span() for m in _WORDS.finditer(body)]
-        if not words:
-            return []
-        starts = np.fromiter((s for s, _ in words), dtype=np.int64, count=len(words))
-        sizes = np.fromiter(
-            (self._pieces_of(body[s:e]) for s, e in words), dtype=np.int64, count=len(words)
-        )
-        before = np.concatenate([[0], np.cumsum(sizes)])  # word pieces before each word
-        units: list[tuple[int, int, int]] = []
-        for s, e in sentence_spans(body):
-            first, last = np.searchsorted(starts, [s, e])
-            n = int(before[last] - before[first])
-            if n <= budget:
-                units.append((s, e, n))
-                continue
-            # Too long for one passage: cut between words.
-            cur, cur_start, cur_end = 0, -1, -1
-            for k in range(first, last):
-                size = int(sizes[k])
-                if cur and cur + size > budget:
-                    units.append((cur_start, cur_end, cur))
-                    cur = 0
-                if not cur:
-                    cur_start = words[k][0]
-                cur, cur_end = cur + size, words[k][1]
-            if cur:
-                units.append((cur_start, cur_end, cur))
-        return units
 
-    def _pieces_of(self, word: str) -> int:
-        n = self._word_sizes.get(word)
-        if n is None:
-            if len(self._word_sizes) >= WORD_CACHE:
-                self._word_sizes.clear()
-            n = self._word_sizes[word] = len(self._tokenize(word))
-        return n
-
-
-WORD_CACHE = 500_000
-_WORDS = re.compile(r"\S+")
+def _locate(body: str, text: str, cursor: int) -> int:
+    """Where the splitter's chunk lies in the body (it returns exact, stripped slices)."""
+    found = body.find(text, cursor)
+    if found < 0:
+        found = body.find(text)
+    if found < 0:
+        raise ValueError(f"chunk not found in article body: {text[:60]!r}")
+    return found

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
-
 from conftest import SAMPLE_DIR
 from ingest.chunk import Chunker, passage_id
 from ingest.readers import read_path
@@ -93,35 +91,3 @@ def test_word_cached_tokenizer_gives_the_real_tokenizers_ids() -> None:
         assert cached(text) == whole(text)
 
     same()
-
-
-def test_passages_are_whole_sentences_and_long_ones_are_cut_between_words() -> None:
-    from qa.text import sentence_spans
-
-    embedder = FakeEmbedder(max_tokens=64)
-    long_sentence = " ".join(f"word{i}" for i in range(150))  # no full stop: one "sentence"
-    body = "A short opening sentence here. " + long_sentence + ". A closing sentence follows."
-    chunks = Chunker(embedder, overlap=4).split(_article(body), "hash0002")
-    ends = {e for _, e in sentence_spans(body)}
-    for c in chunks:
-        p = c.passage
-        assert body[p.start : p.end] == p.text
-        assert embedder.count_tokens(c.embed_text) <= embedder.max_tokens - 2
-        # Every passage ends at a sentence's end or between two words of the long one.
-        assert p.end in ends or body[p.end] == " "
-        assert not p.text.startswith(" ") and not p.text.endswith(" ")
-    covered = "".join(body[c.passage.start : c.passage.end] for c in chunks)
-    assert all(f"word{i}" in covered for i in range(150))
-
-
-def test_chunking_is_deterministic() -> None:
-    embedder = FakeEmbedder(max_tokens=64)
-    body = " ".join(f"Sentence number {i} talks about things." for i in range(40))
-    first = Chunker(embedder).split(_article(body), "h")
-    again = Chunker(embedder).split(_article(body), "h")
-    assert [(c.passage.id, c.passage.start, c.passage.end) for c in first] == [
-        (c.passage.id, c.passage.start, c.passage.end) for c in again
-    ]
-    # Consecutive passages overlap by at most a sentence or so, and move forward.
-    for a, b in itertools.pairwise(first):
-        assert a.passage.start < b.passage.start <= a.passage.end + 1
