@@ -21,12 +21,15 @@ $(BIN)/python:
 	$(BIN)/pip install --disable-pip-version-check -q torch==2.13.0
 
 # constraints.txt pins every version the project is tested with.
+# Both also export the embedding model to ONNX once (qa/onnx_export.py; skipped when cached).
 $(VENV)/.installed: pyproject.toml constraints.txt | $(BIN)/python
 	$(BIN)/pip install --disable-pip-version-check -q -c constraints.txt -e .
+	$(BIN)/python -m qa.onnx_export >/dev/null
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml constraints.txt | $(BIN)/python
 	$(BIN)/pip install --disable-pip-version-check -q -c constraints.txt -e '.[dev]'
+	$(BIN)/python -m qa.onnx_export >/dev/null
 	touch $@ $(VENV)/.installed
 
 # After a deliberate upgrade: re-pin what the dev virtualenv holds.
@@ -70,8 +73,11 @@ format: install-dev
 	$(BIN)/ruff check --fix .
 
 SHARED ?= ../shared
+# Ingest with torch, ONNX fp32 and ONNX int8 side by side, then memory (BENCH_ARGS: more options).
+BENCH_ARGS ?=
 bench: install-dev
-	$(BIN)/python -m eval.bench_ingest --corpus $(SHARED)/data/multihop-rag/corpus.json --out bench-out
+	$(BIN)/python -m eval.bench_ingest --corpus $(SHARED)/data/multihop-rag/corpus.json --out bench-out \
+		$(BENCH_ARGS)
 
 # Synthetic archives of 10k, 100k and 1M passages, embedded and on a Chroma server (long: the
 # 1M size takes about two hours per mode on 2 cores; SIZES="10000 100000" for a quick look).

@@ -2,6 +2,9 @@
 
     python -m eval.bench_ingest --corpus ../shared/data/multihop-rag/corpus.json --out bench-out
 
+Steps 1-3 run for each embedder of `--embedders` (torch, ONNX fp32, ONNX int8), one after the
+other in one process, on the same corpus and batches.
+
 1. First ingest of the corpus into a fresh index (real model): time, articles/s, passages/s.
 2. The embedder alone on exactly the passages the pipeline embedded, in the same batches:
    passages/s, and the ratio pipeline/raw (1.0 = no overhead).
@@ -34,55 +37,77 @@ def _articles(corpus: Path) -> list[Any]:
     return [a for a in read_path(corpus) if isinstance(a, Article)]
 
 
-def throughput(corpus: Path, out: Path) -> dict[str, Any]:
-    """Steps 1-3 with the real embedder."""
+# The embedders `make bench` compares, side by side in one run (settings of each).
+EMBEDDERS: dict[str, dict[str, str]] = {
+    "torch": {"embedder": "sentence-transformers"},
+    "onnx-fp32": {"embedder": "onnx", "embed_variant": "fp32"},
+    "onnx-int8": {"embedder": "onnx", "embed_variant": "int8"},
+}
+
+
+def throughput(corpus: Path, out: Path, embedders: list[str]) -> dict[str, Any]:
+    """Steps 1-3 for each embedder in turn, on the same corpus and batches; then every
+    embedder's passages/s against the first's (torch)."""
     from ingest.chunk import Chunker
     from ingest.pipeline import BATCH_ARTICLES, article_hash
     from qa import Assistant
 
-    index = out / "bench-index"
-    shutil.rmtree(index, ignore_errors=True)
-    assistant = Assistant.open(index)
-    embedder = assistant.embedder
-    embedder.embed(["warm-up"] * 8)
+    rows: dict[str, Any] = {}
+    batches: list[list[str]] | None = None
+    for name in embedders:
+        index = out / f"bench-index-{name}"
+        shutil.rmtree(index, ignore_errors=True)
+        assistant = Assistant.open(index, **EMBEDDERS[name])
+        embedder = assistant.embedder
+        embedder.embed(["warm-up"] * 8)
 
-    started = time.perf_counter()
-    first = assistant.ingest([corpus])
-    first_s = time.perf_counter() - started
+        started = time.perf_counter()
+        first = assistant.ingest([corpus])
+        first_s = time.perf_counter() - started
 
-    chunker = Chunker(embedder, assistant.settings.chunk_tokens, assistant.settings.chunk_overlap)
-    articles = _articles(corpus)
-    batches = [
-        [
-            c.embed_text
-            for a in articles[i : i + BATCH_ARTICLES]
-            for c in chunker.split(a, article_hash(a))
-        ]
-        for i in range(0, len(articles), BATCH_ARTICLES)
-    ]
-    started = time.perf_counter()
-    for texts in batches:
-        embedder.embed(texts)
-    raw_s = time.perf_counter() - started
-    raw_passages = sum(len(b) for b in batches)
+        if batches is None:  # the passages the pipeline embedded, in its batches
+            settings = assistant.settings
+            chunker = Chunker(embedder, settings.chunk_tokens, settings.chunk_overlap)
+            articles = _articles(corpus)
+            batches = [
+                [
+                    c.embed_text
+                    for a in articles[i : i + BATCH_ARTICLES]
+                    for c in chunker.split(a, article_hash(a))
+                ]
+                for i in range(0, len(articles), BATCH_ARTICLES)
+            ]
+        started = time.perf_counter()
+        for texts in batches:
+            embedder.embed(texts)
+        raw_s = time.perf_counter() - started
+        raw_passages = sum(len(b) for b in batches)
 
-    started = time.perf_counter()
-    second = assistant.ingest([corpus])
-    second_s = time.perf_counter() - started
-    return {
-        "articles": first.added,
-        "passages": first.passages,
-        "first_ingest_s": round(first_s, 1),
-        "articles_per_s": round(first.added / first_s, 2),
-        "passages_per_s": round(first.passages / first_s, 2),
-        "raw_embed_s": round(raw_s, 1),
-        "raw_passages": raw_passages,
-        "raw_passages_per_s": round(raw_passages / raw_s, 2),
-        "pipeline_over_raw": round(raw_s / first_s, 3),
-        "second_ingest_s": round(second_s, 3),
-        "second_unchanged": second.unchanged,
-        "reingest_speedup": round(first_s / second_s, 1),
-    }
+        started = time.perf_counter()
+        second = assistant.ingest([corpus])
+        second_s = time.perf_counter() - started
+        rows[name] = {
+            "embedder": getattr(embedder, "variant", name),
+            "articles": first.added,
+            "passages": first.passages,
+            "first_ingest_s": round(first_s, 1),
+            "articles_per_s": round(first.added / first_s, 2),
+            "passages_per_s": round(first.passages / first_s, 2),
+            "raw_embed_s": round(raw_s, 1),
+            "raw_passages": raw_passages,
+            "raw_passages_per_s": round(raw_passages / raw_s, 2),
+            "pipeline_over_raw": round(raw_s / first_s, 3),
+            "second_ingest_s": round(second_s, 3),
+            "second_unchanged": second.unchanged,
+            "reingest_speedup": round(first_s / second_s, 1),
+        }
+        print(json.dumps({name: rows[name]}, indent=2), flush=True)
+        del assistant, embedder
+        shutil.rmtree(index, ignore_errors=True)
+    base = rows[embedders[0]]["passages_per_s"]
+    for name in embedders:
+        rows[name][f"speedup_vs_{embedders[0]}"] = round(rows[name]["passages_per_s"] / base, 2)
+    return rows
 
 
 def synthetic_archive(corpus: Path, scale: int, path: Path) -> Path:
@@ -221,6 +246,18 @@ def main(argv: list[str] | None = None) -> None:
         "--workers", type=int, default=0, help="Only step 5: 1 against this many workers."
     )
     parser.add_argument("--limit", type=int, default=200, help="Articles for step 5.")
+    parser.add_argument(
+        "--articles",
+        type=int,
+        default=0,
+        help="Steps 1-3 on the corpus's first N articles only (0: all).",
+    )
+    parser.add_argument(
+        "--embedders",
+        default=",".join(EMBEDDERS),
+        help=f"Steps 1-3 for these, side by side (of {', '.join(EMBEDDERS)}); the first is "
+        "the one the others' speed is compared with.",
+    )
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     result: dict[str, Any] = {"corpus": str(args.corpus), "cpus": _cpus()}
@@ -230,7 +267,13 @@ def main(argv: list[str] | None = None) -> None:
         (args.out / "ingest-workers.json").write_text(json.dumps(result, indent=2) + "\n")
         return
     if not args.memory_only:
-        result["throughput"] = throughput(args.corpus, args.out)
+        corpus = args.corpus
+        if args.articles:
+            records = json.loads(corpus.read_text(encoding="utf-8"))[: args.articles]
+            corpus = args.out / f"first-{args.articles}.json"
+            corpus.write_text(json.dumps(records), encoding="utf-8")
+            result["articles"] = len(records)
+        result["throughput"] = throughput(corpus, args.out, args.embedders.split(","))
         print(json.dumps(result["throughput"], indent=2), flush=True)
     if not args.skip_memory:
         result["memory"] = memory(args.corpus, args.out, args.scale, args.null_store)

@@ -95,6 +95,11 @@ class Chunker:
             words.pop()
         return " ".join(words)
 
+    def embed_text(self, passage: Passage) -> str:
+        """What `split` embedded for a stored passage: its header line, then its text."""
+        header = self._header(Article(passage.article_id, passage.title, "", passage.source))
+        return f"{header}\n{passage.text}"
+
     def _fits(self, header: str, text: str) -> bool:
         return len(self._tokenize(f"{header}\n{text}")) <= self._window
 

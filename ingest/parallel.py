@@ -12,7 +12,7 @@ from __future__ import annotations
 import multiprocessing
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -22,17 +22,39 @@ if TYPE_CHECKING:
     from qa.types import Article
 
 Setup = Callable[[], "tuple[Chunker, Embedder]"]
-Prepared = tuple[list[list["Chunk"]], np.ndarray]
+# Passages per article, every passage's vector, and its sentences' vectors (qa.sentences.pack;
+# None when the embedder does not give them).
+Prepared = tuple[list[list["Chunk"]], np.ndarray, list[bytes | None]]
 
 _worker: tuple[Chunker, Embedder] | None = None
 
 
 def prepare(chunker: Chunker, embedder: Embedder, items: Sequence[tuple[Article, str]]) -> Prepared:
-    """Each (article, content hash) split into passages, and every passage's vector in order."""
+    """Each (article, content hash) split into passages, and every passage's vector in order,
+    with its sentences' vectors from the same forward pass when the embedder gives them."""
     chunks = [chunker.split(article, digest) for article, digest in items]
-    texts = [c.embed_text for cs in chunks for c in cs]
-    vectors = embedder.embed(texts) if texts else np.zeros((0, embedder.dim), dtype=np.float32)
-    return chunks, vectors
+    return (chunks, *embed_chunks(embedder, [c for cs in chunks for c in cs]))
+
+
+def embed_chunks(embedder: Embedder, chunks: Sequence[Chunk]) -> tuple[np.ndarray, list[Any]]:
+    """The vectors of passages (their embedded texts) and, from the same forward pass when the
+    embedder gives them, their sentences' vectors packed for storage (qa.sentences.pack)."""
+    from qa.sentences import pack, spans_of
+
+    texts = [c.embed_text for c in chunks]
+    if not texts:
+        return np.zeros((0, embedder.dim), dtype=np.float32), []
+    with_sentences = getattr(embedder, "embed_with_sentences", None)
+    if with_sentences is None:
+        return embedder.embed(texts), [None] * len(texts)
+    spans = [spans_of(c.passage.text) for c in chunks]
+    # The passage text ends its embedded text (after the header line).
+    shifted = [
+        [(s + len(t) - len(c.passage.text), e + len(t) - len(c.passage.text)) for s, e in sp]
+        for c, t, sp in zip(chunks, texts, spans, strict=True)
+    ]
+    vectors, sentences = with_sentences(texts, shifted)
+    return vectors, [pack(sp, v) for sp, v in zip(spans, sentences, strict=True)]
 
 
 def _init(setup: Setup) -> None:

@@ -310,7 +310,7 @@ class Ingestor:
         return plan
 
     def _write(self, plan: _Plan, prepared: Prepared, state: IngestProgress) -> None:
-        chunked, vectors = prepared
+        chunked, vectors, sentences = prepared
         failpoints.reached("embedded")
         also: dict[str, list[dict[str, str | None]]] = {}
         items: list[StoredChunk] = []
@@ -333,7 +333,7 @@ class Ingestor:
                         article.extra.get("published_raw", ""),
                     )
                 )
-                docs.append(_keyword_doc(c, vector))
+                docs.append(_keyword_doc(c, vector, sentences[row + i]))
             row += len(chunks)
             state.passages += len(chunks)
         # One write per store for the whole batch; the new versions first, then the old ones
@@ -409,11 +409,12 @@ def _with_article(article: Article, chunks: list[Chunk]) -> Iterator[Passage]:
         )
 
 
-def _keyword_doc(chunk: Chunk, vector: np.ndarray) -> KeywordDoc:
+def _keyword_doc(chunk: Chunk, vector: np.ndarray, sentences: bytes | None) -> KeywordDoc:
     p = chunk.passage
     ts = iso_to_ts(p.published_at)
+    when = ts if ts >= 0 else None
     return keyword_doc(
-        p.id, p.article_id, p.text, p.title, p.source, p.author, ts if ts >= 0 else None, vector
+        p.id, p.article_id, p.text, p.title, p.source, p.author, when, vector, None, sentences
     )
 
 

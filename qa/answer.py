@@ -51,6 +51,7 @@ from qa.reading import (
     overlap,
     terms_of,
 )
+from qa.sentences import SentenceVectors
 from qa.slots import NAME_SLOTS, Filler, join_names
 from qa.store import iso_to_ts
 from qa.text import content_terms, stem, words
@@ -154,6 +155,7 @@ class ExtractiveAnswerer(Answerer):
         read_passages: int = 10,
         entities: Callable[[list[str]], list[list[Entity]]] | None = None,
         ner_model: str | None = None,
+        sentences: SentenceVectors | None = None,
     ):
         super().__init__(
             EvidenceReader(
@@ -164,6 +166,7 @@ class ExtractiveAnswerer(Answerer):
                 read_passages=read_passages,
                 entities=entities,
                 ner_model=ner_model,
+                sentences=sentences,
             )
         )
         self._max_sentences = max_sentences

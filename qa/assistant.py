@@ -22,6 +22,7 @@ from qa.types import Answer, Article, IngestReport, Passage, SearchFilters
 
 if TYPE_CHECKING:
     from ingest.pipeline import IngestProgress
+    from ingest.reindex import ReindexReport
 
 
 class Assistant:
@@ -77,7 +78,10 @@ class Assistant:
 
     @cached_property
     def embedder(self) -> Embedder:
-        return backends.build_embedder(self.settings)
+        recorded = None
+        if self.settings.embedder == "onnx" and self.settings.embed_variant == "auto":
+            recorded = backends.index_space(self.settings, self.store)
+        return backends.build_embedder(self.settings, recorded)
 
     @cached_property
     def store(self) -> ChromaStore:
@@ -89,11 +93,12 @@ class Assistant:
 
     @cached_property
     def retriever(self) -> Retriever:
+        backends.check_index_space(self.settings, self.store, self.embedder)
         return backends.build_retriever(self.settings, self.embedder, self.store, self.keyword)
 
     @cached_property
     def answerer(self) -> Answerer:
-        return backends.build_answerer(self.settings, self.embedder, self.sources)
+        return backends.build_answerer(self.settings, self.embedder, self.sources, self.keyword)
 
     def ingest(
         self,
@@ -128,6 +133,10 @@ class Assistant:
         from ingest.chunk import Chunker
         from ingest.pipeline import Ingestor
 
+        backends.check_index_space(self.settings, self.store, self.embedder)
+        space = getattr(self.embedder, "space", None)
+        if space and self.store.meta(backends.SPACE_KEY) != space:
+            self.store.set_meta({backends.SPACE_KEY: space})  # before its first vector
         catalog = Catalog(self.settings.index_dir / "catalog.sqlite")
         try:
             ingestor = Ingestor(
@@ -140,12 +149,42 @@ class Assistant:
                 keyword=self.keyword,
                 dedup_threshold=self.settings.dedup_threshold,
                 workers=workers,
-                worker_setup=partial(backends.build_ingest_worker, self.settings, workers),
+                worker_setup=partial(
+                    backends.build_ingest_worker, self._worker_settings(), workers
+                ),
                 ner_model=self.settings.ner_model,
             )
             return ingestor.run(paths, field_map=field_map, progress=progress)
         finally:
             catalog.close()
+
+    def reindex(self, progress: Callable[[int, int], None] | None = None) -> ReindexReport:
+        """Re-embed every stored passage with the configured embedder, in place (with the
+        'auto' precision: the default one). Crash-safe: a reindex killed at any moment is
+        finished by running it again, and until then the index is refused by every other use.
+        `progress(done, total)` is called after each batch."""
+        from ingest.chunk import Chunker
+        from ingest.reindex import reindex
+
+        with self._ingest_lock:
+            self.catch_up(force=True)
+            before = backends.index_space(self.settings, self.store)
+            # 'auto' moves to the default precision, or on to the space an unfinished
+            # reindex was moving to.
+            embedder = backends.build_embedder(self.settings, self.store.meta(backends.TARGET_KEY))
+            chunker = Chunker(embedder, self.settings.chunk_tokens, self.settings.chunk_overlap)
+            report = reindex(self.store, self.keyword, embedder, before, chunker, progress)
+            for name in ("retriever", "answerer"):
+                self.__dict__.pop(name, None)
+            self.__dict__["embedder"] = embedder
+            return report
+
+    def _worker_settings(self) -> Settings:
+        """The settings ingest workers build their embedder from: this one's precision."""
+        precision = getattr(self.embedder, "precision", None)
+        if self.settings.embedder != "onnx" or precision not in ("int8", "fp32"):
+            return self.settings
+        return self.settings.model_copy(update={"embed_variant": precision})
 
     def search(
         self, query: str, k: int | None = None, filters: SearchFilters | None = None

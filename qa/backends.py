@@ -8,10 +8,20 @@ from typing import TYPE_CHECKING
 
 from qa.answer import Answerer, ExtractiveAnswerer
 from qa.config import Settings
-from qa.embedding import Embedder, FakeEmbedder, SentenceTransformerEmbedder, default_model_path
-from qa.errors import ConfigError
+from qa.embedding import (
+    DEFAULT_VARIANT,
+    Embedder,
+    FakeEmbedder,
+    SentenceTransformerEmbedder,
+    check_space,
+    default_model_path,
+    model_name,
+    space_of,
+)
+from qa.errors import ConfigError, ModelError
 from qa.keyword import KeywordIndex, fill_records, sync_from_store
 from qa.retrieve import DenseRetriever, KeywordRetriever, Retriever
+from qa.sentences import SentenceVectors
 from qa.store import ChromaStore
 
 if TYPE_CHECKING:
@@ -19,16 +29,78 @@ if TYPE_CHECKING:
     from qa.llm import ChatClient
 
 
-def build_embedder(settings: Settings) -> Embedder:
-    """The configured embedder; raises ModelError when its model cannot be loaded."""
+def build_embedder(settings: Settings, recorded: str | None = None) -> Embedder:
+    """The configured embedder; raises ModelError when its model cannot be loaded.
+
+    `recorded` is the vector space of the index it will serve (qa.embedding.space_of; None for
+    a new index): the 'auto' ONNX variant is the one that index was built with.
+    """
     match settings.embedder:
         case "fake":
             return FakeEmbedder()
         case "sentence-transformers":
             path = settings.embed_model_path or default_model_path()
             return SentenceTransformerEmbedder(
-                path, batch_size=settings.embed_batch_size, threads=settings.embed_threads
+                path,
+                batch_size=settings.embed_batch_size,
+                threads=settings.embed_threads,
+                name=model_name(settings.embed_model_path),
             )
+        case "onnx":
+            from qa.onnx_embedder import OnnxEmbedder
+
+            path = settings.embed_model_path or default_model_path()
+            return OnnxEmbedder(
+                path,
+                variant=resolve_variant(settings, recorded),
+                cache=settings.model_cache_dir,
+                batch_size=settings.embed_batch_size,
+                threads=settings.embed_threads,
+                name=model_name(settings.embed_model_path),
+            )
+
+
+def resolve_variant(settings: Settings, recorded: str | None) -> str:
+    """The ONNX precision to run: the configured one, or with 'auto' the index's own (when it
+    was built by this model at a precision the ONNX embedder has), else DEFAULT_VARIANT."""
+    if settings.embed_variant != "auto":
+        return settings.embed_variant
+    model = model_name(settings.embed_model_path)
+    name, _, precision = (recorded or "").partition("/")
+    if name == model and precision in ("int8", "fp32"):
+        return precision
+    return DEFAULT_VARIANT
+
+
+# Collection metadata: the index's vector space, and the one a reindex is moving it to.
+SPACE_KEY = "newsdesk_embed_space"
+TARGET_KEY = "newsdesk_embed_space_target"
+
+
+def index_space(settings: Settings, store: ChromaStore) -> str | None:
+    """The vector space the index's vectors were built in; None for an empty index (or an
+    unrecorded one under the fake embedder). An index from before spaces were recorded was
+    built by sentence-transformers in float32, with the configured model."""
+    recorded = store.meta(SPACE_KEY)
+    if recorded is not None or settings.embedder == "fake" or not store.count():
+        return recorded
+    return space_of(model_name(settings.embed_model_path), "fp32")
+
+
+def check_index_space(settings: Settings, store: ChromaStore, embedder: Embedder) -> None:
+    """Refuse to search or add to an index with an embedder of another vector space, or an
+    index a `newsdesk reindex` left half done (ModelError, with what to do)."""
+    space = getattr(embedder, "space", None)
+    if space is None:  # an embedder of the caller's own making: its business
+        return
+    target = store.meta(TARGET_KEY)
+    if target is not None:
+        raise ModelError(
+            f"The index at {settings.index_dir} is being re-embedded for {target} "
+            "(a `newsdesk reindex` did not finish)",
+            "run `newsdesk reindex` again to finish it",
+        )
+    check_space(index_space(settings, store), embedder, str(settings.index_dir))
 
 
 def build_ingest_worker(settings: Settings, workers: int) -> tuple[Chunker, Embedder]:
@@ -93,9 +165,14 @@ def build_retriever(
 
 
 def build_answerer(
-    settings: Settings, embedder: Embedder, outlets: Callable[[], Sequence[str]] | None = None
+    settings: Settings,
+    embedder: Embedder,
+    outlets: Callable[[], Sequence[str]] | None = None,
+    keyword: KeywordIndex | None = None,
 ) -> Answerer:
-    """The extractive answerer, or an LLM answerer that falls back to it."""
+    """The extractive answerer, or an LLM answerer that falls back to it; both read the
+    sentence vectors `keyword` stored at ingest (embedding those it lacks)."""
+    sentences = SentenceVectors(embedder, keyword.sentence_vectors if keyword else None)
     extractive = ExtractiveAnswerer(
         embedder,
         max_sentences=settings.max_answer_sentences,
@@ -104,13 +181,18 @@ def build_answerer(
         outlets=outlets,
         read_passages=settings.answer_passages,
         ner_model=settings.ner_model,
+        sentences=sentences,
     )
     if settings.answerer == "extractive":
         return extractive
     from qa.llm import LLMAnswerer
 
     return LLMAnswerer(
-        build_chat_client(settings), extractive, embedder, read_passages=settings.answer_passages
+        build_chat_client(settings),
+        extractive,
+        embedder,
+        read_passages=settings.answer_passages,
+        sentences=sentences,
     )
 
 

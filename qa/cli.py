@@ -137,6 +137,34 @@ def ingest(
         raise typer.Exit(1)
 
 
+@app.command()
+def reindex(
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Re-embed every passage with the configured embedder, in place (after changing the
+    embedder or its precision). Safe to interrupt: run it again to finish."""
+    last = [0.0]
+
+    def say(done: int, total: int) -> None:
+        import time
+
+        if not quiet and time.monotonic() - last[0] >= 5:
+            last[0] = time.monotonic()
+            typer.echo(f"re-embedded {done:,} of {total:,} passages", err=True)
+
+    report = _assistant().reindex(progress=say)
+    if as_json:
+        _print_json(report.to_dict())
+    elif report.passages or report.before != report.after:
+        typer.echo(
+            f"re-embedded {report.passages} passages ({report.before} -> {report.after}) "
+            f"in {report.seconds:.1f} s"
+        )
+    else:
+        typer.echo(f"nothing to do: the index is already in {report.after}")
+
+
 SourceOpt = Annotated[
     list[str] | None,
     typer.Option(

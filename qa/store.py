@@ -248,14 +248,36 @@ class ChromaStore:
         import uuid
 
         token = uuid.uuid4().hex
+        self.set_meta({self.GENERATION_KEY: token})
+        return token
+
+    def meta(self, key: str) -> str | None:
+        """A newsdesk key of the collection's metadata (read afresh), None when unset."""
+        with self._reaching("read the collection of"):
+            meta = self._client.get_collection(self._col.name).metadata
+        value = (meta or {}).get(key)
+        return None if value in (None, "") else str(value)
+
+    def set_meta(self, values: Mapping[str, str | None]) -> None:
+        """Set (or, with None, remove) keys of the collection's metadata, keeping the others."""
         with self._reaching("update the collection of"):
+            current = self._client.get_collection(self._col.name).metadata or {}
             meta = {
                 k: v
-                for k, v in dict(self._col.metadata or {}).items()
+                for k, v in dict(current).items()
                 if not k.startswith("hnsw:")  # fixed at creation; Chroma refuses them again
             }
-            self._col.modify(metadata={**meta, self.GENERATION_KEY: token})
-        return token
+            for key, value in values.items():
+                # Chroma keeps a key once written: an unset one is written empty.
+                meta[key] = "" if value is None else value
+            self._col.modify(metadata=meta)
+
+    def set_vectors(self, ids: Sequence[str], vectors: np.ndarray) -> None:
+        """Replace the vectors of these stored passages (their records unchanged)."""
+        if not len(ids):
+            return
+        with self._reaching("write vectors to"):
+            self._col.update(ids=list(ids), embeddings=np.asarray(vectors, dtype=np.float32))
 
     def count(self) -> int:
         with self._reaching("count the passages in"):

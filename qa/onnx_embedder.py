@@ -1,0 +1,181 @@
+"""The default embedder: a sentence-transformers model exported to ONNX, run with ONNX Runtime.
+
+No torch at run time: texts are tokenised with the model's tokenizer.json (`tokenizers`), the
+transformer runs in ONNX Runtime, and its token outputs are mean-pooled and L2-normalised as
+sentence-transformers does. The same forward pass also gives each sentence of a passage its
+own vector (its tokens' outputs pooled), which ingest stores for the answerer (qa.sentences).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qa.embedding import _word_piece_encoder, space_of
+from qa.errors import ModelError
+
+Spans = Sequence[tuple[int, int]]
+
+
+class OnnxEmbedder:
+    """An exported model (qa.onnx_export) run by ONNX Runtime on the CPU."""
+
+    backend = "onnx"
+
+    def __init__(
+        self,
+        source: Path,
+        variant: str = "int8",
+        cache: Path | None = None,
+        batch_size: int = 32,
+        threads: int | None = None,
+        name: str | None = None,
+    ) -> None:
+        if not source.is_dir():
+            raise ModelError(
+                f"Embedding model folder not found: {source}",
+                "set NEWSDESK_EMBED_MODEL_PATH to a sentence-transformers model folder",
+            )
+        tokenizer_file = source / "tokenizer.json"
+        if not tokenizer_file.is_file():
+            raise ModelError(
+                f"The model at {source} has no tokenizer.json, which the ONNX embedder needs",
+                "set NEWSDESK_EMBEDDER=sentence-transformers for this model",
+            )
+        from qa.onnx_export import ensure_exported
+
+        self.name = name or source.name
+        folder = ensure_exported(source, variant, cache, self.name)
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        self.max_tokens = _max_tokens(source)
+        self._pooling = _pooling(source)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or len(os.sched_getaffinity(0))
+        options.inter_op_num_threads = 1
+        # Idle threads sleep instead of spinning: the cores are shared with the rest of the
+        # process (and, on a small machine, with everything else).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options.log_severity_level = 3
+        try:
+            self._session = ort.InferenceSession(
+                str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"]
+            )
+        except Exception as exc:  # onnxruntime raises its own kinds
+            raise ModelError(
+                f"ONNX Runtime could not load {folder / 'model.onnx'}: {exc}",
+                f"delete {folder.parent}: the model is exported again on next use",
+            ) from exc
+        self._inputs = {i.name for i in self._session.get_inputs()}
+        self._tok = Tokenizer.from_file(str(tokenizer_file))
+        self._tok.enable_truncation(self.max_tokens)
+        self._tok.no_padding()
+        self._encode = _word_piece_encoder(source, None)
+        self.variant = f"onnx-{variant}"
+        self.space = space_of(self.name, variant)
+        self.precision = variant
+        self.batch_size = batch_size
+        self.dim = int(self._forward(["dimension probe"])[0].shape[1])
+        self._lock = threading.Lock()
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        return self.embed_with_sentences(texts)[0]
+
+    def embed_with_sentences(
+        self, texts: Sequence[str], spans: Sequence[Spans] | None = None
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Each text's vector and, for each text with `spans` (character ranges into it), one
+        vector per span: the mean of the token outputs inside it, L2-normalised (zeros when no
+        token lies inside, e.g. past the window). Texts run longest first, in batches, so each
+        batch pads to little."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32), []
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        vectors = np.zeros((len(texts), self.dim), dtype=np.float32)
+        sentences: list[np.ndarray] = [np.zeros((0, self.dim), np.float32)] * len(texts)
+        for b in range(0, len(order), self.batch_size):
+            rows = order[b : b + self.batch_size]
+            with self._lock:  # one forward pass at a time (memory; see SentenceTransformerEmbedder)
+                pooled, hidden, encodings = self._forward([texts[i] for i in rows])
+            vectors[rows] = pooled
+            if spans is None:
+                continue
+            for k, i in enumerate(rows):
+                if spans[i]:
+                    sentences[i] = _pool_spans(hidden[k], encodings[k], spans[i])
+        return vectors, sentences
+
+    def _forward(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, list[Any]]:
+        encodings = self._tok.encode_batch(texts)
+        width = max(len(e.ids) for e in encodings)
+        ids = np.zeros((len(texts), width), dtype=np.int64)
+        mask = np.zeros((len(texts), width), dtype=np.int64)
+        for k, e in enumerate(encodings):
+            ids[k, : len(e.ids)] = e.ids
+            mask[k, : len(e.ids)] = 1
+        feed = {"input_ids": ids, "attention_mask": mask}
+        if "token_type_ids" in self._inputs:
+            feed["token_type_ids"] = np.zeros_like(ids)
+        hidden = self._session.run(None, feed)[0]
+        if self._pooling == "cls":
+            pooled = hidden[:, 0, :]
+        else:
+            weights = mask[..., None].astype(np.float32)
+            pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+        return _normalise(pooled), hidden, encodings
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._encode(text))
+
+    def tokenizer(self) -> Callable[[str], list[int]]:
+        return self._encode
+
+
+def _pool_spans(hidden: np.ndarray, encoding: Any, spans: Spans) -> np.ndarray:
+    """One vector per character span: its tokens' outputs averaged (special tokens excluded)."""
+    offsets = np.asarray(encoding.offsets, dtype=np.int64).reshape(-1, 2)
+    special = np.asarray(encoding.special_tokens_mask, dtype=bool)
+    n = len(offsets)
+    starts, ends = offsets[:, 0], offsets[:, 1]
+    out = np.zeros((len(spans), hidden.shape[1]), dtype=np.float32)
+    for j, (a, b) in enumerate(spans):
+        inside = (starts < b) & (ends > a) & ~special
+        if inside.any():
+            out[j] = hidden[:n][inside].mean(axis=0)
+    return _normalise(out)
+
+
+def _normalise(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return np.asarray(vectors / np.where(norms > 0, norms, 1.0), dtype=np.float32)
+
+
+def _max_tokens(source: Path) -> int:
+    try:
+        config = json.loads((source / "sentence_bert_config.json").read_text(encoding="utf-8"))
+        return int(config.get("max_seq_length") or 512)
+    except (OSError, ValueError):
+        return 512
+
+
+def _pooling(source: Path) -> str:
+    """'mean' or 'cls', as the model's sentence-transformers Pooling module says."""
+    try:
+        config = json.loads((source / "1_Pooling" / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return "mean"
+    if config.get("pooling_mode_cls_token") and not config.get("pooling_mode_mean_tokens"):
+        return "cls"
+    if config.get("pooling_mode_max_tokens") or config.get("pooling_mode_mean_sqrt_len_tokens"):
+        raise ModelError(
+            f"The model at {source} pools its tokens in a way the ONNX embedder does not",
+            "set NEWSDESK_EMBEDDER=sentence-transformers for this model",
+        )
+    return "mean"

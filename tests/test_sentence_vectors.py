@@ -1,0 +1,148 @@
+"""Sentence vectors stored at ingest: their packing, the answerers' hook, and reindex."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import ARCHIVE, ROOT, make_passage
+from qa import Assistant
+from qa.answer import ExtractiveAnswerer
+from qa.embedding import FakeEmbedder
+from qa.errors import ModelError
+from qa.sentences import SentenceVectors, pack, spans_of, unpack
+
+
+def test_pack_keeps_spans_and_directions() -> None:
+    rng = np.random.default_rng(3)
+    vectors = rng.standard_normal((5, 384)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    spans = [(0, 10), (11, 40), (41, 90), (91, 200), (201, 60_000)]
+    blob = pack(spans, vectors)
+    assert blob is not None and len(blob) == 2 + 5 * (4 + 2 + 384)
+    got_spans, got = unpack(blob)
+    assert got_spans.tolist() == [list(s) for s in spans]
+    assert ((got * vectors).sum(axis=1) > 0.9999).all()
+    assert pack([], np.zeros((0, 384))) is None
+    assert pack([(0, 70_000)], vectors[:1]) is None  # beyond uint16: not stored
+
+
+class CountingEmbedder(FakeEmbedder):
+    def __init__(self) -> None:
+        super().__init__()
+        self.texts: list[str] = []
+
+    def embed(self, texts):  # type: ignore[no-untyped-def]
+        self.texts.extend(texts)
+        return super().embed(texts)
+
+
+def test_stored_vectors_are_used_and_missing_ones_embedded() -> None:
+    embedder = CountingEmbedder()
+    a = make_passage("a", "The council approved the budget. Critics called it reckless spending.")
+    b = make_passage("b", "Rain fell all week. The river rose to record levels on Friday.")
+    spans_a = spans_of(a.text)
+    stored = {"a": unpack(pack(spans_a, FakeEmbedder().embed([a.text[s:e] for s, e in spans_a])))}
+    asked: list[list[str]] = []
+
+    def read(ids):  # type: ignore[no-untyped-def]
+        asked.append(list(ids))
+        return {i: stored[i] for i in ids if i in stored}
+
+    sentences = SentenceVectors(embedder, read)
+    items = [(a, *spans_a[1]), (b, *spans_of(b.text)[0]), (a, 0, 10)]
+    vectors = sentences.vectors(items)
+    assert asked == [["a", "b"]]
+    # Only b's sentence and a's span that is no stored sentence were embedded.
+    assert embedder.texts == [b.text[slice(*spans_of(b.text)[0])], a.text[0:10]]
+    alone = FakeEmbedder().embed([a.text[slice(*spans_a[1])]])[0]
+    assert float(vectors[0] @ alone) > 0.999
+
+
+def test_answers_from_stored_vectors_match_answers_from_embedding(
+    fake_assistant: Assistant,
+) -> None:
+    fake_assistant.ingest([ARCHIVE])
+    keyword = fake_assistant.keyword
+    question = "What did the merger talks decide?"
+    passages = fake_assistant.search(question, k=6)
+    stored = keyword.sentence_vectors([p.id for p in passages])
+    assert set(stored) == {p.id for p in passages}  # ingest stored every passage's
+    for p in passages:
+        spans, vectors = stored[p.id]
+        assert spans.tolist() == [list(s) for s in spans_of(p.text)]
+        assert vectors.shape == (len(spans), fake_assistant.embedder.dim)
+    embedder = CountingEmbedder()
+    plain = ExtractiveAnswerer(embedder).answer(question, passages)
+    embedded = len(embedder.texts)
+    embedder.texts.clear()
+    reading = ExtractiveAnswerer(
+        embedder, sentences=SentenceVectors(embedder, keyword.sentence_vectors)
+    )
+    answer = reading.answer(question, passages)
+    assert answer.text == plain.text and answer.refused == plain.refused
+    # With stored vectors the question (and its claims) is all that is embedded.
+    assert len(embedder.texts) < embedded
+
+
+REINDEX = """
+import ingest.reindex
+ingest.reindex.BATCH = 2
+from qa import Assistant
+Assistant.open({index!r}, model_cache_dir={cache!r}, embed_variant="fp32").reindex()
+"""
+
+
+@pytest.mark.slow
+def test_reindex_killed_midway_is_refused_then_finished(tmp_path: Path) -> None:
+    from qa.onnx_export import default_cache_dir
+
+    index = tmp_path / "index"
+    cache = str(default_cache_dir())
+    Assistant.open(index, model_cache_dir=cache).ingest([ARCHIVE])  # int8 by default
+    env = {**os.environ, "NEWSDESK_CRASH_AT": "keyword:2"}
+    script = REINDEX.format(index=str(index), cache=cache)
+    killed = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, timeout=300)
+    assert killed.returncode == -9  # SIGKILL at the fail point, mid-way
+    for variant in ("int8", "fp32"):
+        with pytest.raises(ModelError, match="did not finish"):
+            Assistant.open(index, model_cache_dir=cache, embed_variant=variant).search("merger")
+    env.pop("NEWSDESK_CRASH_AT")
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, timeout=300)
+    assert done.returncode == 0
+    # Checked in a fresh process: an embedded Chroma client caches what it read in this one.
+    checked = subprocess.run(
+        [sys.executable, "-c", CHECK.format(index=str(index), cache=cache)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert checked.returncode == 0, checked.stderr[-2000:]
+    store_min, keyword_min, again = checked.stdout.split()
+    assert float(store_min) > 0.9999 and float(keyword_min) > 0.9999
+    assert again == "0"  # nothing left to do
+
+
+# Every stored vector (Chroma's and the keyword index's) against the fp32 embedding of its
+# passage's embedded text; then a reindex that finds nothing to do.
+CHECK = """
+import numpy as np
+from ingest.chunk import Chunker
+from qa import Assistant
+fp32 = Assistant.open({index!r}, model_cache_dir={cache!r}, embed_variant="fp32")
+assert fp32.search("merger talks")
+ids = sorted(p.id for batch in fp32.keyword.iter_passages() for p in batch)
+passages = fp32.keyword.passages(ids)
+expected = fp32.embedder.embed([Chunker(fp32.embedder).embed_text(passages[i]) for i in ids])
+stored = dict((r[0], r[3]) for r in fp32.store.records(ids, vectors=True))
+matrix = fp32.keyword.snapshot()
+local = np.array([matrix.vectors[matrix.passage_ids.index(i)] for i in ids])
+print((np.array([stored[i] for i in ids]) * expected).sum(axis=1).min(),
+      (local * expected).sum(axis=1).min(), fp32.reindex().passages)
+"""
