@@ -7,12 +7,13 @@ Three kinds, told apart by the question's grammar:
   on A after Y discussed B?'): answered from the publication dates of the reports that best
   match each side of 'before' / 'after';
 - **consistency** ('Was there a change in how X portrayed ...?', 'Did Y's report contradict
-  ...?', '... consistent or inconsistent?'): two reports that both state what the question says
-  of the subject agree; a report whose matching sentence negates what the other states
-  disagrees;
+  ...?', '... consistent or inconsistent?'): when a report of each side is found, they are
+  taken to agree: nothing here reads one report against another closely enough to find a
+  contradiction, and the verdict says so ("the reports don't contradict each other on this");
 - **claims** ('Did both X and Y report ...?', 'Does X suggest A, while Y reports B?'): Yes when
-  a report of each outlet states its part; No when an outlet's retrieved report does not
-  state it; 'The archive doesn't say' when no report of that outlet was found.
+  a report of each outlet is about its part (its best sentence supports it at MIN_SUPPORT);
+  No when an outlet's retrieved reports are not; 'The archive doesn't say' when no report of
+  that outlet was found.
 
 An 'X or Y?' question ('consistent or inconsistent?') is answered with the option the verdict
 picks.
@@ -35,7 +36,7 @@ DISAGREE = "The reports disagree"
 UNKNOWN = "The archive doesn't say"
 # A part of a question counts as stated by a report whose best sentence supports it this well
 # (meaning and words, as sentences are scored for the whole question).
-MIN_SUPPORT = 0.35
+MIN_SUPPORT = 0.25
 
 _ORDER = re.compile(
     r"\b(before|after|earlier than|later than|prior to|preceding|following|subsequent to|"
@@ -51,9 +52,6 @@ _SAME = re.compile(
     r"\b(consisten\w*|same|similar\w*|agree\w*|align\w*|remain\w*|uniform\w*|coheren\w*|"
     r"in line)\b",
     re.I,
-)
-_NEGATION = re.compile(
-    r"\b(not|no|never|n't|denied|denies|deny|rejected|rejects|false|unlikely|without)\b", re.I
 )
 _POSITIVE_OPTIONS = frozenset(
     "consistent consistency same similar similarity agree agreement aligned align yes "
@@ -96,19 +94,40 @@ def _verdict(reading: Reading, chosen: list[Sentence]) -> tuple[str, str]:
         answer = _order(reading, order)
         if answer is not None:
             return answer
-    change = _CHANGE.search(q, opening)
-    same = _SAME.search(q, opening)
-    if change or same or reading.analysis.alternatives:
-        agree = _agree(reading, chosen)
-        if agree is None:
+    kind = _consistency(q, opening)
+    if kind is not None or reading.analysis.alternatives:
+        if not _two_reports(reading, chosen):
             return UNKNOWN, ""
-        asks_change = change is not None and not (same and same.start() < change.start())
-        if reading.analysis.alternatives:
-            return (YES if agree else NO), ""
-        if not agree:
-            return (YES if asks_change else NO), ""
-        return (NO if asks_change else YES), ""
+        # Two reports found on what the question asks: no reading of them here finds one
+        # contradicting the other, so they are taken to agree (said as such).
+        if kind == "change" and not reading.analysis.alternatives:
+            return NO, "the reports don't contradict each other on this."
+        return YES, "the reports agree on this."
     return _claims(reading)
+
+
+_REPORTING_VERB = re.compile(
+    r"\b(suggest\w*|report\w*|indicat\w*|discuss\w*|claim\w*|describ\w*|mention\w*|"
+    r"impl\w*|stat(?:e|es|ed|ing)|say|says|said|argu\w*|note\w*|highlight\w*|attribut\w*|"
+    r"credit\w*|predict\w*|portray\w*|present\w*|cover\w*)\b",
+    re.I,
+)
+
+
+def _consistency(question: str, opening: int) -> str | None:
+    """'change' or 'same' when the question asks whether reports agree ('was there a change in
+    ...', 'did X contradict Y', 'remain consistent'): the word that says so comes before any
+    verb of reporting. In 'Does X suggest a different approach than Y?' it is part of a claim
+    (answered as claims)."""
+    change = _CHANGE.search(question, opening)
+    same = _SAME.search(question, opening)
+    first = min((m for m in (change, same) if m), key=lambda m: m.start(), default=None)
+    if first is None:
+        return None
+    reporting = _REPORTING_VERB.search(question, opening)
+    if reporting is not None and reporting.start() < first.start():
+        return None
+    return "change" if first is change else "same"
 
 
 _PREAMBLE = re.compile(
@@ -183,15 +202,9 @@ def _best_report(reading: Reading, part: str) -> Passage | None:
     return passages[best[1]] if best else None
 
 
-def _agree(reading: Reading, chosen: Sequence[Sentence]) -> bool | None:
-    """Whether the cited reports agree on what the question says of its subject: None when
-    fewer than two reports are cited; False when one report's sentence negates what another's
-    states; True otherwise when each states it well enough."""
-    articles = {reading.passages[s.passage].article_id for s in chosen}
-    if len(articles) < 2:
-        return None
-    negated = [bool(_NEGATION.search(s.text)) for s in chosen]
-    return all(negated) or not any(negated)
+def _two_reports(reading: Reading, chosen: Sequence[Sentence]) -> bool:
+    """Whether the answer cites two reports or more (what a comparison needs)."""
+    return len({reading.passages[s.passage].article_id for s in chosen}) >= 2
 
 
 def _claims(reading: Reading) -> tuple[str, str]:
