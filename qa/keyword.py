@@ -329,11 +329,16 @@ class KeywordIndex:
         self._matrix_version = ""
 
     def _failed(self, exc: sqlite3.Error) -> StoreError:
-        """A write that SQLite refused (disk full, I/O error) as a StoreError naming the file."""
-        return StoreError(
-            f"Could not write the keyword index at {self.path}: {exc}",
-            "free some disk space and run the ingest again: it resumes where it stopped",
-        )
+        """A write that SQLite refused (disk full, I/O error, a lock another process held too
+        long) as a StoreError naming the file, with the hint that fits the cause."""
+        text = str(exc).lower()
+        if "locked" in text or "busy" in text:
+            hint = "another process is writing to this index; run the ingest again when it is done"
+        elif "full" in text or "disk" in text or isinstance(exc, sqlite3.OperationalError):
+            hint = "free some disk space and run the ingest again: it resumes where it stopped"
+        else:
+            hint = "run the ingest again: it resumes where it stopped"
+        return StoreError(f"Could not write the keyword index at {self.path}: {exc}", hint)
 
     def _migrate(self) -> None:
         """Create the tables; an index of an older layout is dropped (rebuilt from Chroma)."""
@@ -516,6 +521,7 @@ class KeywordIndex:
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
+                self._refresh_terms()
                 yield
                 if bump:
                     self._bump()
@@ -526,6 +532,15 @@ class KeywordIndex:
             except BaseException:
                 self._rollback()
                 raise
+
+    def _refresh_terms(self) -> None:
+        """Read the term ids again when another process (or another KeywordIndex on the same
+        file) added terms since they were read: ids are handed out densely, so a stale map
+        would hand out taken ones. Called inside a write transaction, which no other writer
+        can interleave with."""
+        row = self._db.execute("SELECT MAX(id) FROM terms").fetchone()
+        if (-1 if row[0] is None else int(row[0])) + 1 != len(self._terms):
+            self._terms = dict(self._db.execute("SELECT term, id FROM terms"))
 
     def _rollback(self) -> None:
         with suppress(sqlite3.Error):  # SQLite may have rolled back already (a full disk)

@@ -100,3 +100,20 @@ def test_terms_added_after_the_count_are_left_out(tmp_path: Path) -> None:
     m = _Matrix(rows, 1, 1, tmp_path)
     assert m.weights.shape == (1, 1) and m.weights.nnz == 1
     assert m.sent_weights.nnz == 1
+
+
+def test_two_writers_on_one_file_hand_out_distinct_term_ids(tmp_path: Path) -> None:
+    """Two processes ingesting into one index (a CLI ingest beside a server's upload) each hold
+    a map of term ids; the second must not hand out ids the first already took."""
+    path = tmp_path / "keyword.sqlite"
+    first, second = KeywordIndex(path), KeywordIndex(path)
+    first.add([KeywordDoc("p0", "a0", "ferry strike", None, None, None, None, "ferry strike")])
+    second.add([KeywordDoc("p1", "a1", "harbour budget", None, None, None, None, "harbour budget")])
+    first.add([KeywordDoc("p2", "a2", "council budget", None, None, None, None, "council budget")])
+    ids = dict(first._db.execute("SELECT term, id FROM terms"))
+    assert sorted(ids.values()) == list(range(len(ids)))
+    reader = KeywordIndex(path)
+    _, scores = reader.scores("harbour")
+    assert scores.tolist().count(0) == 2 and scores.max() > 0
+    _, scores = reader.scores("council")
+    assert scores.tolist().count(0) == 2 and scores.max() > 0
