@@ -611,11 +611,12 @@ def refusal(
 
 def _in_words(question: str, reason: str, tokens: Sequence[Token] = ()) -> str:
     """What the archive lacks, for a person: the reason itself when it names what is missing
-    (an outlet, a name), else the question ('No article in the archive says who ...')."""
+    (an outlet; a name, said of the articles found), else the question ('No article in the archive says who ...')."""
     if reason.startswith("The archive holds no articles from"):
         return reason
     if reason.startswith(_MISSING):
-        return "No article in the archive mentions " + reason.removeprefix(_MISSING)
+        # Only the articles retrieved were read: the archive may name it elsewhere.
+        return "No article found for this question mentions " + reason.removeprefix(_MISSING)
     return f"No article in the archive {what_is_asked(question, tokens)}."
 
 

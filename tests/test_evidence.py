@@ -439,3 +439,14 @@ def test_every_report_a_question_asks_about_is_cited_however_long_its_quote() ->
     got = answerer.answer(q, passages)
     assert sorted(c.passage.id for c in got.citations) == ["f1", "v1"]
     assert sum(len(c.quote) for c in got.citations) > 600
+
+
+def test_a_name_the_articles_found_lack_is_said_of_them_not_of_the_archive() -> None:
+    """Only the retrieved articles were read: the refusal must not claim the whole archive
+    lacks the name (it may be in an article retrieval missed)."""
+    passages = [_p("a", "Sam Altman returned to OpenAI on Tuesday.", "The Verge")]
+    answerer = ExtractiveAnswerer(FakeEmbedder(), min_evidence=0.0)
+    answer = answerer.answer("What did Sam Altman tell Ekta Bisht?", passages)
+    assert answer.refused
+    assert answer.text.startswith("No article found for this question mentions Ekta Bisht.")
+    assert "in the archive" not in answer.text
