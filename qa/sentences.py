@@ -87,6 +87,17 @@ class SentenceVectors:
 
     def vectors(self, sentences: Sequence[tuple[Passage, int, int]]) -> np.ndarray:
         """One unit-length vector per (passage, start, end) sentence of a passage's text."""
+        return self.vectors_and_source(sentences)[0]
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Sentences embedded on their own, as an index without stored vectors does."""
+        return self._embedder.embed(texts)
+
+    def vectors_and_source(
+        self, sentences: Sequence[tuple[Passage, int, int]]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """`vectors`, and for each sentence whether its vector was the stored one (pooled from
+        its passage's forward pass) rather than the sentence embedded on its own."""
         out = np.zeros((len(sentences), self._embedder.dim), dtype=np.float32)
         found: Mapping[str, Stored] = {}
         if self._stored is not None and sentences:
@@ -102,7 +113,9 @@ class SentenceVectors:
                 missing.append(i)
             else:
                 out[i] = found[passage.id][1][k]
+        stored = np.ones(len(sentences), dtype=bool)
         if missing:
             texts = [sentences[i][0].text[sentences[i][1] : sentences[i][2]] for i in missing]
             out[missing] = self._embedder.embed(texts)
-        return out
+            stored[missing] = False
+        return out, stored

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import qa.reading
 from conftest import ARCHIVE, ROOT, make_passage
 from qa import Assistant
 from qa.answer import ExtractiveAnswerer
@@ -65,7 +66,7 @@ def test_stored_vectors_are_used_and_missing_ones_embedded() -> None:
 
 
 def test_answers_from_stored_vectors_match_answers_from_embedding(
-    fake_assistant: Assistant,
+    fake_assistant: Assistant, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fake_assistant.ingest([ARCHIVE])
     keyword = fake_assistant.keyword
@@ -81,13 +82,17 @@ def test_answers_from_stored_vectors_match_answers_from_embedding(
     plain = ExtractiveAnswerer(embedder).answer(question, passages)
     embedded = len(embedder.texts)
     embedder.texts.clear()
+    monkeypatch.setattr(qa.reading, "REFINE_SENTENCES", 2)
     reading = ExtractiveAnswerer(
         embedder, sentences=SentenceVectors(embedder, keyword.sentence_vectors)
     )
     answer = reading.answer(question, passages)
     assert answer.text == plain.text and answer.refused == plain.refused
-    # With stored vectors the question (and its claims) is all that is embedded.
+    # With stored vectors the question (and its claims) and the few best sentences, embedded
+    # again on their own (EvidenceReader._refine), are all that is embedded.
     assert len(embedder.texts) < embedded
+    sentences = [t for t in embedder.texts if t != question]
+    assert 0 < len(sentences) <= 2 + 3  # two sentences, at most three claims
 
 
 REINDEX = """
