@@ -1,4 +1,4 @@
-"""The `newsdesk` command line; the one place (with the web chat) where errors are rendered."""
+"""The `newsdesk` command line; renders newsdesk errors for a terminal (the one place it does)."""
 
 from __future__ import annotations
 
@@ -360,6 +360,14 @@ _OPTIONS = {
 }
 
 
+def error_text(exc: NewsdeskError) -> str:
+    """The CLI's one rendering of an error: "error: MESSAGE" (after the option of a bad filter)
+    and, when there is one, "hint: HINT" on the next line."""
+    option = _OPTIONS.get(getattr(exc, "field", ""), "")
+    text = f"error: {option + ': ' if option else ''}{exc.message}"
+    return f"{text}\nhint: {exc.hint}" if exc.hint else text
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: runs the CLI and renders newsdesk errors as one line plus a hint."""
     try:
@@ -370,11 +378,8 @@ def main(argv: list[str] | None = None) -> None:
     except NewsdeskError as exc:
         if _State.debug:
             raise
-        option = _OPTIONS.get(getattr(exc, "field", ""), "")
-        typer.echo(f"error: {option + ': ' if option else ''}{exc.message}", err=True)
-        if exc.hint:
-            typer.echo(f"hint: {exc.hint}", err=True)
-        sys.exit(1)
+        typer.echo(error_text(exc), err=True)
+        sys.exit(exc.exit_code)
     except typer.Abort:
         typer.echo("Aborted.", err=True)
         sys.exit(130)
