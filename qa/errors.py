@@ -86,6 +86,3 @@ class TooLargeError(NewsdeskError):
 
     http_status = 413
 
-
-class NothingToIngestError(NewsdeskError):
-    """The paths given to ingest held no readable articles at all."""
