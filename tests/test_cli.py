@@ -245,3 +245,53 @@ def test_an_index_given_after_the_command_is_the_one_used(
     code, asked_before, _ = run(capsys, "--index", index, "ask", question, "--json")
     assert code == 0 and asked_after == asked_before
 
+
+def test_eval_names_the_extra_to_install_when_it_is_missing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if not installed
+    queries = tmp_path / "queries.json"
+    queries.write_text("[]")
+    code, _, err = run(
+        capsys, "eval", "retrieval", "--corpus", str(ARCHIVE), "--queries", str(queries),
+        "--out", str(tmp_path / "out"),
+    )
+    lines = err.splitlines()
+    assert code == 1
+    assert lines[0] == "error: The evaluation draws its chart with matplotlib, which is not installed"
+    assert lines[1].startswith("hint: install newsdesk's eval extra: `pip install -e '.[eval]'`")
+    assert not (tmp_path / "out").exists()  # refused before any work
+
+
+def test_search_filters_from_the_command_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NEWSDESK_EMBEDDER", "fake")
+    monkeypatch.setenv("NEWSDESK_INDEX", str(tmp_path / "ix"))
+    run(capsys, "ingest", str(ARCHIVE), "--quiet")
+    code, out, _ = run(
+        capsys, "search", "city council library bridge", "--source", "Kingsport Courier", "--json"
+    )
+    rows = json.loads(out)
+    assert code == 0 and rows and {r["source"] for r in rows} == {"Kingsport Courier"}
+    code, out, _ = run(
+        capsys, "search", "apples", "--since", "2023-11-01", "--until", "2023-11-30", "--json"
+    )
+    assert {r["published_at"][:7] for r in json.loads(out)} == {"2023-11"}
+    code, _, err = run(capsys, "search", "apples", "--since", "last tuesday")
+    assert code == 1 and err.startswith("error: --since: Not an ISO-8601 date")
+    # Outlet names in any case or punctuation; an unknown one is an error naming the closest.
+    code, out, _ = run(
+        capsys, "search", "city council library", "--source", "kingsport-courier", "--json"
+    )
+    assert code == 0 and {r["source"] for r in json.loads(out)} == {"Kingsport Courier"}
+    code, _, err = run(
+        capsys, "ask", "What did the council build?", "--source", "Kingsport Couirer"
+    )
+    assert code == 1
+    assert err.splitlines() == [
+        "error: --source: The archive holds no articles from an outlet named 'Kingsport Couirer'",
+        "hint: did you mean Kingsport Courier?",
+    ]
