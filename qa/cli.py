@@ -56,7 +56,7 @@ class _State:
 # and after it (on each command that opens an index), where the latter win.
 IndexOpt = Annotated[
     Path | None,
-    typer.Option("--index", help="Index directory [default: ./data/index or $NEWSDESK_INDEX]."),
+    typer.Option("--index", help="Index directory (default: ./data/index or $NEWSDESK_INDEX)."),
 ]
 ChromaUrlOpt = Annotated[
     str | None,
@@ -68,9 +68,7 @@ ChromaUrlOpt = Annotated[
 ]
 CollectionOpt = Annotated[
     str | None,
-    typer.Option(
-        "--collection", help="Chroma collection (several archives can share one server)."
-    ),
+    typer.Option("--collection", help="Chroma collection (several archives can share one server)."),
 ]
 
 
@@ -364,9 +362,9 @@ def article(
 @app.command()
 def serve(
     host: Annotated[
-        str | None, typer.Option(help="Address to listen on [default: 127.0.0.1].")
+        str | None, typer.Option(help="Address to listen on (default: 127.0.0.1).")
     ] = None,
-    port: Annotated[int | None, typer.Option(help="Port [default: 7860].")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default: 7860).")] = None,
     insecure_no_auth: Annotated[
         bool,
         typer.Option(

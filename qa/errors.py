@@ -85,4 +85,3 @@ class TooLargeError(NewsdeskError):
     """An upload to the HTTP API is over its size or file-count limit."""
 
     http_status = 413
-

@@ -224,6 +224,7 @@ def test_every_command_that_opens_an_index_shows_the_index_options(
     assert code == 0
     for option in ("--index", "--chroma-url", "--collection"):
         assert option in out
+    assert "$NEWSDESK_INDEX" in out  # the help's default, not eaten as markup
 
 
 def test_an_index_given_after_the_command_is_the_one_used(
@@ -238,7 +239,9 @@ def test_an_index_given_after_the_command_is_the_one_used(
     code, before, _ = run(capsys, "--index", index, "stats", "--json")
     assert code == 0 and before == after
     # Given in both places, the one after the command wins.
-    code, both, _ = run(capsys, "--index", str(tmp_path / "other"), "stats", "--json", "--index", index)
+    code, both, _ = run(
+        capsys, "--index", str(tmp_path / "other"), "stats", "--json", "--index", index
+    )
     assert code == 0 and both == after
     question = "What did the council build?"
     code, asked_after, _ = run(capsys, "ask", question, "--json", "--index", index)
@@ -255,12 +258,21 @@ def test_eval_names_the_extra_to_install_when_it_is_missing(
     queries = tmp_path / "queries.json"
     queries.write_text("[]")
     code, _, err = run(
-        capsys, "eval", "retrieval", "--corpus", str(ARCHIVE), "--queries", str(queries),
-        "--out", str(tmp_path / "out"),
+        capsys,
+        "eval",
+        "retrieval",
+        "--corpus",
+        str(ARCHIVE),
+        "--queries",
+        str(queries),
+        "--out",
+        str(tmp_path / "out"),
     )
     lines = err.splitlines()
     assert code == 1
-    assert lines[0] == "error: The evaluation draws its chart with matplotlib, which is not installed"
+    assert (
+        lines[0] == "error: The evaluation draws its chart with matplotlib, which is not installed"
+    )
     assert lines[1].startswith("hint: install newsdesk's eval extra: `pip install -e '.[eval]'`")
     assert not (tmp_path / "out").exists()  # refused before any work
 

@@ -49,11 +49,16 @@ def _declared_error_classes() -> set[str]:
     """Names of the classes deriving from NewsdeskError anywhere in the code (read, not
     imported, so that a module nobody imported here still counts)."""
     bases: dict[str, set[str]] = {}
-    files = [ROOT / "app.py", *(p for d in ("qa", "ingest", "eval") for p in (ROOT / d).rglob("*.py"))]
+    files = [
+        ROOT / "app.py",
+        *(p for d in ("qa", "ingest", "eval") for p in (ROOT / d).rglob("*.py")),
+    ]
     for path in files:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.ClassDef):
-                names = {b.id if isinstance(b, ast.Name) else getattr(b, "attr", "") for b in node.bases}
+                names = {
+                    b.id if isinstance(b, ast.Name) else getattr(b, "attr", "") for b in node.bases
+                }
                 bases[node.name] = names
     found = {"NewsdeskError"}
     while True:
