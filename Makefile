@@ -1,6 +1,6 @@
 # newsdesk: two commands set everything up.
 #   make run   - create .venv, install, index the bundled sample archive if there is no index, serve the chat
-#   make test  - create .venv with dev extras and run every test
+#   make test  - create .venv with the dev and eval extras and run every test
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -28,7 +28,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt | $(BIN)/python
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml constraints.txt | $(BIN)/python
-	$(BIN)/pip install --disable-pip-version-check -q -c constraints.txt -e '.[dev]'
+	$(BIN)/pip install --disable-pip-version-check -q -c constraints.txt -e '.[dev,eval]'
 	$(BIN)/python -m qa.onnx_export >/dev/null
 	touch $@ $(VENV)/.installed
 

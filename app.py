@@ -88,6 +88,8 @@ def reply_markdown(answer: Answer, question: str) -> str:
 
 
 def _error_markdown(exc: NewsdeskError) -> str:
+    """The web chat's one rendering of an error: a warning, the filter control it concerns,
+    the message and the hint, as Markdown."""
     label = FIELD_LABELS.get(getattr(exc, "field", ""), "")
     where = f"**{label}:** " if label else ""
     hint = f"\n\n_{markdown_text(exc.hint)}_" if exc.hint else ""
@@ -256,7 +258,7 @@ def archive_summary(assistant: Assistant, listing: Any = None) -> tuple[str, Any
         months = assistant.coverage()
         undated = (listing or ArchiveList(assistant)).undated()
     except NewsdeskError as exc:
-        return f"⚠️ {markdown_text(exc.message)}", empty
+        return _error_markdown(exc), empty
     span = (
         f"published {(stats['earliest'] or '')[:10]} to {(stats['latest'] or '')[:10]}"
         if stats["earliest"]
@@ -299,7 +301,7 @@ def article_table(listing: Any, text: str = "") -> tuple[str, Any]:
     try:
         rows, total = listing.articles(text, ARTICLES_SHOWN)
     except NewsdeskError as exc:
-        return f"⚠️ {markdown_text(exc.message)}", pd.DataFrame(columns=columns)
+        return _error_markdown(exc), pd.DataFrame(columns=columns)
     table = pd.DataFrame(
         [
             [
@@ -443,9 +445,7 @@ def upload_files(assistant: Assistant, paths: list[str] | None, progress: Any = 
             files = [(Path(p).name, stack.enter_context(Path(p).open("rb"))) for p in paths]
             report = ingest_uploads(assistant, files, tick)
     except NewsdeskError as exc:
-        return f"⚠️ {markdown_text(exc.message)}" + (
-            f"\n\n_{markdown_text(exc.hint)}_" if exc.hint else ""
-        )
+        return _error_markdown(exc)
     lines = [
         f"**{report.added}** added · **{report.updated}** updated · "
         f"**{report.unchanged}** unchanged · **{report.duplicate}** wire "

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 from typing import Any
+
+from qa.errors import ConfigError
 
 QUALITY = (
     ("mrr@10", "MRR@10"),
@@ -107,8 +110,21 @@ def markdown_table(results: dict[str, Any]) -> str:
     )
 
 
+def require_plotting() -> None:
+    """Raise ConfigError, naming the extra to install, when matplotlib (which draws the chart;
+    in the `eval` extra, not a dependency of the assistant) is not installed."""
+    if importlib.util.find_spec("matplotlib") is None:
+        raise ConfigError(
+            "The evaluation draws its chart with matplotlib, which is not installed",
+            "install newsdesk's eval extra: `pip install -e '.[eval]'` in the newsdesk folder "
+            "(`make install-dev` and `make test` install it)",
+        )
+
+
 def plot(results: dict[str, Any], path: Path) -> Path:
-    """Draw a grouped bar chart of the six quality metrics per retriever into PNG `path`."""
+    """Draw a grouped bar chart of the six quality metrics per retriever into PNG `path`.
+    Raises ConfigError when matplotlib (the `eval` extra) is not installed."""
+    require_plotting()
     import matplotlib
 
     matplotlib.use("Agg")

@@ -58,10 +58,13 @@ def run_retrieval_eval(
     first N answerable queries. `progress` receives one-line status messages. `overrides` are
     Settings fields passed to ``Assistant.open`` (e.g. ``embedder="fake"``). Also writes
     ``out/runs-<retriever>.jsonl`` (per-query results) and ``out/retrieval.png`` (a chart).
-    Raises NewsdeskError for bad inputs (missing files, unknown retriever, no queries).
+    Raises NewsdeskError for bad inputs (missing files, unknown retriever, no queries), and
+    ConfigError when the `eval` extra (matplotlib) is not installed.
     """
+    from eval.report import require_plotting
     from qa.assistant import Assistant
 
+    require_plotting()  # before the long part, not after it
     corpus, queries, out = Path(corpus), Path(queries), Path(out)
     names = _check_args(corpus, retrievers, k, limit)
     say = progress or (lambda _msg: None)

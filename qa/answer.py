@@ -122,10 +122,6 @@ class Answerer(ABC):
         reading = self.reader.read(question, passages)
         return reading.refusal or self.compose(reading)
 
-    def refusal_for(self, question: str, passages: Sequence[Passage]) -> Answer | None:
-        """The refusal when the evidence does not answer `question`, else None."""
-        return self.reader.read(question, passages).refusal
-
     def stream(self, question: str, passages: Sequence[Passage]) -> Iterator[str | Answer]:
         """Text pieces as they are written, then the checked Answer last (here: the Answer)."""
         yield self.answer(question, passages)

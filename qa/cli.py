@@ -1,17 +1,43 @@
-"""The `newsdesk` command line; the one place (with the web chat) where errors are rendered."""
+"""The `newsdesk` command line; renders newsdesk errors for a terminal (the one place it does)."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 from pathlib import Path
 from typing import Annotated, Any, ClassVar
 
 import typer
+from typer.core import TyperGroup
 
 from qa.errors import NewsdeskError
 
+# Command groups whose code lives outside qa: name -> (module, its Typer app). They are loaded
+# by module name when named (or listed in --help), so that qa never imports eval.
+_ELSEWHERE = {"eval": ("eval.cli", "eval_app")}
+# The module that serves the web chat and the HTTP API (`newsdesk serve`), loaded by name so
+# that qa never imports it.
+_SERVER_MODULE = "app"
+
+
+class _Commands(TyperGroup):
+    """The CLI's commands: those of this module, then the groups of `_ELSEWHERE`."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [*super().list_commands(ctx), *(n for n in _ELSEWHERE if n not in self.commands)]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name in _ELSEWHERE and cmd_name not in self.commands:
+            module, name = _ELSEWHERE[cmd_name]
+            group = typer.main.get_command(getattr(importlib.import_module(module), name))
+            group.name = cmd_name
+            self.add_command(group, cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
 app = typer.Typer(
+    cls=_Commands,
     help="Ask questions of a news archive and get answers with numbered citations.",
     no_args_is_help=True,
     add_completion=False,
@@ -26,20 +52,47 @@ class _State:
     debug: ClassVar[bool] = False
 
 
-def _register_subcommands() -> None:
-    from eval.cli import eval_app
+# The options that say which index to open: accepted before the command (for every command)
+# and after it (on each command that opens an index), where the latter win.
+IndexOpt = Annotated[
+    Path | None,
+    typer.Option("--index", help="Index directory (default: ./data/index or $NEWSDESK_INDEX)."),
+]
+ChromaUrlOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--chroma-url",
+        help="Use the Chroma server at this URL (http://host:port) instead of embedded "
+        "Chroma [$NEWSDESK_CHROMA_URL; token: $NEWSDESK_CHROMA_TOKEN].",
+    ),
+]
+CollectionOpt = Annotated[
+    str | None,
+    typer.Option("--collection", help="Chroma collection (several archives can share one server)."),
+]
 
-    app.add_typer(eval_app, name="eval", help="Measure retrieval quality on your own archive.")
+
+def _index_overrides(
+    index: Path | None, chroma_url: str | None, collection: str | None
+) -> dict[str, Any]:
+    """The settings the index options give (none for an option not given)."""
+    given = {"index_dir": index, "chroma_url": chroma_url, "collection": collection}
+    return {key: value for key, value in given.items() if value}
 
 
-_register_subcommands()
-
-
-def _assistant(create: bool = False) -> Any:
-    """The assistant of this invocation; unless `create` (ingest), the index must exist."""
+def _assistant(
+    index: Path | None = None,
+    chroma_url: str | None = None,
+    collection: str | None = None,
+    create: bool = False,
+    **overrides: Any,
+) -> Any:
+    """The assistant of this invocation: the global options, then the index options given
+    after the command, then `overrides`. Unless `create` (ingest), the index must exist."""
     from qa.assistant import Assistant
 
-    assistant = Assistant.open(**_State.overrides)
+    settings = {**_State.overrides, **_index_overrides(index, chroma_url, collection), **overrides}
+    assistant = Assistant.open(**settings)
     if not create:
         assistant.require_index()
     return assistant
@@ -51,35 +104,16 @@ def _print_json(data: Any) -> None:
 
 @app.callback()
 def _global(
-    index: Annotated[
-        Path | None,
-        typer.Option("--index", help="Index directory [default: ./data/index or $NEWSDESK_INDEX]."),
-    ] = None,
-    chroma_url: Annotated[
-        str | None,
-        typer.Option(
-            "--chroma-url",
-            help="Use the Chroma server at this URL (http://host:port) instead of embedded "
-            "Chroma [$NEWSDESK_CHROMA_URL; token: $NEWSDESK_CHROMA_TOKEN].",
-        ),
-    ] = None,
-    collection: Annotated[
-        str | None,
-        typer.Option(help="Chroma collection (several archives can share one server)."),
-    ] = None,
+    index: IndexOpt = None,
+    chroma_url: ChromaUrlOpt = None,
+    collection: CollectionOpt = None,
     chroma_host: Annotated[
         str | None, typer.Option(help="Chroma server host (or use --chroma-url).")
     ] = None,
     chroma_port: Annotated[int | None, typer.Option(help="Port of the Chroma server.")] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
 ) -> None:
-    overrides: dict[str, Any] = {}
-    if index is not None:
-        overrides["index_dir"] = index
-    if chroma_url:
-        overrides["chroma_url"] = chroma_url
-    if collection:
-        overrides["collection"] = collection
+    overrides = _index_overrides(index, chroma_url, collection)
     if chroma_host:
         overrides["chroma_host"] = chroma_host
     if chroma_port:
@@ -106,13 +140,16 @@ def ingest(
         typer.Option("--workers", "-w", min=1, max=64, help="Processes that chunk and embed [1]."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    index: IndexOpt = None,
+    chroma_url: ChromaUrlOpt = None,
+    collection: CollectionOpt = None,
 ) -> None:
     """Read, chunk, embed and index articles: text, Markdown, JSON, JSONL, CSV, HTML, RSS/Atom,
     WARC (and .gz of each). Unchanged articles are skipped, so it is safe to re-run."""
     from qa.progress import ProgressPrinter
 
     field_map = _field_map(field or [])
-    assistant = _assistant(create=True)
+    assistant = _assistant(index, chroma_url, collection, create=True)
     printer = ProgressPrinter(quiet=quiet)
     try:
         report = assistant.ingest(paths, field_map=field_map, progress=printer, workers=workers)
@@ -141,6 +178,9 @@ def ingest(
 def reindex(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    index: IndexOpt = None,
+    chroma_url: ChromaUrlOpt = None,
+    collection: CollectionOpt = None,
 ) -> None:
     """Re-embed every passage with the configured embedder, in place (after changing the
     embedder or its precision). Safe to interrupt: run it again to finish."""
@@ -153,7 +193,7 @@ def reindex(
             last[0] = time.monotonic()
             typer.echo(f"re-embedded {done:,} of {total:,} passages", err=True)
 
-    report = _assistant().reindex(progress=say)
+    report = _assistant(index, chroma_url, collection).reindex(progress=say)
     if as_json:
         _print_json(report.to_dict())
     elif report.passages or report.before != report.after:
@@ -206,10 +246,13 @@ def search(
     until: UntilOpt = None,
     as_of: AsOfOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    index: IndexOpt = None,
+    chroma_url: ChromaUrlOpt = None,
+    collection: CollectionOpt = None,
 ) -> None:
     """Show the passages that best match QUERY, best first."""
     filters = _filters(source, author, since, until, as_of)
-    passages = _assistant().search(query, k=k, filters=filters)
+    passages = _assistant(index, chroma_url, collection).search(query, k=k, filters=filters)
     from qa.types import search_rows
 
     rows = search_rows(passages)
@@ -230,9 +273,13 @@ def ask(
     until: UntilOpt = None,
     as_of: AsOfOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    index: IndexOpt = None,
+    chroma_url: ChromaUrlOpt = None,
+    collection: CollectionOpt = None,
 ) -> None:
     """Answer QUESTION from the archive, with numbered citations (or say it cannot)."""
-    answer = _assistant().ask(question, filters=_filters(source, author, since, until, as_of))
+    filters = _filters(source, author, since, until, as_of)
+    answer = _assistant(index, chroma_url, collection).ask(question, filters=filters)
     if as_json:
         _print_json(answer.to_dict())
         return
@@ -242,9 +289,14 @@ def ask(
 
 
 @app.command()
-def stats(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+def stats(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    index: IndexOpt = None,
+    chroma_url: ChromaUrlOpt = None,
+    collection: CollectionOpt = None,
+) -> None:
     """Count the indexed articles, passages and outlets, and the date range."""
-    data = _assistant().stats()
+    data = _assistant(index, chroma_url, collection).stats()
     if as_json:
         _print_json(data)
         return
@@ -258,12 +310,14 @@ def articles(
     since: SinceOpt = None,
     until: UntilOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    index: IndexOpt = None,
+    chroma_url: ChromaUrlOpt = None,
+    collection: CollectionOpt = None,
 ) -> None:
     """List the stored articles, newest first: id, title, outlet, author, date, URL and the
     file each came from."""
-    rows = [
-        a.to_dict(body=False) for a in _assistant().articles(_filters(source, None, since, until))
-    ]
+    assistant = _assistant(index, chroma_url, collection)
+    rows = [a.to_dict(body=False) for a in assistant.articles(_filters(source, None, since, until))]
     if as_json:
         _print_json(rows)
         return
@@ -279,9 +333,12 @@ def articles(
 def article(
     article_id: Annotated[str, typer.Argument(help="An article id (from `articles` or `search`).")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    index: IndexOpt = None,
+    chroma_url: ChromaUrlOpt = None,
+    collection: CollectionOpt = None,
 ) -> None:
     """Show one stored article: its metadata and whole text."""
-    found = _assistant().article(article_id).to_dict()
+    found = _assistant(index, chroma_url, collection).article(article_id).to_dict()
     if as_json:
         _print_json(found)
         return
@@ -305,22 +362,23 @@ def article(
 @app.command()
 def serve(
     host: Annotated[
-        str | None, typer.Option(help="Address to listen on [default: 127.0.0.1].")
+        str | None, typer.Option(help="Address to listen on (default: 127.0.0.1).")
     ] = None,
-    port: Annotated[int | None, typer.Option(help="Port [default: 7860].")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default: 7860).")] = None,
     insecure_no_auth: Annotated[
         bool,
         typer.Option(
             "--insecure-no-auth", help="Allow a non-loopback address without authentication."
         ),
     ] = False,
+    index: IndexOpt = None,
+    chroma_url: ChromaUrlOpt = None,
+    collection: CollectionOpt = None,
 ) -> None:
     """Serve the web chat and the HTTP API (docs at /docs)."""
-    from app import serve as serve_app
-
-    if insecure_no_auth:
-        _State.overrides["insecure_no_auth"] = True
-    assistant = _assistant()
+    serve_app = importlib.import_module(_SERVER_MODULE).serve
+    extra = {"insecure_no_auth": True} if insecure_no_auth else {}
+    assistant = _assistant(index, chroma_url, collection, **extra)
     serve_app(assistant, host=host or assistant.settings.host, port=port or assistant.settings.port)
 
 
@@ -360,6 +418,14 @@ _OPTIONS = {
 }
 
 
+def error_text(exc: NewsdeskError) -> str:
+    """The CLI's one rendering of an error: "error: MESSAGE" (after the option of a bad filter)
+    and, when there is one, "hint: HINT" on the next line."""
+    option = _OPTIONS.get(getattr(exc, "field", ""), "")
+    text = f"error: {option + ': ' if option else ''}{exc.message}"
+    return f"{text}\nhint: {exc.hint}" if exc.hint else text
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: runs the CLI and renders newsdesk errors as one line plus a hint."""
     try:
@@ -370,11 +436,8 @@ def main(argv: list[str] | None = None) -> None:
     except NewsdeskError as exc:
         if _State.debug:
             raise
-        option = _OPTIONS.get(getattr(exc, "field", ""), "")
-        typer.echo(f"error: {option + ': ' if option else ''}{exc.message}", err=True)
-        if exc.hint:
-            typer.echo(f"hint: {exc.hint}", err=True)
-        sys.exit(1)
+        typer.echo(error_text(exc), err=True)
+        sys.exit(exc.exit_code)
     except typer.Abort:
         typer.echo("Aborted.", err=True)
         sys.exit(130)

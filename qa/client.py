@@ -12,14 +12,28 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from qa.errors import ConfigError, EmptyIndexError, NewsdeskError, NotFoundError, StoreError
+from qa.errors import (
+    ConfigError,
+    EmptyIndexError,
+    InvalidRequestError,
+    NewsdeskError,
+    NotFoundError,
+    StoreError,
+    TooLargeError,
+)
 from qa.types import Answer, Article, Citation, Passage, SearchFilters
 
+# The error each HTTP status stands for, keyed by the status the class carries.
 _ERRORS: dict[int, type[NewsdeskError]] = {
-    400: NewsdeskError,
-    404: NotFoundError,
-    409: EmptyIndexError,
-    503: StoreError,
+    cls.http_status: cls
+    for cls in (
+        NewsdeskError,
+        NotFoundError,
+        EmptyIndexError,
+        StoreError,
+        InvalidRequestError,
+        TooLargeError,
+    )
 }
 
 

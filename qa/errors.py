@@ -1,10 +1,17 @@
-"""User-facing errors: one small hierarchy, rendered once by the CLI and the web chat."""
+"""User-facing errors: one small hierarchy. Each class carries its CLI exit code and HTTP status
+(as click's exceptions carry theirs); each surface renders them in one place: the CLI
+(qa.cli), the HTTP APIs (qa.http_api) and the web chat (app.py)."""
 
 from __future__ import annotations
+
+from typing import Any, ClassVar
 
 
 class NewsdeskError(Exception):
     """Base of every error newsdesk reports to a person; carries a hint saying what to do next."""
+
+    exit_code: ClassVar[int] = 1
+    http_status: ClassVar[int] = 400
 
     def __init__(self, message: str, hint: str = "") -> None:
         super().__init__(message)
@@ -13,6 +20,10 @@ class NewsdeskError(Exception):
 
     def __str__(self) -> str:
         return f"{self.message} ({self.hint})" if self.hint else self.message
+
+    def to_dict(self) -> dict[str, Any]:
+        """The error as the HTTP APIs send it: ``{message, hint}`` (and ``field`` for a filter)."""
+        return {"message": self.message, "hint": self.hint}
 
 
 class ConfigError(NewsdeskError):
@@ -27,6 +38,9 @@ class FilterError(ConfigError):
         super().__init__(message, hint)
         self.field = field
 
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), **({"field": self.field} if self.field else {})}
+
 
 class ModelError(NewsdeskError):
     """A model could not be loaded from its local path."""
@@ -35,13 +49,19 @@ class ModelError(NewsdeskError):
 class StoreError(NewsdeskError):
     """The vector store could not be opened or reached."""
 
+    http_status = 503
+
 
 class EmptyIndexError(NewsdeskError):
     """A search or question was asked of an index that holds no articles yet."""
 
+    http_status = 409
+
 
 class NotFoundError(NewsdeskError):
-    """Something asked for by id (an article) is not in the index."""
+    """Something asked for by id (an article, a model of the OpenAI API) does not exist."""
+
+    http_status = 404
 
 
 class IngestError(NewsdeskError):
@@ -55,5 +75,13 @@ class IngestError(NewsdeskError):
         self.record = record
 
 
-class NothingToIngestError(NewsdeskError):
-    """The paths given to ingest held no readable articles at all."""
+class InvalidRequestError(NewsdeskError):
+    """A request to the HTTP API lacks a field or has one of the wrong type or out of range."""
+
+    http_status = 422
+
+
+class TooLargeError(NewsdeskError):
+    """An upload to the HTTP API is over its size or file-count limit."""
+
+    http_status = 413

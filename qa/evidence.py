@@ -575,12 +575,6 @@ def what_is_asked(question: str, tokens: Sequence[Token] = ()) -> str:
     return f"answers \u201c{question.strip()}\u201d"
 
 
-_INVERTING = frozenset(
-    """is was are were do does did has have had can could will would should shall may might
-    must""".split()
-)
-
-
 def refusal(
     question: str, passages: Sequence[Passage], reason: str, tokens: Sequence[Token] = ()
 ) -> Answer:

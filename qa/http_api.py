@@ -60,10 +60,10 @@ from qa.citations import (
 )
 from qa.errors import (
     ConfigError,
-    EmptyIndexError,
+    InvalidRequestError,
     NewsdeskError,
     NotFoundError,
-    StoreError,
+    TooLargeError,
 )
 from qa.types import Answer, Article, SearchFilters, search_rows
 
@@ -316,17 +316,12 @@ def authorized(header: str | None, users: dict[str, str]) -> bool:
     return expected is not None and hmac.compare_digest(expected, password)
 
 
-def _error(status: int, exc: NewsdeskError, **more: Any) -> Any:
+def _error(exc: NewsdeskError, **more: Any) -> Any:
+    """The one JSON rendering of an error: ``{"error": {message, hint, ...}}`` with the status
+    its class carries."""
     from fastapi.responses import JSONResponse
 
-    field = getattr(exc, "field", "")
-    error = {
-        "message": exc.message,
-        "hint": exc.hint,
-        **({"field": field} if field else {}),
-        **more,
-    }
-    return JSONResponse({"error": error}, status_code=status)
+    return JSONResponse({"error": {**exc.to_dict(), **more}}, status_code=exc.http_status)
 
 
 def _usage(assistant: Assistant, messages: list[dict[str, str]], content: str) -> dict[str, int]:
@@ -386,17 +381,11 @@ def build_api(
             for e in exc.errors()
         )
         hint = "see the schema at /docs"
-        return _error(422, NewsdeskError(f"Invalid request: {problems}", hint))
+        return _error(InvalidRequestError(f"Invalid request: {problems}", hint))
 
     @api.exception_handler(NewsdeskError)
     async def newsdesk_error(_request: Request, exc: NewsdeskError) -> Any:
-        if isinstance(exc, EmptyIndexError):
-            return _error(409, exc)
-        if isinstance(exc, NotFoundError):
-            return _error(404, exc)
-        if isinstance(exc, StoreError):
-            return _error(503, exc)
-        return _error(400, exc)
+        return _error(exc)
 
     @api.get("/api/status", tags=["newsdesk"])
     def status() -> Any:
@@ -448,7 +437,7 @@ def build_api(
         try:
             page = article_page(assistant.article(article_id), start, end, chat_url=chat)
         except NotFoundError as exc:
-            return HTMLResponse(missing_page(exc, chat), status_code=404, headers=csp)
+            return HTMLResponse(missing_page(exc, chat), status_code=exc.http_status, headers=csp)
         return HTMLResponse(page, headers=csp)
 
     max_request = assistant.settings.max_upload_mb * 1_000_000 * MAX_FILES_PER_UPLOAD
@@ -460,7 +449,7 @@ def build_api(
         from qa.uploads import ingest_uploads
 
         if int(request.headers.get("content-length") or 0) > max_request:
-            return _error(413, NewsdeskError("The upload is too large", UPLOAD_HINT))
+            return _error(TooLargeError("The upload is too large", UPLOAD_HINT))
         form = await request.form(max_files=MAX_FILES_PER_UPLOAD)
         files = [f for f in form.getlist("files") if not isinstance(f, str)]
         if not files:
@@ -491,7 +480,7 @@ def build_api(
                 f"newsdesk serves one model, '{MODEL_ID}' (GET /v1/models)",
             )
             return _error(
-                404, missing, type="invalid_request_error", param="model", code="model_not_found"
+                missing, type="invalid_request_error", param="model", code="model_not_found"
             )
         messages = [m.turn() for m in body.messages if m.role in ("user", "assistant")]
         filters = body.newsdesk_filters.to_filters() if body.newsdesk_filters else None
@@ -570,7 +559,7 @@ def _sse(
                 sent.append(item)
                 yield chunk({"content": markdown_text(item)})  # a model's words, made inert
     except NewsdeskError as exc:  # the stream is open: say it in the stream, as OpenAI does
-        yield f"data: {json.dumps({'error': {'message': exc.message, 'hint': exc.hint}})}\n\n"
+        yield f"data: {json.dumps({'error': exc.to_dict()})}\n\n"
         yield "data: [DONE]\n\n"
         return
     if answer is None:

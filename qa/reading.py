@@ -527,8 +527,3 @@ def _answer_type(question: str) -> Callable[[str, str], float] | None:
     if first.startswith(("how many", "how much")):
         return lambda text, _q: float(bool(_NUMBER.search(text)))
     return None
-
-
-def stems(text: str) -> list[str]:
-    """The stemmed lower-case words of `text`, stop words included."""
-    return [stem(w) for w in words(text)]

@@ -112,7 +112,7 @@ def store_uploads(
         try:
             result.stored.append((display_name(name), store_upload(data, name, folder, max_bytes)))
         except IngestError as exc:
-            result.rejected.append(exc.message + (f" ({exc.hint})" if exc.hint else ""))
+            result.rejected.append(str(exc))  # "message (hint)": a line of the ingest report
     return result
 
 

@@ -162,15 +162,119 @@ def test_invalid_setting_is_reported(
 
 
 def test_every_command_has_help(capsys: pytest.CaptureFixture[str]) -> None:
+    import click
     import typer.main
 
     group = typer.main.get_command(app)
-    names = set(group.commands)  # type: ignore[attr-defined]
-    assert {"ingest", "search", "ask", "stats", "serve"} <= names
+    ctx = click.Context(group)  # type: ignore[arg-type]
+    names = group.list_commands(ctx)  # type: ignore[attr-defined]
+    assert {"ingest", "search", "ask", "stats", "serve", "eval"} <= set(names)
     for name in names:
         code, out, _ = run(capsys, name, "--help")
         assert code == 0 and "Usage:" in out
-        assert group.commands[name].help  # type: ignore[attr-defined]
+        assert group.get_command(ctx, name).help  # type: ignore[attr-defined]
+    code, out, _ = run(capsys, "eval", "retrieval", "--help")
+    assert code == 0 and "--corpus" in out
+
+
+# Every command that opens an index, with the arguments it needs.
+OPENS_AN_INDEX = [
+    ["ingest", str(ARCHIVE)],
+    ["reindex"],
+    ["search", "x"],
+    ["ask", "Anything?"],
+    ["stats"],
+    ["articles"],
+    ["article", "some-id"],
+    ["serve"],
+]
+
+
+@pytest.mark.parametrize("command", OPENS_AN_INDEX, ids=lambda c: c[0])
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_index_options_go_before_or_after_the_command(
+    command: list[str],
+    where: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from qa.assistant import Assistant
+    from qa.errors import ConfigError
+
+    opened: list[dict[str, Any]] = []
+
+    def record(**settings: Any) -> None:
+        opened.append(settings)
+        raise ConfigError("recorded")
+
+    monkeypatch.setattr(Assistant, "open", record)
+    options = ["--index", str(tmp_path), "--chroma-url", "http://db:8000", "--collection", "c"]
+    args = [*options, *command] if where == "before" else [*command, *options]
+    code, _, err = run(capsys, *args)
+    assert code == 1 and err == "error: recorded\n"
+    assert opened == [{"index_dir": tmp_path, "chroma_url": "http://db:8000", "collection": "c"}]
+
+
+@pytest.mark.parametrize("command", OPENS_AN_INDEX, ids=lambda c: c[0])
+def test_every_command_that_opens_an_index_shows_the_index_options(
+    command: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(capsys, command[0], "--help")
+    assert code == 0
+    for option in ("--index", "--chroma-url", "--collection"):
+        assert option in out
+    assert "$NEWSDESK_INDEX" in out  # the help's default, not eaten as markup
+
+
+def test_an_index_given_after_the_command_is_the_one_used(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NEWSDESK_EMBEDDER", "fake")
+    index = str(tmp_path / "ix")
+    code, out, _ = run(capsys, "ingest", str(ARCHIVE), "--quiet", "--json", "--index", index)
+    assert code == 0 and json.loads(out)["added"] == 4
+    code, after, _ = run(capsys, "stats", "--json", "--index", index)
+    assert code == 0 and json.loads(after)["articles"] == 4
+    code, before, _ = run(capsys, "--index", index, "stats", "--json")
+    assert code == 0 and before == after
+    # Given in both places, the one after the command wins.
+    code, both, _ = run(
+        capsys, "--index", str(tmp_path / "other"), "stats", "--json", "--index", index
+    )
+    assert code == 0 and both == after
+    question = "What did the council build?"
+    code, asked_after, _ = run(capsys, "ask", question, "--json", "--index", index)
+    code, asked_before, _ = run(capsys, "--index", index, "ask", question, "--json")
+    assert code == 0 and asked_after == asked_before
+
+
+def test_eval_names_the_extra_to_install_when_it_is_missing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if not installed
+    queries = tmp_path / "queries.json"
+    queries.write_text("[]")
+    code, _, err = run(
+        capsys,
+        "eval",
+        "retrieval",
+        "--corpus",
+        str(ARCHIVE),
+        "--queries",
+        str(queries),
+        "--out",
+        str(tmp_path / "out"),
+    )
+    lines = err.splitlines()
+    assert code == 1
+    assert (
+        lines[0] == "error: The evaluation draws its chart with matplotlib, which is not installed"
+    )
+    assert lines[1].startswith("hint: install newsdesk's eval extra: `pip install -e '.[eval]'`")
+    assert not (tmp_path / "out").exists()  # refused before any work
 
 
 def test_search_filters_from_the_command_line(

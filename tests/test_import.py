@@ -12,6 +12,16 @@ def test_import_qa_pulls_in_no_heavy_library() -> None:
     assert out.stdout.strip() == "[]"
 
 
+def test_the_cli_loads_eval_and_the_web_app_by_name_only() -> None:
+    """qa sits below eval and app: the CLI's `eval` and `serve` load them when they run."""
+    code = (
+        "import sys, qa, qa.cli, qa.assistant; "
+        "print([m for m in ('eval', 'app') if m in sys.modules])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
 def test_public_api_names() -> None:
     import qa
 
