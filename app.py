@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
     from ingest.pipeline import IngestProgress
     from qa.assistant import Assistant
-    from qa.serving import Warmup
+    from qa.serve.startup import Warmup
     from qa.types import Answer, SearchFilters
 
 log = logging.getLogger("newsdesk.app")
@@ -420,9 +420,9 @@ def _event_questions(titles: list[str]) -> list[str | None]:
 
 
 def upload_files(assistant: Assistant, paths: list[str] | None, progress: Any = None) -> str:
-    """The archive tab's upload: ingest the files the browser sent (qa.uploads checks, renames
+    """The archive tab's upload: ingest the files the browser sent (qa.serve.uploads checks, renames
     and stores them), reporting progress; a Markdown summary with every per-file error."""
-    from qa.uploads import ingest_uploads
+    from qa.serve.uploads import ingest_uploads
 
     if not paths:
         return "Choose files to add first."
@@ -484,7 +484,7 @@ def create_app(assistant: Assistant, warmup: Warmup | None = None) -> gr.Blocks:
     import gradio as gr
 
     from qa.browse import ArchiveList
-    from qa.uploads import allowed_suffixes
+    from qa.serve.uploads import allowed_suffixes
 
     listing = ArchiveList(assistant)
     examples_for = ExampleQuestions(assistant)
@@ -734,15 +734,15 @@ def _outlets(assistant: Assistant) -> list[str]:
 def build_server(
     assistant: Assistant, host: str = "127.0.0.1", warmup: Warmup | None = None
 ) -> Any:
-    """The ASGI app: the HTTP API (qa.http_api) with the web chat mounted at /. The models and
+    """The ASGI app: the HTTP API (qa.serve.http_api) with the web chat mounted at /. The models and
     the index load in the background from here on; the page says so until they are ready.
 
     Raises ConfigError when `host` is beyond loopback and no authentication is configured.
     """
     import gradio as gr
 
-    from qa.http_api import build_api, check_bind, load_users
-    from qa.serving import Warmup
+    from qa.serve.http_api import build_api, check_bind, load_users
+    from qa.serve.startup import Warmup
 
     settings = assistant.settings
     secret = settings.auth.get_secret_value() if settings.auth else None
@@ -773,11 +773,11 @@ def _cap_malloc_arenas(arenas: int = 2) -> None:
 def serve(assistant: Assistant, host: str = "127.0.0.1", port: int = 7860) -> None:
     """Serve the chat and the API until interrupted. HTTP answers within a second (a page saying
     the model is loading); the page is built and the models load in the background
-    (qa.serving). Refuses an unsafe bind, and an index folder that holds no index."""
+    (qa.serve.startup). Refuses an unsafe bind, and an index folder that holds no index."""
     import uvicorn
 
-    from qa.http_api import authorized, check_bind, load_users
-    from qa.serving import StartingApp
+    from qa.serve.http_api import authorized, check_bind, load_users
+    from qa.serve.startup import StartingApp
 
     _cap_malloc_arenas()
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")

@@ -29,7 +29,8 @@ from qa.types import Answer, Citation, Passage
 
 # A citation marker: a number in square brackets (at most three digits: no year or price).
 MARKER = re.compile(r"\[(\d{1,3})\]")
-# The path of the article view (qa.http_api serves it); links made here are relative to the chat.
+# The path of the article view (qa.serve.http_api serves it); links made here are relative to the
+# chat.
 ARTICLE_PATH = "article"
 # What a refused answer is headed with wherever it is shown as text, so that it cannot be read
 # as an answer.

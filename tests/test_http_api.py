@@ -18,9 +18,9 @@ from pydantic import SecretStr
 
 from conftest import ARCHIVE, ROOT, serve_in_thread
 from qa import Assistant
-from qa.client import Client
+from qa.serve.client import Client
 from qa.errors import ConfigError, NewsdeskError, NotFoundError
-from qa.http_api import authorized, check_bind, load_users
+from qa.serve.http_api import authorized, check_bind, load_users
 
 QUESTION = "How many tonnes of apples did orchard growers pick?"
 
