@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 from qa.citations import (
     Turn,
-    answer_markdown,
     article_link,
-    citation_link,
     conversation_markdown,
+    filters_markdown,
     markdown_text,
+    reply_markdown,
     sources_html,
 )
 from qa.errors import FilterError, NewsdeskError
@@ -75,18 +75,6 @@ def turn_filters(
     )
 
 
-def reply_markdown(answer: Answer, question: str) -> str:
-    """An answer as the chat shows it: the question searched (when a follow-up was rewritten),
-    the text with each [n] linked to its article (the quoted sentence highlighted), and a
-    refusal set apart so that it cannot be taken for an answer. The sources are in the panel."""
-    text = answer_markdown(answer, sources=False, link=citation_link)
-    if answer.refused:
-        text = f"<div class='nd-refusal'>\n\n{text}\n\n</div>"
-    if answer.standalone_question and answer.standalone_question != question.strip():
-        text = f"_Searched for: {markdown_text(answer.standalone_question)}_\n\n{text}"
-    return text
-
-
 def _error_markdown(exc: NewsdeskError) -> str:
     label = FIELD_LABELS.get(getattr(exc, "field", ""), "")
     where = f"**{label}:** " if label else ""
@@ -123,7 +111,7 @@ def answer_turn_stream(
     try:
         filters = assistant.resolve_filters(filters)
         described = filters.describe() if filters else ""
-        header = f"_Filters: {markdown_text(described)}_\n\n" if described else ""
+        header = f"{filters_markdown(described)}\n\n" if described else ""
         # Follow-ups ("what did he say next?") are made standalone from the conversation.
         written = ""
         for item in assistant.chat_stream(_conversation(turns, history), filters=filters):
