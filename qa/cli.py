@@ -316,11 +316,11 @@ def serve(
     ] = False,
 ) -> None:
     """Serve the web chat and the HTTP API (docs at /docs)."""
-    from app import serve as serve_app
+    from qa.serve.server import serve as serve_app
 
     if insecure_no_auth:
         _State.overrides["insecure_no_auth"] = True
-    assistant = _assistant()
+    assistant = _assistant(create=True)  # serve checks the bind, then that the index exists
     serve_app(assistant, host=host or assistant.settings.host, port=port or assistant.settings.port)
 
 
