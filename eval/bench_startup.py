@@ -3,8 +3,10 @@ itself (Gradio's), and to `/api/status` saying the models are loaded.
 
     python -m eval.bench_startup --index data/index [--runs 3] [--app OTHER/app.py]
 
-`--app` times another checkout's app.py on the same index (a side-by-side comparison: the
-machine's load changes from minute to minute, so compare runs made together).
+`python app.py` runs `newsdesk serve`; it gets the index as NEWSDESK_INDEX, which every
+checkout's app.py reads. `--app` times another checkout's app.py on the same index (a
+side-by-side comparison: the machine's load changes from minute to minute, so compare runs made
+together).
 """
 
 from __future__ import annotations
@@ -35,10 +37,15 @@ def time_start(app: Path, index: Path, timeout: float = 300) -> dict[str, float 
     """Launch `app` on `index` and time its first 200, its chat page and its readiness."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}
+    env = {
+        **os.environ,
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        "HF_HUB_OFFLINE": "1",
+        "NEWSDESK_INDEX": str(index.resolve()),
+    }
     began = time.monotonic()
     proc = subprocess.Popen(
-        [sys.executable, str(app), "--index", str(index), "--port", str(port)],
+        [sys.executable, str(app), "--port", str(port)],
         cwd=app.parent,
         env=env,
         stdout=subprocess.DEVNULL,

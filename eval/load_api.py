@@ -4,7 +4,7 @@
     python -m eval.load_api --index eval-out/index \\
         --questions ../shared/data/multihop-rag/queries-dev-150.json --out bench-out
 
-Starts `python app.py` on a free 127.0.0.1 port for the index (or uses --url), then for each
+Starts `newsdesk serve` on a free 127.0.0.1 port for the index (or uses --url), then for each
 concurrency level runs that many clients, each asking the next question as soon as its last one
 is answered, for --seconds. Reports answers per second, p50/p95/p99 latency and failed requests,
 and writes OUT/load-api.json. Loopback only; bounded in time.
@@ -61,13 +61,13 @@ def _questions(path: Path | None) -> list[str]:
 
 
 def _start(index: Path, log: Path | None = None) -> tuple[subprocess.Popen[str], str]:
-    """`python app.py` serving `index` on a free loopback port (its output to `log`)."""
+    """`newsdesk serve` on `index` on a free loopback port (its output to `log`)."""
     import httpx
 
     port = free_port()
     output = log.open("w") if log else subprocess.DEVNULL
     proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "app.py"), "--index", str(index), "--port", str(port)],
+        [sys.executable, "-m", "qa.cli", "--index", str(index), "serve", "--port", str(port)],
         cwd=ROOT,
         env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"},
         stdout=output,
@@ -156,7 +156,7 @@ def run_level(
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Load-test POST /api/ask on loopback.")
     where = parser.add_mutually_exclusive_group(required=True)
-    where.add_argument("--index", type=Path, help="Serve this index with `python app.py`.")
+    where.add_argument("--index", type=Path, help="Serve this index with `newsdesk serve`.")
     where.add_argument("--url", help="A newsdesk server already running on loopback.")
     parser.add_argument("--questions", type=Path, help="A query file (default: sample questions).")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32])

@@ -3,7 +3,7 @@
     python -m eval.soak --index data/index --corpus ../shared/data/multihop-rag/corpus.json \\
         --clients 32 --seconds 300 --out bench-out
 
-Copies the index (the original is never touched), serves the copy with `python app.py` on a free
+Copies the index (the original is never touched), serves the copy with `newsdesk serve` on a free
 127.0.0.1 port, and for --seconds runs:
 
 - --clients concurrent clients, each asking the next bundled sample question as soon as its

@@ -8,6 +8,9 @@ Renderers of an :class:`~qa.types.Answer`:
 - :func:`answer_markdown`: the answer and its numbered sources as Markdown. The web chat (markers
   linked to the article view, sources left to the panel), the OpenAI-compatible reply's content
   and the export all use it.
+- :func:`reply_markdown`: the answer as the web chat shows it (markers linked, a refusal set
+  apart, the question searched); :func:`filters_markdown` and :func:`searched_markdown`: the
+  lines saying which filters applied and which question was searched (chat and export).
 - :func:`conversation_markdown`: a whole conversation, each question with its answer and
   sources (the chat's Markdown export).
 - :func:`sources_html` and :func:`evidence_html`: the chat's sources panel (a card per citation,
@@ -29,7 +32,8 @@ from qa.types import Answer, Citation, Passage
 
 # A citation marker: a number in square brackets (at most three digits: no year or price).
 MARKER = re.compile(r"\[(\d{1,3})\]")
-# The path of the article view (qa.http_api serves it); links made here are relative to the chat.
+# The path of the article view (qa.serve.http_api serves it); links made here are relative to the
+# chat.
 ARTICLE_PATH = "article"
 # What a refused answer is headed with wherever it is shown as text, so that it cannot be read
 # as an answer.
@@ -153,6 +157,31 @@ def answer_markdown(
     return text
 
 
+def filters_markdown(described: str) -> str:
+    """The line saying which search filters applied (`SearchFilters.describe()`); "" for none."""
+    return f"_Filters: {markdown_text(described, markers=False)}_" if described else ""
+
+
+def searched_markdown(answer: Answer, question: str) -> str:
+    """The line saying which question was searched, when a follow-up was made standalone
+    (`answer.standalone_question` differs from `question`); "" otherwise."""
+    searched = answer.standalone_question
+    if not searched or searched.strip() == question.strip():
+        return ""
+    return f"_Searched for: {markdown_text(searched, markers=False)}_"
+
+
+def reply_markdown(answer: Answer, question: str) -> str:
+    """An answer as the chat shows it: the question searched (when a follow-up was rewritten),
+    the text with each [n] linked to its article (the quoted sentence highlighted), and a
+    refusal set apart so that it cannot be taken for an answer. The sources are in the panel."""
+    text = answer_markdown(answer, sources=False, link=citation_link)
+    if answer.refused:
+        text = f"<div class='nd-refusal'>\n\n{text}\n\n</div>"
+    searched = searched_markdown(answer, question)
+    return f"{searched}\n\n{text}" if searched else text
+
+
 @dataclass(frozen=True)
 class Turn:
     """One exchange of a conversation: the question, the filters in force, and its Answer (or
@@ -173,14 +202,13 @@ def conversation_markdown(turns: Sequence[Turn], stamp: str = "") -> str:
     for i, turn in enumerate(turns, start=1):
         out += [f"## {i}. {markdown_text(' '.join(turn.question.split()), markers=False)}", ""]
         if turn.filters:
-            out += [f"_Filters: {markdown_text(turn.filters, markers=False)}_", ""]
+            out += [filters_markdown(turn.filters), ""]
         answer = turn.answer
         if answer is None:
             out += [f"_Error: {markdown_text(turn.error or 'no answer', markers=False)}_", ""]
             continue
-        searched = answer.standalone_question
-        if searched and searched.strip() != turn.question.strip():
-            out += [f"_Searched for: {markdown_text(searched, markers=False)}_", ""]
+        if searched := searched_markdown(answer, turn.question):
+            out += [searched, ""]
         out += [answer_markdown(answer, sources=False), ""]
         if answer.citations:
             out += ["### Sources", "", sources_markdown(answer.citations), ""]

@@ -18,7 +18,7 @@ from qa.errors import NewsdeskError
 _ELSEWHERE = {"eval": ("eval.cli", "eval_app")}
 # The module that serves the web chat and the HTTP API (`newsdesk serve`), loaded by name so
 # that qa never imports it.
-_SERVER_MODULE = "app"
+_SERVER_MODULE = "qa.serve.server"
 
 
 class _Commands(TyperGroup):
@@ -378,7 +378,8 @@ def serve(
     """Serve the web chat and the HTTP API (docs at /docs)."""
     serve_app = importlib.import_module(_SERVER_MODULE).serve
     extra = {"insecure_no_auth": True} if insecure_no_auth else {}
-    assistant = _assistant(index, chroma_url, collection, **extra)
+    # create=True: serve checks the bind first, then that the index exists
+    assistant = _assistant(index, chroma_url, collection, create=True, **extra)
     serve_app(assistant, host=host or assistant.settings.host, port=port or assistant.settings.port)
 
 

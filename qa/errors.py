@@ -1,6 +1,6 @@
 """User-facing errors: one small hierarchy. Each class carries its CLI exit code and HTTP status
 (as click's exceptions carry theirs); each surface renders them in one place: the CLI
-(qa.cli), the HTTP APIs (qa.http_api) and the web chat (app.py)."""
+(qa.cli), the HTTP APIs (qa.serve.http_api) and the web chat (app.py)."""
 
 from __future__ import annotations
 

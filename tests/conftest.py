@@ -116,7 +116,7 @@ def serve_in_thread(assistant: Assistant) -> Iterator[str]:
 
     import uvicorn
 
-    from app import build_server
+    from qa.serve.server import build_server
 
     port = free_port()
     config = uvicorn.Config(

@@ -6,9 +6,10 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
-from app import answer_turn, create_app
+from app import create_app
 from conftest import ARCHIVE
 from qa import Assistant
+from qa.serve.chat import answer_turn
 
 
 def test_turn_answers_with_numbered_sources(fake_assistant: Assistant) -> None:
@@ -167,7 +168,7 @@ def test_the_evidence_view_shows_the_search_and_scores(fake_assistant: Assistant
 
 
 def test_the_conversation_exports_as_markdown_with_its_sources(fake_assistant: Assistant) -> None:
-    from app import export_markdown
+    from qa.serve.chat import export_markdown
 
     assert export_markdown([]) is None
     fake_assistant.ingest([ARCHIVE])
@@ -186,8 +187,8 @@ def test_the_conversation_exports_as_markdown_with_its_sources(fake_assistant: A
 
 
 def test_the_archive_tab_counts_lists_and_charts(fake_assistant: Assistant) -> None:
-    from app import archive_summary, article_table, outlet_table
     from qa.browse import ArchiveList
+    from qa.serve.archive import archive_summary, article_table, outlet_table
 
     fake_assistant.ingest([ARCHIVE])
     stats = fake_assistant.stats()
@@ -227,7 +228,7 @@ def test_the_archive_tab_counts_lists_and_charts(fake_assistant: Assistant) -> N
 
 
 def test_the_chat_streams_an_llm_answer_then_shows_the_checked_one(tmp_path: Path) -> None:
-    from app import answer_turn_stream
+    from qa.serve.chat import answer_turn_stream
     from tests.scripted_llm import ScriptedLLM
 
     llm = ScriptedLLM()
@@ -258,7 +259,7 @@ def test_example_questions_ask_about_events_the_archive_answers(
 ) -> None:
     import json
 
-    from app import example_questions
+    from qa.serve.examples import example_questions
 
     assert example_questions(fake_assistant) == []  # an empty archive offers none
     stories = [

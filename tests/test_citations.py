@@ -14,8 +14,11 @@ from qa.citations import (
     cited_numbers,
     conversation_markdown,
     defuse_markers,
+    filters_markdown,
     markdown_text,
     marker,
+    reply_markdown,
+    searched_markdown,
     sources_html,
     strip_markers,
 )
@@ -87,6 +90,26 @@ def test_answer_markdown_for_chat_export_and_api() -> None:
     assert chat == f"It approved 12 million euros [\\[1\\]]({citation_link(answer.citations[0])})."
     refused = Answer("q", "No article in the archive says so.", [], True, reason="score 0.1")
     assert answer_markdown(refused) == f"{REFUSED_LABEL} No article in the archive says so."
+
+
+def test_the_chat_reply_links_markers_sets_refusals_apart_and_says_what_was_searched() -> None:
+    answer = _answer()
+    link = citation_link(answer.citations[0])
+    assert reply_markdown(answer, "What did the council approve?") == (
+        f"It approved 12 million euros [\\[1\\]]({link})."
+    )
+    follow_up = _answer(standalone_question="What was the cost, about the council?")
+    searched = "_Searched for: What was the cost, about the council?_"
+    assert searched_markdown(follow_up, "and the cost?") == searched
+    assert searched_markdown(follow_up, " What was the cost, about the council? ") == ""
+    assert reply_markdown(follow_up, "and the cost?").startswith(f"{searched}\n\nIt approved")
+    refused = Answer("q", "No article says so [1].", [], True)
+    assert reply_markdown(refused, "q") == (
+        f"<div class='nd-refusal'>\n\n{REFUSED_LABEL} No article says so [1].\n\n</div>"
+    )
+    # The filters line is the chat's and the export's alike; an outlet's markup stays text.
+    assert filters_markdown("") == ""
+    assert filters_markdown("outlets: *Star* [1]") == "_Filters: outlets: \\*Star\\* \\[1\\]_"
 
 
 def test_the_conversation_exports_as_clean_markdown() -> None:

@@ -217,7 +217,7 @@ def test_serve_imports_no_torch(sample_index: Path) -> None:
 import json, sys
 from fastapi.testclient import TestClient
 from qa import Assistant
-from app import build_server
+from qa.serve.server import build_server
 client = TestClient(build_server(Assistant.open({str(sample_index)!r})))
 reply = client.post("/api/ask", json={{"question": {next(iter(SAMPLE_QUESTIONS))!r}}})
 assert reply.status_code == 200, reply.text

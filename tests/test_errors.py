@@ -107,7 +107,7 @@ def test_the_http_api_answers_with_the_status_of_the_class(
     from fastapi.testclient import TestClient
 
     from qa.assistant import Assistant
-    from qa.http_api import build_api
+    from qa.serve.http_api import build_api
 
     error = _error(cls)
     assistant = Assistant.open(tmp_path / "ix", embedder="fake")
@@ -126,10 +126,10 @@ def test_a_filter_error_names_its_option_or_field_on_every_surface(
 ) -> None:
     from fastapi.testclient import TestClient
 
-    import app
+    from qa.serve import chat
     import qa.cli
     from qa.assistant import Assistant
-    from qa.http_api import build_api
+    from qa.serve.http_api import build_api
 
     error = FilterError("No such outlet", "did you mean X?", "sources")
 
@@ -150,4 +150,4 @@ def test_a_filter_error_names_its_option_or_field_on_every_surface(
     assert body == {
         "error": {"message": "No such outlet", "hint": "did you mean X?", "field": "sources"}
     }
-    assert app._error_markdown(error) == "⚠️ **Outlets:** No such outlet\n\n_did you mean X?_"
+    assert chat.error_markdown(error) == "⚠️ **Outlets:** No such outlet\n\n_did you mean X?_"

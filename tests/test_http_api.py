@@ -3,6 +3,7 @@ endpoint through the `openai` client, the Python client, auth, and the loopback-
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
@@ -18,9 +19,9 @@ from pydantic import SecretStr
 
 from conftest import ARCHIVE, ROOT, serve_in_thread
 from qa import Assistant
-from qa.client import Client
 from qa.errors import ConfigError, NewsdeskError, NotFoundError
-from qa.http_api import authorized, check_bind, load_users
+from qa.serve.client import Client
+from qa.serve.http_api import authorized, check_bind, load_users
 
 QUESTION = "How many tonnes of apples did orchard growers pick?"
 
@@ -327,10 +328,17 @@ def test_serving_beyond_loopback_needs_auth() -> None:
 
 
 @pytest.mark.slow
-def test_the_server_refuses_to_start_open_to_the_network(tmp_path: Path) -> None:
+@pytest.mark.parametrize("command", ["newsdesk serve", "python app.py"])
+def test_the_server_refuses_to_start_open_to_the_network(tmp_path: Path, command: str) -> None:
+    # `python app.py` runs `newsdesk serve`: the same checks, the bind before the index.
+    if command == "newsdesk serve":
+        args = ["-m", "qa.cli", "--index", str(tmp_path), "serve", "--host", "0.0.0.0"]
+    else:
+        args = [str(ROOT / "app.py"), "--host", "0.0.0.0"]
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "app.py"), "--index", str(tmp_path), "--host", "0.0.0.0"],
+        [sys.executable, *args],
         cwd=ROOT,
+        env={**os.environ, "NEWSDESK_INDEX": str(tmp_path)},
         capture_output=True,
         text=True,
         timeout=120,

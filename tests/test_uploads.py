@@ -11,11 +11,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app import upload_files
 from conftest import serve_in_thread as _serve
 from qa import Assistant
 from qa.errors import IngestError
-from qa.uploads import ingest_uploads, store_upload
+from qa.serve.archive import upload_files
+from qa.serve.uploads import ingest_uploads, store_upload
 
 HOSTILE = (
     "---\ntitle: Council <script>window.pwned = 1</script> minutes\nsource: Hostile Herald\n"

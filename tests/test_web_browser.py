@@ -1,4 +1,4 @@
-"""The web chat used for real: `python app.py` serving an index (the real model) of the sample
+"""The web chat used for real: `newsdesk serve` on an index (the real model) of the sample
 plus real MultiHop-RAG articles whose ids are URLs, driven in Debian's headless Chromium.
 
 Every link, export and panel is exercised as a reporter would: ask, open a source's article,
@@ -74,7 +74,7 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict[s
 
 @pytest.fixture(scope="module")
 def server(archive: tuple[Path, list[dict[str, Any]]]) -> Iterator[dict[str, Any]]:
-    """`python app.py` on a copy of the archive (the upload test adds to it): its URL, the first
+    """`newsdesk serve` on a copy of the archive (the upload test adds to it): its URL, the first
     page it answered with, and how long that took."""
     index = archive[0].parent / "served"
     shutil.copytree(archive[0], index)
@@ -82,7 +82,7 @@ def server(archive: tuple[Path, list[dict[str, Any]]]) -> Iterator[dict[str, Any
     env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}
     began = time.monotonic()
     proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "app.py"), "--index", str(index), "--port", str(port)],
+        [sys.executable, "-m", "qa.cli", "--index", str(index), "serve", "--port", str(port)],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,

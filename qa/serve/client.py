@@ -1,7 +1,7 @@
 """A thin client of a running newsdesk server, with the same ask/search/article/stats as
 Assistant.
 
-from qa.client import Client
+from qa.serve.client import Client
 client = Client("http://127.0.0.1:7860", auth=("user", "password"))
 answer = client.ask("Who did Sullivan reportedly speak with?")
 print(answer.text, [c.passage.url for c in answer.citations])
@@ -68,7 +68,7 @@ def _filters(filters: SearchFilters | None) -> dict[str, Any] | None:
 
 
 class Client:
-    """HTTP client of the newsdesk API (qa.http_api). Errors come back as NewsdeskError
+    """HTTP client of the newsdesk API (qa.serve.http_api). Errors come back as NewsdeskError
     subclasses, as they would from a local Assistant."""
 
     def __init__(

@@ -14,7 +14,7 @@ interactive docs at /docs).
 - ``GET /api/status`` -> ``{ready, status}``: whether the models and the index are loaded (the
   server answers at once and loads them in the background; other requests wait for them).
 - ``POST /api/ingest`` (multipart ``files``) -> the ``ingest --json`` report; uploads are checked
-  and stored as qa.uploads describes.
+  and stored as qa.serve.uploads describes.
 - ``POST /v1/chat/completions`` -> OpenAI-compatible. The content is the answer as Markdown
   with its numbered sources (qa.citations); ``usage`` counts word pieces of the embedding
   model's tokenizer. ``stream: true`` sends server-sent events: the text as the answerer writes
@@ -71,7 +71,7 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
 
     from qa.assistant import Assistant
-    from qa.serving import Warmup
+    from qa.serve.startup import Warmup
 
 MODEL_ID = "newsdesk"
 MAX_FILES_PER_UPLOAD = 20
@@ -96,7 +96,8 @@ UPLOAD_SCHEMA: dict[str, Any] = {
     }
 }
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
-# Routes that read the archive wait for the warm-up (qa.serving.Warmup); the others answer at once.
+# Routes that read the archive wait for the warm-up (qa.serve.startup.Warmup); the others answer
+# at once.
 _WAITS_FOR_MODELS = ("/api/", "/v1/", "/article/")
 
 
@@ -446,7 +447,7 @@ def build_api(
     async def ingest(request: Request) -> Any:
         """Upload archive files (multipart field `files`) and ingest them; the report lists
         every refused or failed file."""
-        from qa.uploads import ingest_uploads
+        from qa.serve.uploads import ingest_uploads
 
         if int(request.headers.get("content-length") or 0) > max_request:
             return _error(TooLargeError("The upload is too large", UPLOAD_HINT))
