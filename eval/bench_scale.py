@@ -203,7 +203,7 @@ def _chroma(data: Path) -> tuple[subprocess.Popen[bytes], str]:
 def serve_and_search(index: str, chroma_url: str | None, queries: list[str]) -> dict[str, Any]:
     """Run in a fresh process: load the real model and the index, time each retriever."""
     from qa import Assistant
-    from qa.retrieve import DenseRetriever, KeywordRetriever, Retriever
+    from qa.retrieval.retrieve import DenseRetriever, KeywordRetriever, Retriever
 
     extra = {"chroma_url": chroma_url} if chroma_url else {}
     started = time.perf_counter()

@@ -1,4 +1,5 @@
-"""Fit the hybrid retriever's blend weights (qa/ranker.json) on a query set, with 2-fold checks.
+"""Fit the hybrid retriever's blend weights (qa/retrieval/ranker.json) on a query set, with
+2-fold checks.
 
     python -m eval.fit_ranker --index eval-out/index \\
         --queries ../shared/data/multihop-rag/queries-dev.json --write
@@ -117,13 +118,15 @@ def _weights(params: dict[str, float]) -> dict[str, float]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Fit qa/ranker.json on a query set.")
+    parser = argparse.ArgumentParser(description="Fit qa/retrieval/ranker.json on a query set.")
     parser.add_argument("--index", type=Path, required=True, help="An index holding the corpus.")
     parser.add_argument("--queries", type=Path, required=True)
-    parser.add_argument("--write", action="store_true", help="Write the fit to qa/ranker.json.")
+    parser.add_argument(
+        "--write", action="store_true", help="Write the fit to qa/retrieval/ranker.json."
+    )
     args = parser.parse_args(argv)
     from qa import Assistant
-    from qa.hybrid import FEATURES, HybridRetriever
+    from qa.retrieval.hybrid import FEATURES, HybridRetriever
 
     assistant = Assistant.open(args.index, retriever="hybrid")
     retriever = assistant.retriever
@@ -154,7 +157,7 @@ def main(argv: list[str] | None = None) -> None:
     report["all"] = {"params": params, "result": result}
     print(json.dumps(report["all"]), flush=True)
     if args.write:
-        path = Path(str(resources.files("qa").joinpath("ranker.json")))
+        path = Path(str(resources.files("qa.retrieval").joinpath("ranker.json")))
         path.write_text(
             json.dumps(
                 {

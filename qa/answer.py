@@ -56,7 +56,7 @@ from qa.slots import NAME_SLOTS, Filler, join_names
 from qa.store import iso_to_ts
 from qa.text import content_terms, stem, words
 from qa.types import Answer, Citation, Passage
-from qa.understand import find_dates
+from qa.retrieval.understand import find_dates
 
 # Extra sentences join the answer only when they score close to the best one.
 FOLLOW_UP_RATIO = 0.8

@@ -16,7 +16,7 @@ from qa.config import Settings
 from qa.embedding import Embedder
 from qa.errors import ConfigError, EmptyIndexError, NewsdeskError, NotFoundError
 from qa.keyword import KeywordIndex
-from qa.retrieve import Retriever, read_passages
+from qa.retrieval.retrieve import Retriever, read_passages
 from qa.store import ChromaStore
 from qa.types import Answer, Article, IngestReport, Passage, SearchFilters
 
@@ -201,9 +201,9 @@ class Assistant:
 
     def resolve_filters(self, filters: SearchFilters | None) -> SearchFilters | None:
         """`filters` as a search applies them: outlet names matched to the archive's (any case
-        or punctuation; qa.filters) and dates checked. Raises FilterError naming the field, and
+        or punctuation; qa.retrieval.filters) and dates checked. Raises FilterError naming the field, and
         suggesting the closest outlets for one the archive lacks."""
-        from qa.filters import resolve
+        from qa.retrieval.filters import resolve
 
         return resolve(filters, self.sources()) if filters else None
 
@@ -295,7 +295,7 @@ class Assistant:
         (read one whole with :meth:`article`). Read from the keyword index's snapshot. Outlet
         names match as in a search (any case); FilterError for one the archive lacks."""
 
-        from qa.filters import keyword_mask
+        from qa.retrieval.filters import keyword_mask
 
         self.catch_up()
         filters = self.resolve_filters(filters)

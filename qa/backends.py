@@ -20,7 +20,7 @@ from qa.embedding import (
 )
 from qa.errors import ConfigError, ModelError
 from qa.keyword import KeywordIndex, fill_records, sync_from_store
-from qa.retrieve import DenseRetriever, KeywordRetriever, Retriever
+from qa.retrieval.retrieve import DenseRetriever, KeywordRetriever, Retriever
 from qa.sentences import SentenceVectors
 from qa.store import ChromaStore
 
@@ -153,12 +153,12 @@ def build_retriever(
         case "bm25":
             base = KeywordRetriever(keyword, store)
         case "hybrid":
-            from qa.hybrid import HybridRetriever
+            from qa.retrieval.hybrid import HybridRetriever
 
             base = HybridRetriever(embedder, store, keyword, per_article=settings.per_article)
     if settings.reranker_model_path is None:
         return base
-    from qa.rerank import CrossEncoderReranker, RerankingRetriever
+    from qa.retrieval.rerank import CrossEncoderReranker, RerankingRetriever
 
     reranker = CrossEncoderReranker(settings.reranker_model_path)
     return RerankingRetriever(base, reranker, depth=settings.rerank_depth)

@@ -10,7 +10,7 @@ import pytest
 
 from conftest import ARCHIVE
 from qa import Assistant
-from qa.hybrid import HybridRetriever
+from qa.retrieval.hybrid import HybridRetriever
 from qa.types import SearchFilters
 
 FILLER = (

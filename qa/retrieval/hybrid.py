@@ -7,7 +7,8 @@
    a passage of a named outlet, how well it matches the part of the question about that outlet;
    the same BM25 on the passage's best single sentence, which picks out the passage that holds
    the fact rather than another passage of the same article.
-3. A linear blend of the signals (weights in qa/ranker.json, fitted by eval/fit_ranker.py).
+3. A linear blend of the signals (weights in ranker.json beside this module, fitted by
+   eval/fit_ranker.py).
 4. Diversity: within the first `head` results at most `per_article` passages of one article,
    below that only articles not yet listed; each named outlet's best passage kept in the top k.
 
@@ -28,12 +29,12 @@ from typing import Any
 import numpy as np
 
 from qa.embedding import Embedder
-from qa.filters import keyword_mask
+from qa.retrieval.filters import keyword_mask
 from qa.keyword import KeywordIndex, sentence_scores
-from qa.retrieve import top_indices, with_scores
+from qa.retrieval.retrieve import top_indices, with_scores
 from qa.store import ChromaStore
 from qa.types import Passage, SearchFilters
-from qa.understand import Analysis, OutletMatcher, analyse
+from qa.retrieval.understand import Analysis, OutletMatcher, analyse
 
 FEATURES = (
     "bm25",
@@ -55,7 +56,7 @@ def load_ranker(name: str = "ranker.json") -> tuple[dict[str, float], int, int]:
     Within the first `head` results an article may have `per_article` passages; below that,
     each further result comes from an article not yet listed.
     """
-    data = json.loads(resources.files("qa").joinpath(name).read_text(encoding="utf-8"))
+    data = json.loads(resources.files("qa.retrieval").joinpath(name).read_text(encoding="utf-8"))
     weights = data["weights"]
     return (
         {f: float(weights.get(f, 0.0)) for f in FEATURES},

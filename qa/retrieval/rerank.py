@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Protocol
 
 from qa.errors import ModelError
-from qa.retrieve import Retriever
+from qa.retrieval.retrieve import Retriever
 from qa.types import Passage, SearchFilters
 
 
