@@ -2,13 +2,14 @@
 
 1. Candidates: the best BM25 and dense passages for the question, plus the best of each outlet
    the question names (so "reported by both The Verge and TechCrunch" gets evidence from each).
-2. Signals per candidate: BM25 (scaled by the best score), dense cosine, whether its outlet is
-   one the question names, whether its date falls in a period the question mentions, and, for
-   a passage of a named outlet, how well it matches the part of the question about that outlet;
-   the same BM25 on the passage's best single sentence, which picks out the passage that holds
-   the fact rather than another passage of the same article.
-3. A linear blend of the signals (weights in ranker.json beside this module, fitted by
-   eval/fit_ranker.py).
+2. Signals per candidate (qa.retrieval.signals, one named object each): BM25 (scaled by the
+   best score), dense cosine, whether its outlet is one the question names, whether its date
+   falls in a period the question mentions, and, for a passage of a named outlet, how well it
+   matches the part of the question about that outlet; the same BM25 on the passage's best
+   single sentence, which picks out the passage that holds the fact rather than another
+   passage of the same article.
+3. A linear blend of the signals (weights by signal name in ranker.json, beside this module,
+   fitted by eval/fit_ranker.py).
 4. Diversity: within the first `head` results at most `per_article` passages of one article,
    below that only articles not yet listed; each named outlet's best passage kept in the top k.
 
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
@@ -29,37 +31,41 @@ from typing import Any
 import numpy as np
 
 from qa.embedding import Embedder
+from qa.keyword import KeywordIndex
 from qa.retrieval.filters import keyword_mask
-from qa.keyword import KeywordIndex, sentence_scores
-from qa.retrieval.retrieve import top_indices, with_scores
+from qa.retrieval.retrieve import with_scores
+from qa.retrieval.signals import SIGNALS, Candidates, Signal, search
+from qa.retrieval.understand import Analysis, OutletMatcher, analyse
 from qa.store import ChromaStore
 from qa.types import Passage, SearchFilters
-from qa.retrieval.understand import Analysis, OutletMatcher, analyse
-
-FEATURES = (
-    "bm25",
-    "dense",
-    "outlet",
-    "date",
-    "clause_bm25",
-    "clause_dense",
-    "sentence",
-    "clause_sentence",
-)
-POOL = 100
-PER_OUTLET = 30
 
 
-def load_ranker(name: str = "ranker.json") -> tuple[dict[str, float], int, int]:
-    """The blend weights, per-article cap and the depth the cap applies to (eval/fit_ranker.py).
+def load_ranker(
+    signals: Sequence[Signal] = SIGNALS, name: str = "ranker.json"
+) -> tuple[dict[str, float], int, int]:
+    """The blend weights by signal name, the per-article cap and the depth the cap applies to,
+    from the file `name` beside this module (fitted by eval/fit_ranker.py); see `parse_ranker`.
+    """
+    text = resources.files("qa.retrieval").joinpath(name).read_text(encoding="utf-8")
+    return parse_ranker(json.loads(text), [s.name for s in signals], name)
+
+
+def parse_ranker(
+    data: Mapping[str, Any], names: Sequence[str], origin: str = "ranker.json"
+) -> tuple[dict[str, float], int, int]:
+    """The weights of the signals `names` (0 for one `data` does not weigh), the per-article
+    cap and its depth. Raises ValueError for a weight of a signal not in `names` (a misspelt
+    name would otherwise weigh nothing, silently).
 
     Within the first `head` results an article may have `per_article` passages; below that,
     each further result comes from an article not yet listed.
     """
-    data = json.loads(resources.files("qa.retrieval").joinpath(name).read_text(encoding="utf-8"))
     weights = data["weights"]
+    unknown = sorted(set(weights) - set(names))
+    if unknown:
+        raise ValueError(f"{origin} weighs signals that do not exist: {', '.join(unknown)}")
     return (
-        {f: float(weights.get(f, 0.0)) for f in FEATURES},
+        {n: float(weights.get(n, 0.0)) for n in names},
         int(data.get("per_article", 2)),
         int(data.get("head", 100)),
     )
@@ -73,14 +79,18 @@ class HybridRetriever:
         embedder: Embedder,
         store: ChromaStore,
         keyword: KeywordIndex,
-        weights: dict[str, float] | None = None,
+        weights: Mapping[str, float] | None = None,
         per_article: int | None = None,
+        signals: Sequence[Signal] = SIGNALS,
     ) -> None:
+        """`weights` by signal name replace the fitted ones; `signals` are the blend's columns
+        (qa.retrieval.signals.SIGNALS; tests add their own)."""
         self._embedder = embedder
         self._store = store
         self._keyword = keyword
-        fitted_weights, fitted_cap, fitted_head = load_ranker()
-        self.weights = weights or fitted_weights
+        self.signals = tuple(signals)
+        fitted_weights, fitted_cap, fitted_head = load_ranker(self.signals)
+        self.weights = dict(weights or fitted_weights)
         self.per_article = per_article or fitted_cap
         self.head = fitted_head
         self._matcher_for: tuple[int, OutletMatcher] | None = None
@@ -110,56 +120,32 @@ class HybridRetriever:
         )
 
     def pool(self, query: str, filters: SearchFilters | None = None) -> Pool:
-        """The candidate passages for `query` and their signals (independent of the weights)."""
+        """The candidate passages for `query` and their signals (independent of the weights,
+        except that signals weighing 0 are neither computed nor add candidates)."""
         matrix = self._keyword.snapshot()
+        names = tuple(s.name for s in self.signals)
+        empty = np.zeros((0, len(names)), dtype=np.float32)
         if len(matrix) == 0:
-            return Pool(matrix, Analysis(), [], np.zeros((0, len(FEATURES)), dtype=np.float32))
-        analysis = self.analyse(query)
-        base = keyword_mask(filters, matrix)
-        _, bm = self._keyword.scores(query, base)
-        with_clause = sorted(analysis.clauses)
-        # Signals whose weight is zero are not computed (clause embeddings cost the most).
-        w = self.weights
-        embed_clauses = w.get("clause_dense", 0.0) > 0
-        texts = [query] + ([analysis.clauses[i] for i in with_clause] if embed_clauses else [])
-        vectors = self._embedder.embed(texts)
-        # Cosines shifted to 0..2 so that passages outside a mask (set to 0) are never picked.
-        dense = _masked(matrix.vectors @ vectors[0] + 1.0, base)
-        cands: set[int] = set(top_indices(bm, POOL)) | set(top_indices(dense, POOL))
-        # (outlets, clause BM25, clause dense, the clause when its best sentence is wanted)
-        per_clause: list[tuple[frozenset[str], np.ndarray, np.ndarray | None, str | None]] = []
-        for n, (_, group) in enumerate(analysis.outlets):
-            mask = matrix.source_mask(group)
-            if base is not None:
-                mask &= base
-            cands.update(top_indices(_masked(bm, mask), PER_OUTLET))
-            cands.update(top_indices(_masked(dense, mask), PER_OUTLET))
-            if n in analysis.clauses:
-                clause = analysis.clauses[n]
-                _, cbm = self._keyword.scores(clause, mask)
-                cands.update(top_indices(cbm, PER_OUTLET))
-                cdense = None
-                if embed_clauses:
-                    cvec = vectors[1 + with_clause.index(n)]
-                    cdense = _masked(matrix.vectors @ cvec + 1.0, mask)
-                    cands.update(top_indices(cdense, PER_OUTLET))
-                wants_sentence = w.get("clause_sentence", 0.0) > 0
-                per_clause.append((group, cbm, cdense, clause if wants_sentence else None))
-        rows = sorted(cands)
+            return Pool(matrix, Analysis(), [], empty, names)
+        active = [s for s in self.signals if self.weights.get(s.name, 0.0) != 0.0]
+        q = search(
+            query,
+            self.analyse(query),
+            matrix,
+            self._keyword,
+            self._embedder,
+            keyword_mask(filters, matrix),
+            clause_vectors=any(s.wants_clause_vectors for s in active),
+        )
+        rows = sorted({row for s in active for row in s.candidates(q)})
         if not rows:
-            return Pool(matrix, analysis, [], np.zeros((0, len(FEATURES)), dtype=np.float32))
-        # Best-sentence scores of the candidates only (with the archive's best, to scale by).
-        sent = sentence_scores(matrix, self._keyword, query, rows)
-        clauses = [
-            (
-                group,
-                cbm,
-                cdense,
-                None if c is None else sentence_scores(matrix, self._keyword, c, rows),
-            )
-            for group, cbm, cdense, c in per_clause
-        ]
-        return _signals(rows, bm, dense, sent, clauses, matrix, analysis)
+            return Pool(matrix, q.analysis, [], empty, names)
+        cands = Candidates(q, rows)
+        columns = np.zeros((len(rows), len(names)), dtype=np.float32)
+        for j, signal in enumerate(self.signals):
+            if signal in active:
+                columns[:, j] = signal.column(cands)
+        return Pool(matrix, q.analysis, rows, columns, names)
 
     def rank(self, pool: Pool, k: int) -> list[int]:
         """Positions in `pool` of the k passages to return, best first, with diversity."""
@@ -190,60 +176,16 @@ class HybridRetriever:
 
 @dataclass
 class Pool:
-    """Candidates of one query: rows of the keyword matrix and their signals (FEATURES order)."""
+    """Candidates of one query: rows of the keyword matrix and their signals (one column per
+    signal, named by `names`)."""
 
     matrix: Any
     analysis: Analysis
     rows: list[int]
     signals: np.ndarray
+    names: tuple[str, ...]
 
-    def scores(self, weights: dict[str, float]) -> np.ndarray:
-        w = np.array([weights.get(f, 0.0) for f in FEATURES], dtype=np.float32)
+    def scores(self, weights: Mapping[str, float]) -> np.ndarray:
+        """The blend: each candidate's signals weighed by name."""
+        w = np.array([weights.get(n, 0.0) for n in self.names], dtype=np.float32)
         return self.signals @ w if len(self.rows) else np.zeros(0, dtype=np.float32)
-
-
-# Best-sentence scores of the candidates, and the archive's best (see keyword.sentence_scores).
-Sentences = tuple[np.ndarray, float]
-# (outlets of a named group, clause BM25, clause dense shifted to 0..2, clause best sentence);
-# the last two are None when their weights are zero.
-Clause = tuple[frozenset[str], np.ndarray, np.ndarray | None, Sentences | None]
-
-
-def _masked(scores: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
-    """`scores` with the passages outside `mask` set to 0 (never chosen by top_indices)."""
-    return scores if mask is None else np.where(mask, scores, 0.0)
-
-
-def _signals(
-    rows: list[int],
-    bm: np.ndarray,
-    dense: np.ndarray,
-    sent: Sentences,
-    per_clause: list[Clause],
-    matrix: Any,
-    analysis: Analysis,
-) -> Pool:
-    """The FEATURES of each candidate row, each scaled to about 0..1."""
-    idx = np.array(rows, dtype=np.int64)
-    sources = matrix.sources[idx]
-    ts = matrix.published_ts[idx]
-    signals = np.zeros((len(rows), len(FEATURES)), dtype=np.float32)
-    signals[:, 0] = bm[idx] / (float(bm.max()) or 1.0)
-    signals[:, 1] = dense[idx] - 1.0
-    signals[:, 2] = np.isin(sources, list(analysis.sources))
-    for a, b in analysis.dates:
-        signals[:, 3] = np.maximum(signals[:, 3], (ts >= a) & (ts <= b) & (ts >= 0))
-    signals[:, 6] = sent[0] / (sent[1] or 1.0)
-    for group, cbm, cdense, csent in per_clause:
-        inside = np.isin(sources, list(group))
-        top = float(cbm.max()) or 1.0
-        if csent is not None:
-            signals[:, 7] = np.where(
-                inside, np.maximum(signals[:, 7], csent[0] / (csent[1] or 1.0)), signals[:, 7]
-            )
-        signals[:, 4] = np.where(inside, np.maximum(signals[:, 4], cbm[idx] / top), signals[:, 4])
-        if cdense is not None:
-            signals[:, 5] = np.where(
-                inside, np.maximum(signals[:, 5], cdense[idx] - 1.0), signals[:, 5]
-            )
-    return Pool(matrix, analysis, rows, signals)
