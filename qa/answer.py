@@ -39,6 +39,7 @@ from qa.evidence import (
     named_outlets,
     outlet_clauses,
 )
+from qa.config import AnswerSettings
 from qa.nlp import Entity
 from qa.question import Slot
 from qa.reading import (
@@ -147,29 +148,18 @@ class ExtractiveAnswerer(Answerer):
     def __init__(
         self,
         embedder: Embedder,
-        max_sentences: int = 4,
-        min_evidence: float = 0.3,
-        min_coverage: float = 0.4,
+        settings: AnswerSettings,
         outlets: Callable[[], Sequence[str]] | None = None,
         max_chars: int = 600,
-        read_passages: int = 10,
         entities: Callable[[list[str]], list[list[Entity]]] | None = None,
-        ner_model: str | None = None,
         sentences: SentenceVectors | None = None,
     ):
         super().__init__(
             EvidenceReader(
-                embedder,
-                min_evidence=min_evidence,
-                min_coverage=min_coverage,
-                outlets=outlets,
-                read_passages=read_passages,
-                entities=entities,
-                ner_model=ner_model,
-                sentences=sentences,
+                embedder, settings, outlets=outlets, entities=entities, sentences=sentences
             )
         )
-        self._max_sentences = max_sentences
+        self._max_sentences = settings.max_answer_sentences
         self._max_chars = max_chars
 
     def score_sentences(

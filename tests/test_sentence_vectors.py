@@ -13,6 +13,7 @@ import pytest
 from conftest import ARCHIVE, ROOT, make_passage
 from qa import Assistant
 from qa.answer import ExtractiveAnswerer
+from qa.config import Settings
 from qa.embedding import FakeEmbedder
 from qa.errors import ModelError
 from qa.sentences import SentenceVectors, pack, spans_of, unpack
@@ -78,12 +79,10 @@ def test_answers_from_stored_vectors_match_answers_from_embedding(
         assert spans.tolist() == [list(s) for s in spans_of(p.text)]
         assert vectors.shape == (len(spans), fake_assistant.embedder.dim)
     embedder = CountingEmbedder()
-    plain = ExtractiveAnswerer(embedder).answer(question, passages)
+    plain = ExtractiveAnswerer(embedder, Settings().answers).answer(question, passages)
     embedded = len(embedder.texts)
     embedder.texts.clear()
-    reading = ExtractiveAnswerer(
-        embedder, sentences=SentenceVectors(embedder, keyword.sentence_vectors)
-    )
+    reading = ExtractiveAnswerer(embedder, Settings().answers, sentences=SentenceVectors(embedder, keyword.sentence_vectors))
     answer = reading.answer(question, passages)
     assert answer.text == plain.text and answer.refused == plain.refused
     # With stored vectors the question (and its claims) is all that is embedded.

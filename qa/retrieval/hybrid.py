@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from qa.config import RetrievalSettings
 from qa.embedding import Embedder
 from qa.keyword import KeywordIndex
 from qa.retrieval.filters import keyword_mask
@@ -79,8 +80,8 @@ class HybridRetriever:
         embedder: Embedder,
         store: ChromaStore,
         keyword: KeywordIndex,
+        settings: RetrievalSettings,
         weights: Mapping[str, float] | None = None,
-        per_article: int | None = None,
         signals: Sequence[Signal] = SIGNALS,
     ) -> None:
         """`weights` by signal name replace the fitted ones; `signals` are the blend's columns
@@ -91,7 +92,7 @@ class HybridRetriever:
         self.signals = tuple(signals)
         fitted_weights, fitted_cap, fitted_head = load_ranker(self.signals)
         self.weights = dict(weights or fitted_weights)
-        self.per_article = per_article or fitted_cap
+        self.per_article = settings.per_article or fitted_cap
         self.head = fitted_head
         self._matcher_for: tuple[int, OutletMatcher] | None = None
 
