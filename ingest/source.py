@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from qa.errors import IngestError
-from qa.nlp import DEFAULT_NER_MODEL
+from qa.config import DEFAULT_NER_MODEL
 from qa.types import Article
 
 ReadResult = Article | IngestError

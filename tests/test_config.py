@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 
 import pytest
 
-from qa import backends
+from conftest import ARCHIVE
+from qa import Assistant, backends
 from qa.answer import ExtractiveAnswerer
 from qa.config import GROUPS, AnswerSettings, Settings
 from qa.embedding import FakeEmbedder
@@ -61,3 +63,18 @@ def test_both_answerers_read_answer_passages(tmp_path: Path) -> None:
     )
     client = backends.build_chat_client(gguf)
     assert (client.timeout, client.max_tokens) == (7, gguf.llm_max_tokens)
+
+
+def test_cli_search_returns_top_k_passages_by_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from qa.cli import main
+
+    Assistant.open(tmp_path / "ix", embedder="fake").ingest([ARCHIVE])
+    monkeypatch.setenv("NEWSDESK_EMBEDDER", "fake")
+    monkeypatch.setenv("NEWSDESK_TOP_K", "2")
+    try:
+        main(["--index", str(tmp_path / "ix"), "search", "council", "--json"])
+    except SystemExit as exc:
+        assert not exc.code
+    assert [r["rank"] for r in json.loads(capsys.readouterr().out)] == [1, 2]
