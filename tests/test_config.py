@@ -78,3 +78,49 @@ def test_cli_search_returns_top_k_passages_by_default(
     except SystemExit as exc:
         assert not exc.code
     assert [r["rank"] for r in json.loads(capsys.readouterr().out)] == [1, 2]
+
+
+# Parameter names components used for a setting (parameter -> Settings field).
+_SAID_OTHERWISE = {
+    "max_sentences": "max_answer_sentences",
+    "read_passages": "answer_passages",
+    "depth": "rerank_depth",
+    "overlap": "chunk_overlap",
+    "threshold": "dedup_threshold",
+    "timeout": "llm_timeout",
+    "max_tokens": "llm_max_tokens",
+    "temperature": "llm_temperature",
+    "batch_size": "embed_batch_size",
+    "threads": "embed_threads",
+    "variant": "embed_variant",
+    "k": "top_k",
+    "workers": "ingest_workers",
+}
+
+
+def test_no_component_restates_a_setting_default() -> None:
+    """A parameter named after a setting never defaults to that setting's default value."""
+    import ast
+
+    root = Path(__file__).resolve().parents[1]
+    defaults = {name: f.default for name, f in Settings.model_fields.items()}
+    found = []
+    for path in sorted([*root.glob("qa/**/*.py"), *root.glob("ingest/**/*.py")]):
+        if path.name == "config.py" and path.parent.name == "qa":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            args = node.args
+            positional = [*args.posonlyargs, *args.args]
+            pairs = [
+                *zip(positional[len(positional) - len(args.defaults) :], args.defaults),
+                *((a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None),
+            ]
+            for arg, default in pairs:
+                field = _SAID_OTHERWISE.get(arg.arg, arg.arg)
+                if field not in defaults or not isinstance(default, ast.Constant):
+                    continue
+                if default.value is not None and default.value == defaults[field]:
+                    found.append(f"{path.relative_to(root)}:{node.lineno} {arg.arg}")
+    assert found == []
