@@ -8,8 +8,8 @@ from pathlib import Path
 from ingest.formats.jsonfile import read_json, read_jsonl
 from ingest.formats.text import read_text
 from ingest.source import ReadResult, Source, looks_binary
-from qa.errors import IngestError
 from qa.config import DEFAULT_NER_MODEL
+from qa.errors import IngestError
 
 Reader = Callable[[Source], Iterator[ReadResult]]
 

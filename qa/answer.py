@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 
 from qa.citations import marker
+from qa.config import AnswerSettings
 from qa.embedding import Embedder
 from qa.evidence import (
     Claim,
@@ -39,7 +40,6 @@ from qa.evidence import (
     named_outlets,
     outlet_clauses,
 )
-from qa.config import AnswerSettings
 from qa.nlp import Entity
 from qa.question import Slot
 from qa.reading import (
@@ -52,12 +52,12 @@ from qa.reading import (
     overlap,
     terms_of,
 )
+from qa.retrieval.understand import find_dates
 from qa.sentences import SentenceVectors
 from qa.slots import NAME_SLOTS, Filler, join_names
 from qa.store import iso_to_ts
 from qa.text import content_terms, stem, words
 from qa.types import Answer, Citation, Passage
-from qa.retrieval.understand import find_dates
 
 # Extra sentences join the answer only when they score close to the best one.
 FOLLOW_UP_RATIO = 0.8

@@ -199,8 +199,8 @@ class Assistant:
 
     def resolve_filters(self, filters: SearchFilters | None) -> SearchFilters | None:
         """`filters` as a search applies them: outlet names matched to the archive's (any case
-        or punctuation; qa.retrieval.filters) and dates checked. Raises FilterError naming the field, and
-        suggesting the closest outlets for one the archive lacks."""
+        or punctuation; qa.retrieval.filters) and dates checked. Raises FilterError naming the
+        field, and suggesting the closest outlets for one the archive lacks."""
         from qa.retrieval.filters import resolve
 
         return resolve(filters, self.sources()) if filters else None

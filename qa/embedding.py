@@ -21,7 +21,6 @@ from qa.errors import ModelError
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
-
 class Embedder(Protocol):
     """Turns texts into unit-length vectors and counts word pieces the way the model does.
 

@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING
 
 from qa.citations import marker
 from qa.question import asked_clause
+from qa.retrieval.understand import OutletMatcher, mention_clauses
 from qa.text import STOP_WORDS, content_terms, stem, words
 from qa.types import Answer, Passage
-from qa.retrieval.understand import OutletMatcher, mention_clauses
 
 if TYPE_CHECKING:
     from qa.nlp import Token
@@ -342,8 +342,8 @@ def _mentions(question: str, sources: Sequence[str]) -> list[tuple[int, int, str
     """Where the question names an outlet of `sources`: (first token, token after, outlet),
     by position among the question's word tokens, in question order.
 
-    Outlets are found as the retriever finds them (qa.retrieval.understand.OutletMatcher: 'CNBC' names
-    'Cnbc | World Business News Leader', a capitalised mention only); a mention that fits
+    Outlets are found as the retriever finds them (qa.retrieval.understand.OutletMatcher: 'CNBC'
+    names 'Cnbc | World Business News Leader', a capitalised mention only); a mention that fits
     several outlets ('The Independent') is credited to the first of them in `sources`.
     """
     order = list(dict.fromkeys(s for s in sources if s))

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from qa.answer import ExtractiveAnswerer
+from qa.config import Settings
 from qa.embedding import FakeEmbedder
 from qa.evidence import REFUSAL
 from qa.types import Passage
-from qa.config import Settings
 
 
 def _passage(pid: str, text: str, start: int = 100) -> Passage:

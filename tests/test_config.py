@@ -114,8 +114,14 @@ def test_no_component_restates_a_setting_default() -> None:
             args = node.args
             positional = [*args.posonlyargs, *args.args]
             pairs = [
-                *zip(positional[len(positional) - len(args.defaults) :], args.defaults),
-                *((a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None),
+                *zip(
+                    positional[len(positional) - len(args.defaults) :], args.defaults, strict=True
+                ),
+                *(
+                    (a, d)
+                    for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True)
+                    if d is not None
+                ),
             ]
             for arg, default in pairs:
                 field = _SAID_OTHERWISE.get(arg.arg, arg.arg)

@@ -157,7 +157,9 @@ def test_a_claim_no_outlet_is_named_for_may_cite_one_more_article_of_an_outlet()
         "search engine, hosts an annual hardware event, and is accused by news publishers of "
         "harming their revenue?"
     )
-    answerer = ExtractiveAnswerer(FakeEmbedder(), Settings(min_evidence=0.0, min_coverage=0.0, max_answer_sentences=4).answers)
+    answerer = ExtractiveAnswerer(
+        FakeEmbedder(), Settings(min_evidence=0.0, min_coverage=0.0, max_answer_sentences=4).answers
+    )
     got = answerer.answer(q, passages)
     assert sorted(c.passage.id for c in got.citations) == ["t1", "v1", "v2"]
     # Within the articles the question asks for, nothing is added.
@@ -183,7 +185,9 @@ def test_a_question_of_several_claims_is_matched_claim_by_claim() -> None:
         "harming their revenue?"
     )
     # Each claim has its sentence, though no sentence matches the whole question well enough.
-    answerer = ExtractiveAnswerer(FakeEmbedder(), Settings(min_evidence=0.55, min_coverage=0.0).answers)
+    answerer = ExtractiveAnswerer(
+        FakeEmbedder(), Settings(min_evidence=0.55, min_coverage=0.0).answers
+    )
     assert answerer.score_sentences(supported, passages)[0].score < 0.55
     assert not answerer.answer(supported, passages).refused
     # Two claims of three that nothing supports: refused.
@@ -280,7 +284,9 @@ def test_each_claim_is_cited_from_the_article_that_supports_it() -> None:
         "learned of a financial discrepancy after a judge's intervention according to another "
         "article from The Verge, and committed fraud for personal gain according to TechCrunch?"
     )
-    answerer = ExtractiveAnswerer(FakeEmbedder(), Settings(min_evidence=0.0, min_coverage=0.0, max_answer_sentences=4).answers)
+    answerer = ExtractiveAnswerer(
+        FakeEmbedder(), Settings(min_evidence=0.0, min_coverage=0.0, max_answer_sentences=4).answers
+    )
     got = answerer.answer(q, passages)
     assert sorted(c.passage.id for c in got.citations) == ["f1", "t1", "v1", "v2"]
 
@@ -316,7 +322,9 @@ def test_the_extractive_answer_shows_a_conflict_with_both_citations() -> None:
 
 def test_refuses_a_question_about_an_outlet_the_archive_lacks() -> None:
     passages = [_p("a", "Sam Altman returned to OpenAI on Tuesday.", "The Verge")]
-    answerer = ExtractiveAnswerer(FakeEmbedder(), Settings(min_evidence=0.0).answers, outlets=lambda: ["The Verge"])
+    answerer = ExtractiveAnswerer(
+        FakeEmbedder(), Settings(min_evidence=0.0).answers, outlets=lambda: ["The Verge"]
+    )
     answer = answerer.answer("What did a Bloomberg article say about Sam Altman?", passages)
     assert answer.refused
     assert answer.reason == "The archive holds no articles from Bloomberg."
@@ -366,7 +374,9 @@ def test_a_date_said_of_one_report_picks_that_reports_article() -> None:
         "reputation before its collapse, and the report from Fortune on October 4, 2023, "
         "regarding the stories the lawyers told the jury, was there consistency?"
     )
-    answerer = ExtractiveAnswerer(FakeEmbedder(), Settings(min_evidence=0.0, min_coverage=0.0).answers)
+    answerer = ExtractiveAnswerer(
+        FakeEmbedder(), Settings(min_evidence=0.0, min_coverage=0.0).answers
+    )
     got = answerer.answer(q, passages)
     assert sorted(c.passage.id for c in got.citations) == ["f1", "v2"]
 
@@ -415,7 +425,9 @@ def test_an_outlets_articles_compete_by_how_close_their_retrieval_scores_are() -
         "Did The Verge report that the crypto exchange collapsed after a run on deposits, while "
         "Fortune said its founder recruited a trader from Jane Street?"
     )
-    answerer = ExtractiveAnswerer(FakeEmbedder(), Settings(min_evidence=0.0, min_coverage=0.0).answers)
+    answerer = ExtractiveAnswerer(
+        FakeEmbedder(), Settings(min_evidence=0.0, min_coverage=0.0).answers
+    )
     cited = lambda ps: sorted(c.passage.id for c in answerer.answer(q, ps).citations)  # noqa: E731
     assert cited(passages(0.98)) == ["f1", "v2"]
     assert cited(passages(0.3)) == ["f1", "v1"]
@@ -432,7 +444,9 @@ def test_every_report_a_question_asks_about_is_cited_however_long_its_quote() ->
         "Did The Verge report that the crypto exchange collapsed after a run on deposits, while "
         "Fortune said its founder recruited a trader from Jane Street?"
     )
-    answerer = ExtractiveAnswerer(FakeEmbedder(), Settings(min_evidence=0.0, min_coverage=0.0).answers)
+    answerer = ExtractiveAnswerer(
+        FakeEmbedder(), Settings(min_evidence=0.0, min_coverage=0.0).answers
+    )
     got = answerer.answer(q, passages)
     assert sorted(c.passage.id for c in got.citations) == ["f1", "v1"]
     assert sum(len(c.quote) for c in got.citations) > 600

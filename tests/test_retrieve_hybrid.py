@@ -214,7 +214,9 @@ def test_a_new_signal_is_one_object_weighed_by_name(news: Assistant) -> None:
     pinned = Pinned(bridge.article_id)
     fitted, _, _ = load_ranker()
     args = (news.embedder, news.store, news.keyword, news.settings.retrieval)
-    with_pin = HybridRetriever(*args, weights={**fitted, "pinned": 10.0}, signals=(*SIGNALS, pinned))
+    with_pin = HybridRetriever(
+        *args, weights={**fitted, "pinned": 10.0}, signals=(*SIGNALS, pinned)
+    )
     assert with_pin.retrieve(query, 1)[0].article_id == bridge.article_id
     assert pinned.calls == 1
     # Not weighed (ranker.json does not know it): neither computed nor adding candidates.

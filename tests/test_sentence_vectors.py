@@ -82,7 +82,9 @@ def test_answers_from_stored_vectors_match_answers_from_embedding(
     plain = ExtractiveAnswerer(embedder, Settings().answers).answer(question, passages)
     embedded = len(embedder.texts)
     embedder.texts.clear()
-    reading = ExtractiveAnswerer(embedder, Settings().answers, sentences=SentenceVectors(embedder, keyword.sentence_vectors))
+    reading = ExtractiveAnswerer(
+        embedder, Settings().answers, sentences=SentenceVectors(embedder, keyword.sentence_vectors)
+    )
     answer = reading.answer(question, passages)
     assert answer.text == plain.text and answer.refused == plain.refused
     # With stored vectors the question (and its claims) is all that is embedded.
