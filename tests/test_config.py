@@ -127,6 +127,9 @@ def test_no_component_restates_a_setting_default() -> None:
                 field = _SAID_OTHERWISE.get(arg.arg, arg.arg)
                 if field not in defaults or not isinstance(default, ast.Constant):
                     continue
-                if default.value is not None and default.value == defaults[field]:
+                # (None and a flag's False mean "not given": the setting then applies.)
+                if default.value in (None, False):
+                    continue
+                if default.value == defaults[field]:
                     found.append(f"{path.relative_to(root)}:{node.lineno} {arg.arg}")
     assert found == []
