@@ -40,7 +40,7 @@ def check_field(field: str, value: str | None) -> Any:
     """A date field of the filter panel, flagged when its value is not a date (on leaving it)."""
     import gradio as gr
 
-    from qa.filters import check_date
+    from qa.retrieval.filters import check_date
 
     try:
         check_date(value, field)

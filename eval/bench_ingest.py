@@ -67,7 +67,7 @@ def throughput(corpus: Path, out: Path, embedders: list[str]) -> dict[str, Any]:
 
         if batches is None:  # the passages the pipeline embedded, in its batches
             settings = assistant.settings
-            chunker = Chunker(embedder, settings.chunk_tokens, settings.chunk_overlap)
+            chunker = Chunker(embedder, settings.ingest)
             articles = _articles(corpus)
             batches = [
                 [

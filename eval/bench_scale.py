@@ -69,13 +69,19 @@ def sentence_cache(corpus: Path, out: Path, say: Callable[[str], None]) -> tuple
     if path.exists():
         data = np.load(path, allow_pickle=False)
         return [str(s) for s in data["sentences"]], data["vectors"]
+    from qa.config import Settings
     from qa.embedding import DEFAULT_MODEL_NAME, default_model_path
     from qa.onnx_embedder import OnnxEmbedder
 
     sentences = _sentences(corpus)
     say(f"embedding {len(sentences):,} corpus sentences once with the real model (ONNX fp32)")
     started = time.perf_counter()
-    model = OnnxEmbedder(default_model_path(), "fp32", batch_size=64, name=DEFAULT_MODEL_NAME)
+    model = OnnxEmbedder(
+        default_model_path(),
+        Settings(embed_batch_size=64).embedding,
+        "fp32",
+        name=DEFAULT_MODEL_NAME,
+    )
     vectors = model.embed(sentences)
     say(f"  {len(sentences) / (time.perf_counter() - started):.0f} sentences/s")
     np.savez(path, sentences=np.array(sentences), vectors=vectors)
@@ -203,7 +209,7 @@ def _chroma(data: Path) -> tuple[subprocess.Popen[bytes], str]:
 def serve_and_search(index: str, chroma_url: str | None, queries: list[str]) -> dict[str, Any]:
     """Run in a fresh process: load the real model and the index, time each retriever."""
     from qa import Assistant
-    from qa.retrieve import DenseRetriever, KeywordRetriever, Retriever
+    from qa.retrieval.retrieve import DenseRetriever, KeywordRetriever, Retriever
 
     extra = {"chroma_url": chroma_url} if chroma_url else {}
     started = time.perf_counter()

@@ -1,18 +1,21 @@
-"""Fit the hybrid retriever's blend weights (qa/ranker.json) on a query set, with 2-fold checks.
+"""Fit the hybrid retriever's blend weights (qa/retrieval/ranker.json) on a query set, with
+2-fold checks.
 
     python -m eval.fit_ranker --index eval-out/index \\
         --queries ../shared/data/multihop-rag/queries-dev.json --write
 
-Six signals, BM25's weight fixed at 1: coordinate ascent over a coarse grid of the other five
-and the per-article cap, scored by the mean of MRR@10, Hits@4, gold-article recall@10 and
-all-gold@10. Six parameters on a coarse grid cannot memorise a thousand queries; the two folds
-(queries split by position) show how weights fitted on one half do on the other.
+Every signal of qa.retrieval.signals.SIGNALS, BM25's weight fixed at 1: coordinate ascent over a
+coarse grid of the others' weights, the per-article cap and its depth, scored by the mean of
+MRR@10, Hits@4, gold-article recall@10 and all-gold@10. A handful of parameters on a coarse grid
+cannot memorise a thousand queries; the two folds (queries split by position) show how weights
+fitted on one half do on the other. The weights are written keyed by signal name.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -21,7 +24,11 @@ from eval.datasets import Query, load_queries
 from eval.metrics import score_query
 from ingest.normalise import canonical_url
 
-# Values tried for each weight (BM25's is fixed at 1) and for the per-article cap.
+# BM25's weight is fixed at 1: the other weights are relative to it.
+ANCHOR = "bm25"
+# Values tried for each signal's weight (a signal not listed gets DEFAULT_GRID), then for the
+# per-article cap and its depth.
+DEFAULT_GRID = [0.0, 0.25, 0.5, 1.0, 1.5]
 GRID: dict[str, list[float]] = {
     "dense": [0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0],
     "outlet": [0.0, 0.1, 0.2, 0.3, 0.5, 0.8, 1.2],
@@ -34,6 +41,19 @@ GRID: dict[str, list[float]] = {
     "head": [2, 3, 4, 6, 10],
 }
 ROUNDS = 3
+# Where the ascent starts (a signal not listed starts at 0, i.e. off).
+START: dict[str, float] = {
+    "dense": 0.75,
+    "outlet": 0.5,
+    "date": 0.4,
+    "clause_bm25": 0.25,
+    "clause_dense": 0.0,
+    "sentence": 0.5,
+    "clause_sentence": 0.25,
+    "per_article": 2,
+    "head": 4,
+}
+CAPS = ("per_article", "head")
 
 
 def _objective(rows: list[dict[str, float]]) -> float:
@@ -73,21 +93,24 @@ def evaluate(
     }
 
 
+def _grid(signals: Sequence[str]) -> dict[str, list[float]]:
+    """The values tried per parameter, in the order the ascent tries them: the signals' weights
+    (in `signals` order), then the caps."""
+    weights = {n: GRID.get(n, DEFAULT_GRID) for n in signals if n != ANCHOR}
+    return weights | {c: GRID[c] for c in CAPS}
+
+
 def fit(
-    retriever: Any, pools: list[Any], queries: list[Query], texts: dict[str, str]
+    retriever: Any,
+    pools: list[Any],
+    queries: list[Query],
+    texts: dict[str, str],
+    signals: Sequence[str],
 ) -> tuple[dict[str, Any], dict[str, float]]:
-    """Coordinate ascent over GRID: each value of one parameter tried with the others fixed."""
-    params: dict[str, float] = {
-        "dense": 0.75,
-        "outlet": 0.5,
-        "date": 0.4,
-        "clause_bm25": 0.25,
-        "clause_dense": 0.0,
-        "sentence": 0.5,
-        "clause_sentence": 0.25,
-        "per_article": 2,
-        "head": 4,
-    }
+    """Coordinate ascent over the grid: each value of one parameter tried with the others
+    fixed. `signals` are the names of the signals to weigh."""
+    grid = _grid(signals)
+    params: dict[str, float] = {n: START.get(n, 0.0) for n in grid}
 
     def run(p: dict[str, float]) -> dict[str, float]:
         retriever.head = int(p["head"])
@@ -96,7 +119,7 @@ def fit(
     best = run(params)
     for _ in range(ROUNDS):
         improved = False
-        for name, values in GRID.items():
+        for name, values in grid.items():
             for value in values:
                 trial = {**params, name: value}
                 result = run(trial)
@@ -113,31 +136,36 @@ def fit(
 
 
 def _weights(params: dict[str, float]) -> dict[str, float]:
-    return {"bm25": 1.0, **{k: v for k, v in params.items() if k not in ("per_article", "head")}}
+    """The blend weights by signal name, from the parameters."""
+    return {ANCHOR: 1.0, **{k: v for k, v in params.items() if k not in CAPS}}
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Fit qa/ranker.json on a query set.")
+    parser = argparse.ArgumentParser(description="Fit qa/retrieval/ranker.json on a query set.")
     parser.add_argument("--index", type=Path, required=True, help="An index holding the corpus.")
     parser.add_argument("--queries", type=Path, required=True)
-    parser.add_argument("--write", action="store_true", help="Write the fit to qa/ranker.json.")
+    parser.add_argument(
+        "--write", action="store_true", help="Write the fit to qa/retrieval/ranker.json."
+    )
     args = parser.parse_args(argv)
     from qa import Assistant
-    from qa.hybrid import FEATURES, HybridRetriever
+    from qa.retrieval.hybrid import HybridRetriever
 
     assistant = Assistant.open(args.index, retriever="hybrid")
     retriever = assistant.retriever
     assert isinstance(retriever, HybridRetriever)
     texts = {pid: text for pid, text, _, _ in assistant.store.iter_records()}
     queries = list(load_queries(args.queries))
-    # Every signal computed (the retriever skips the ones whose weight is zero).
-    retriever.weights = dict.fromkeys(FEATURES, 1.0)
+    # Every signal computed, each adding its candidates (the retriever skips the signals whose
+    # weight is zero).
+    signals = [s.name for s in retriever.signals]
+    retriever.weights = dict.fromkeys(signals, 1.0)
     pools = [retriever.pool(q.query) for q in queries]
     halves = (list(range(0, len(queries), 2)), list(range(1, len(queries), 2)))
     report: dict[str, Any] = {"folds": []}
     for train, test in (halves, halves[::-1]):
         params, train_result = fit(
-            retriever, [pools[i] for i in train], [queries[i] for i in train], texts
+            retriever, [pools[i] for i in train], [queries[i] for i in train], texts, signals
         )
         retriever.head = params["head"]
         test_result = evaluate(
@@ -150,11 +178,11 @@ def main(argv: list[str] | None = None) -> None:
         )
         report["folds"].append({"params": params, "train": train_result, "test": test_result})
         print(json.dumps(report["folds"][-1]), flush=True)
-    params, result = fit(retriever, pools, queries, texts)
+    params, result = fit(retriever, pools, queries, texts, signals)
     report["all"] = {"params": params, "result": result}
     print(json.dumps(report["all"]), flush=True)
     if args.write:
-        path = Path(str(resources.files("qa").joinpath("ranker.json")))
+        path = Path(str(resources.files("qa.retrieval").joinpath("ranker.json")))
         path.write_text(
             json.dumps(
                 {

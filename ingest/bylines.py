@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
-from qa.nlp import DEFAULT_NER_MODEL
+from qa.config import DEFAULT_NER_MODEL
 
 # Words that end a name: a name never runs into them, and a capitalised run directly followed
 # by one of them is an organisation's name ("Northeast Ohio Media Group", "Motley Fool Staff").

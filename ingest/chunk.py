@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from qa.config import IngestSettings
 from qa.embedding import Embedder
 from qa.types import Article, Passage
 
@@ -67,13 +68,15 @@ class Chunker:
     Passages are exact slices of the body: ``body[start:end] == text``.
     """
 
-    def __init__(self, embedder: Embedder, chunk_tokens: int | None = None, overlap: int = 24):
+    def __init__(self, embedder: Embedder, settings: IngestSettings):
+        """Passages of `settings.chunk_tokens` word pieces (None: the embedder's window less the
+        header), overlapping by `settings.chunk_overlap`."""
         self._embedder = embedder
         self._tokenize = embedder.tokenizer()
         # [CLS] and [SEP] (or the model's equivalents) take two places in the window.
         self._window = embedder.max_tokens - 2
-        self._chunk_tokens = chunk_tokens
-        self._overlap = overlap
+        self._chunk_tokens = settings.chunk_tokens
+        self._overlap = settings.chunk_overlap
         self._splitters: dict[int, Any] = {}
 
     def _splitter(self, size: int) -> Any:

@@ -42,7 +42,7 @@ def similarity(a: np.ndarray, b: np.ndarray) -> float:
 class NearDuplicates:
     """An in-memory LSH over article signatures; finds the stored article a text copies."""
 
-    def __init__(self, threshold: float = 0.9) -> None:
+    def __init__(self, threshold: float) -> None:
         from datasketch import MinHashLSH
 
         self.threshold = threshold

@@ -16,7 +16,7 @@ from ingest.normalise import (
     plausible_date,
 )
 from ingest.source import ReadResult, Source
-from qa.nlp import DEFAULT_NER_MODEL
+from qa.config import DEFAULT_NER_MODEL
 from qa.types import Article
 
 # Field names that news exports use, in order of preference.

@@ -172,8 +172,8 @@ class Ingestor:
         chunker: Chunker,
         catalog: Catalog,
         keyword: KeywordIndex | None = None,
-        dedup_threshold: float = 0.9,
-        workers: int = 1,
+        dedup_threshold: float,
+        workers: int,
         worker_setup: Setup | None = None,
         ner_model: str | None = None,
     ) -> None:

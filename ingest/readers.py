@@ -8,8 +8,8 @@ from pathlib import Path
 from ingest.formats.jsonfile import read_json, read_jsonl
 from ingest.formats.text import read_text
 from ingest.source import ReadResult, Source, looks_binary
+from qa.config import DEFAULT_NER_MODEL
 from qa.errors import IngestError
-from qa.nlp import DEFAULT_NER_MODEL
 
 Reader = Callable[[Source], Iterator[ReadResult]]
 
@@ -69,7 +69,7 @@ def read_path(
 ) -> Iterator[ReadResult]:
     """Articles read from one file, or IngestErrors naming the file (and record) and the reason.
 
-    `ner_model` is the spaCy pipeline that checks long bylines (default qa.nlp's)."""
+    `ner_model` is the spaCy pipeline that checks long bylines (default: qa.config's)."""
     source = Source(path, dict(field_map or {}), ner_model or DEFAULT_NER_MODEL)
     reader = READERS.get(source.suffix)
     if reader is None:

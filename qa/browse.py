@@ -40,7 +40,7 @@ class ArchiveList:
 
     def rows(self) -> list[ArticleRow]:
         """Every article, newest first (undated ones last)."""
-        from qa.retrieve import read_passages
+        from qa.retrieval.retrieve import read_passages
 
         assistant = self._assistant
         assistant.catch_up()

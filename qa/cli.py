@@ -239,7 +239,10 @@ def _filters(
 @app.command()
 def search(
     query: Annotated[str, typer.Argument(help="What to look for.")],
-    k: Annotated[int, typer.Option("--k", "-k", min=1, max=100, help="How many passages.")] = 10,
+    k: Annotated[
+        int | None,
+        typer.Option("--k", "-k", min=1, max=100, help="How many passages [default: top_k, 10]."),
+    ] = None,
     source: SourceOpt = None,
     author: AuthorOpt = None,
     since: SinceOpt = None,

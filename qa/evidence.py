@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING
 
 from qa.citations import marker
 from qa.question import asked_clause
+from qa.retrieval.understand import OutletMatcher, mention_clauses
 from qa.text import STOP_WORDS, content_terms, stem, words
 from qa.types import Answer, Passage
-from qa.understand import OutletMatcher, mention_clauses
 
 if TYPE_CHECKING:
     from qa.nlp import Token
@@ -342,8 +342,8 @@ def _mentions(question: str, sources: Sequence[str]) -> list[tuple[int, int, str
     """Where the question names an outlet of `sources`: (first token, token after, outlet),
     by position among the question's word tokens, in question order.
 
-    Outlets are found as the retriever finds them (qa.understand.OutletMatcher: 'CNBC' names
-    'Cnbc | World Business News Leader', a capitalised mention only); a mention that fits
+    Outlets are found as the retriever finds them (qa.retrieval.understand.OutletMatcher: 'CNBC'
+    names 'Cnbc | World Business News Leader', a capitalised mention only); a mention that fits
     several outlets ('The Independent') is credited to the first of them in `sources`.
     """
     order = list(dict.fromkeys(s for s in sources if s))
@@ -366,7 +366,7 @@ def _matcher(sources: tuple[str, ...]) -> OutletMatcher:
 
 def outlet_clauses(question: str, sources: Sequence[str]) -> list[tuple[str, str]]:
     """Each mention of an outlet of `sources` in the question, in order, with the part of the
-    question about it (qa.understand.mention_clauses, as the retriever reads it; the whole
+    question about it (qa.retrieval.understand.mention_clauses, as the retriever reads it; the whole
     question when that part is too short to say anything). A mention that fits several outlets
     is credited to the first of them in `sources`."""
     order = list(dict.fromkeys(s for s in sources if s))
@@ -515,7 +515,7 @@ def refusal_reason(
     outlets: Sequence[str],
     best_score: float,
     min_evidence: float,
-    min_coverage: float = 0.4,
+    min_coverage: float,
 ) -> str | None:
     """Why the evidence does not answer `question`, or None when it may.
 

@@ -33,6 +33,7 @@ import numpy as np
 
 from qa.answer import Answerer, ExtractiveAnswerer, cite
 from qa.citations import cited_numbers, defuse_markers, marker, strip_markers
+from qa.config import LLMSettings
 from qa.embedding import Embedder
 from qa.errors import NewsdeskError
 from qa.evidence import refusal
@@ -84,18 +85,16 @@ class OpenAICompatibleClient:
         self,
         base_url: str,
         model: str,
+        settings: LLMSettings,
         api_key: str | None = None,
-        timeout: float = 60.0,
-        max_tokens: int = 400,
-        temperature: float = 0.0,
         name: str = "openai",
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.model = model
         self._api_key = api_key
-        self.timeout = timeout
-        self.max_tokens = max_tokens
-        self.temperature = temperature
+        self.timeout = settings.llm_timeout
+        self.max_tokens = settings.llm_max_tokens
+        self.temperature = settings.llm_temperature
         self.name = name
 
     def __repr__(self) -> str:  # never shows the key
@@ -170,20 +169,14 @@ class LlamaCppClient:
     name = "llama-cpp"
 
     def __init__(
-        self,
-        model_path: Path,
-        max_tokens: int = 400,
-        temperature: float = 0.0,
-        n_ctx: int = 4096,
-        threads: int | None = None,
-        timeout: float = 120.0,
+        self, model_path: Path, settings: LLMSettings, threads: int | None, n_ctx: int = 4096
     ) -> None:
         self.model_path = Path(model_path)
-        self.max_tokens = max_tokens
-        self.temperature = temperature
+        self.max_tokens = settings.llm_max_tokens
+        self.temperature = settings.llm_temperature
         self.n_ctx = n_ctx
-        self.threads = threads
-        self.timeout = timeout
+        self.threads = threads  # None: all cores
+        self.timeout = settings.llm_timeout
         self._llm: Any = None
 
     def _model(self) -> Any:
@@ -399,14 +392,14 @@ class LLMAnswerer(Answerer):
         client: ChatClient,
         extractive: ExtractiveAnswerer,
         embedder: Embedder,
-        read_passages: int = 10,
         sentences: SentenceVectors | None = None,
     ) -> None:
         super().__init__(extractive.reader)
         self.client = client
         self._extractive = extractive
         self._checker = AnswerChecker(embedder, sentences)
-        self._read = read_passages
+        # As many passages as the extractive answerer reads (setting answer_passages).
+        self._read = extractive.reader.read_passages
 
     def answer(self, question: str, passages: Sequence[Passage]) -> Answer:
         final: Answer | None = None

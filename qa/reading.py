@@ -24,6 +24,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from qa.config import AnswerSettings
 from qa.embedding import Embedder
 from qa.evidence import Claim, declined, named_outlets, question_claims, refusal, refusal_reason
 from qa.nlp import Entity, Token
@@ -122,32 +123,29 @@ class EvidenceReader:
     def __init__(
         self,
         embedder: Embedder,
-        min_evidence: float = 0.3,
-        min_coverage: float = 0.4,
+        settings: AnswerSettings,
         outlets: Callable[[], Sequence[str]] | None = None,
-        read_passages: int = 10,
         entities: Callable[[list[str]], list[list[Entity]]] | None = None,
-        ner_model: str | None = None,
         sentences: SentenceVectors | None = None,
     ) -> None:
         self._embedder = embedder
         # Sentence vectors: stored at ingest when the index has them, else embedded here.
         self._sentences = sentences or SentenceVectors(embedder)
-        self.min_evidence = min_evidence
-        self.min_coverage = min_coverage
+        self.min_evidence = settings.min_evidence
+        self.min_coverage = settings.min_coverage
         self._outlets = outlets or (lambda: ())
-        self.read_passages = read_passages
-        self._entities = EntityCache(entities or _spacy_reader(ner_model))
-        self._ner_model = ner_model
+        self.read_passages = settings.answer_passages
+        self._entities = EntityCache(entities or _spacy_reader(settings.ner_model))
+        self._ner_model = settings.ner_model
         self._words = WordMatcher(embedder)
         self._tagged = entities is None  # a pipeline of our own: tag questions with it too
 
     def _tokens(self, question: str) -> list[Token]:
         if not self._tagged:
             return []
-        from qa.nlp import DEFAULT_NER_MODEL, entity_reader
+        from qa.nlp import entity_reader
 
-        return entity_reader(self._ner_model or DEFAULT_NER_MODEL).tokens(question)
+        return entity_reader(self._ner_model).tokens(question)
 
     def read(self, question: str, passages: Sequence[Passage]) -> Reading:
         """The reading of `passages` (best first) for `question`: the first `read_passages` are
@@ -320,13 +318,13 @@ class EvidenceReader:
         return out
 
 
-def _spacy_reader(name: str | None) -> Callable[[list[str]], list[list[Entity]]]:
-    """Reads entities with the spaCy pipeline `name` (default: qa.nlp's), loaded on first use."""
+def _spacy_reader(name: str) -> Callable[[list[str]], list[list[Entity]]]:
+    """Reads entities with the spaCy pipeline `name` (qa.nlp), loaded on first use."""
 
     def read(texts: list[str]) -> list[list[Entity]]:
-        from qa.nlp import DEFAULT_NER_MODEL, entity_reader
+        from qa.nlp import entity_reader
 
-        return list(entity_reader(name or DEFAULT_NER_MODEL).read(texts))
+        return list(entity_reader(name).read(texts))
 
     return read
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from qa.answer import ExtractiveAnswerer
+from qa.config import Settings
 from qa.embedding import FakeEmbedder
 from qa.evidence import REFUSAL
 from qa.types import Passage
@@ -32,7 +33,7 @@ PASSAGES = [
 
 
 def test_answers_with_the_matching_sentence_and_numbered_citations() -> None:
-    answerer = ExtractiveAnswerer(FakeEmbedder(), min_evidence=0.3)
+    answerer = ExtractiveAnswerer(FakeEmbedder(), Settings(min_evidence=0.3).answers)
     answer = answerer.answer("When will the harbour bridge close?", PASSAGES)
     assert not answer.refused
     # The asked-for date first, then the sentence that gives it.
@@ -52,14 +53,14 @@ def test_answers_with_the_matching_sentence_and_numbered_citations() -> None:
 
 
 def test_who_question_prefers_sentences_naming_someone_new() -> None:
-    answerer = ExtractiveAnswerer(FakeEmbedder(), min_evidence=0.2)
+    answerer = ExtractiveAnswerer(FakeEmbedder(), Settings(min_evidence=0.2).answers)
     answer = answerer.answer("Who ordered the bridge closure?", PASSAGES)
     assert "Helen Marsh" in answer.text
     assert answer.citations[0].passage.id == "b"
 
 
 def test_refuses_when_no_sentence_is_good_enough() -> None:
-    answerer = ExtractiveAnswerer(FakeEmbedder(), min_evidence=0.5)
+    answerer = ExtractiveAnswerer(FakeEmbedder(), Settings(min_evidence=0.5).answers)
     answer = answerer.answer("What did the chef cook for breakfast?", PASSAGES)
     assert answer.refused and answer.text.startswith(REFUSAL)
     assert answer.citations == []
@@ -75,5 +76,5 @@ def test_refuses_when_no_sentence_is_good_enough() -> None:
 
 
 def test_refuses_without_passages() -> None:
-    answer = ExtractiveAnswerer(FakeEmbedder()).answer("Anything?", [])
+    answer = ExtractiveAnswerer(FakeEmbedder(), Settings().answers).answer("Anything?", [])
     assert answer.refused

@@ -14,6 +14,7 @@ import pytest
 
 from conftest import ARCHIVE, ROOT, SAMPLE_QUESTIONS
 from qa import Assistant
+from qa.config import Settings
 from qa.embedding import DEFAULT_MODEL_NAME, default_model_path
 from qa.errors import ModelError
 
@@ -48,13 +49,18 @@ def onnx_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def reference() -> np.ndarray:
     from qa.embedding import SentenceTransformerEmbedder
 
-    return SentenceTransformerEmbedder(default_model_path()).embed(SENTENCES)
+    return SentenceTransformerEmbedder(default_model_path(), Settings().embedding).embed(SENTENCES)
 
 
 def _onnx(variant: str, cache: Path) -> object:
     from qa.onnx_embedder import OnnxEmbedder
 
-    return OnnxEmbedder(default_model_path(), variant, cache, name=DEFAULT_MODEL_NAME)
+    return OnnxEmbedder(
+        default_model_path(),
+        Settings(model_cache_dir=cache).embedding,
+        variant,
+        name=DEFAULT_MODEL_NAME,
+    )
 
 
 def test_onnx_fp32_matches_sentence_transformers(onnx_cache: Path, reference: np.ndarray) -> None:

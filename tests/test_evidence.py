@@ -6,6 +6,7 @@ from dataclasses import replace
 
 from conftest import make_passage
 from qa.answer import ExtractiveAnswerer
+from qa.config import Settings
 from qa.embedding import FakeEmbedder
 from qa.evidence import (
     asks_for_name,
@@ -119,7 +120,7 @@ def test_a_name_answer_is_the_one_every_named_outlet_reports() -> None:
         _p("c", "The board said Sam Altman had not been candid with it.", "Fortune"),
         _p("d", "Altman returned to lead the chatbot maker after five days.", "TechCrunch"),
     ]
-    got = ExtractiveAnswerer(FakeEmbedder()).answer(
+    got = ExtractiveAnswerer(FakeEmbedder(), Settings().answers).answer(
         "Who, according to Fortune and TechCrunch, leads the chatbot maker and was watching?",
         passages,
     )
@@ -135,7 +136,7 @@ def test_a_name_answer_names_the_person_in_full() -> None:
             title="Britney Spears opens up",
         ),
     ]
-    got = ExtractiveAnswerer(FakeEmbedder()).answer(
+    got = ExtractiveAnswerer(FakeEmbedder(), Settings().answers).answer(
         "Which pop star was forced to take lithium against her will?", passages
     )
     assert got.text.startswith("Britney Spears [1].")
@@ -157,7 +158,7 @@ def test_a_claim_no_outlet_is_named_for_may_cite_one_more_article_of_an_outlet()
         "harming their revenue?"
     )
     answerer = ExtractiveAnswerer(
-        FakeEmbedder(), min_evidence=0.0, min_coverage=0.0, max_sentences=4
+        FakeEmbedder(), Settings(min_evidence=0.0, min_coverage=0.0, max_answer_sentences=4).answers
     )
     got = answerer.answer(q, passages)
     assert sorted(c.passage.id for c in got.citations) == ["t1", "v1", "v2"]
@@ -184,7 +185,9 @@ def test_a_question_of_several_claims_is_matched_claim_by_claim() -> None:
         "harming their revenue?"
     )
     # Each claim has its sentence, though no sentence matches the whole question well enough.
-    answerer = ExtractiveAnswerer(FakeEmbedder(), min_evidence=0.55, min_coverage=0.0)
+    answerer = ExtractiveAnswerer(
+        FakeEmbedder(), Settings(min_evidence=0.55, min_coverage=0.0).answers
+    )
     assert answerer.score_sentences(supported, passages)[0].score < 0.55
     assert not answerer.answer(supported, passages).refused
     # Two claims of three that nothing supports: refused.
@@ -282,7 +285,7 @@ def test_each_claim_is_cited_from_the_article_that_supports_it() -> None:
         "article from The Verge, and committed fraud for personal gain according to TechCrunch?"
     )
     answerer = ExtractiveAnswerer(
-        FakeEmbedder(), min_evidence=0.0, min_coverage=0.0, max_sentences=4
+        FakeEmbedder(), Settings(min_evidence=0.0, min_coverage=0.0, max_answer_sentences=4).answers
     )
     got = answerer.answer(q, passages)
     assert sorted(c.passage.id for c in got.citations) == ["f1", "t1", "v1", "v2"]
@@ -308,7 +311,7 @@ def test_the_extractive_answer_shows_a_conflict_with_both_citations() -> None:
         _p("a", "The dock strike involved 12,000 workers on Monday.", "Daily Planet"),
         _p("b", "Some 15,000 workers joined the dock strike on Monday.", "Gotham Gazette"),
     ]
-    answer = ExtractiveAnswerer(FakeEmbedder(), min_evidence=0.0).answer(
+    answer = ExtractiveAnswerer(FakeEmbedder(), Settings(min_evidence=0.0).answers).answer(
         "How many workers joined the dock strike?", passages
     )
     assert not answer.refused
@@ -319,7 +322,9 @@ def test_the_extractive_answer_shows_a_conflict_with_both_citations() -> None:
 
 def test_refuses_a_question_about_an_outlet_the_archive_lacks() -> None:
     passages = [_p("a", "Sam Altman returned to OpenAI on Tuesday.", "The Verge")]
-    answerer = ExtractiveAnswerer(FakeEmbedder(), min_evidence=0.0, outlets=lambda: ["The Verge"])
+    answerer = ExtractiveAnswerer(
+        FakeEmbedder(), Settings(min_evidence=0.0).answers, outlets=lambda: ["The Verge"]
+    )
     answer = answerer.answer("What did a Bloomberg article say about Sam Altman?", passages)
     assert answer.refused
     assert answer.reason == "The archive holds no articles from Bloomberg."
@@ -369,7 +374,9 @@ def test_a_date_said_of_one_report_picks_that_reports_article() -> None:
         "reputation before its collapse, and the report from Fortune on October 4, 2023, "
         "regarding the stories the lawyers told the jury, was there consistency?"
     )
-    answerer = ExtractiveAnswerer(FakeEmbedder(), min_evidence=0.0, min_coverage=0.0)
+    answerer = ExtractiveAnswerer(
+        FakeEmbedder(), Settings(min_evidence=0.0, min_coverage=0.0).answers
+    )
     got = answerer.answer(q, passages)
     assert sorted(c.passage.id for c in got.citations) == ["f1", "v2"]
 
@@ -418,7 +425,9 @@ def test_an_outlets_articles_compete_by_how_close_their_retrieval_scores_are() -
         "Did The Verge report that the crypto exchange collapsed after a run on deposits, while "
         "Fortune said its founder recruited a trader from Jane Street?"
     )
-    answerer = ExtractiveAnswerer(FakeEmbedder(), min_evidence=0.0, min_coverage=0.0)
+    answerer = ExtractiveAnswerer(
+        FakeEmbedder(), Settings(min_evidence=0.0, min_coverage=0.0).answers
+    )
     cited = lambda ps: sorted(c.passage.id for c in answerer.answer(q, ps).citations)  # noqa: E731
     assert cited(passages(0.98)) == ["f1", "v2"]
     assert cited(passages(0.3)) == ["f1", "v1"]
@@ -435,7 +444,9 @@ def test_every_report_a_question_asks_about_is_cited_however_long_its_quote() ->
         "Did The Verge report that the crypto exchange collapsed after a run on deposits, while "
         "Fortune said its founder recruited a trader from Jane Street?"
     )
-    answerer = ExtractiveAnswerer(FakeEmbedder(), min_evidence=0.0, min_coverage=0.0)
+    answerer = ExtractiveAnswerer(
+        FakeEmbedder(), Settings(min_evidence=0.0, min_coverage=0.0).answers
+    )
     got = answerer.answer(q, passages)
     assert sorted(c.passage.id for c in got.citations) == ["f1", "v1"]
     assert sum(len(c.quote) for c in got.citations) > 600

@@ -1,4 +1,4 @@
-"""qa.filters: outlet names matched forgivingly, unknown ones named with the closest, dates
+"""qa.retrieval.filters: outlet names matched forgivingly, unknown ones named with the closest, dates
 checked with the field named."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from qa.errors import FilterError
-from qa.filters import check_date, resolve, resolve_outlets
+from qa.retrieval.filters import check_date, resolve, resolve_outlets
 from qa.types import SearchFilters
 
 OUTLETS = [

@@ -5,6 +5,7 @@ from __future__ import annotations
 from conftest import SAMPLE_DIR
 from ingest.chunk import Chunker, passage_id
 from ingest.readers import read_path
+from qa.config import Settings
 from qa.embedding import FakeEmbedder
 from qa.types import Article
 
@@ -19,7 +20,7 @@ def test_passages_are_exact_slices_and_fit_window() -> None:
         " ".join(f"Sentence {p}-{s} has several plain words in it." for s in range(6))
         for p in range(5)
     )
-    chunks = Chunker(embedder, overlap=4).split(_article(body), "hash0001")
+    chunks = Chunker(embedder, Settings(chunk_overlap=4).ingest).split(_article(body), "hash0001")
     assert len(chunks) > 3
     for c in chunks:
         p = c.passage
@@ -50,14 +51,13 @@ def test_passage_ids_are_short_lower_case_and_share_their_articles_prefix() -> N
 
 
 def test_real_tokenizer_keeps_sample_passages_within_256_word_pieces() -> None:
-    from qa.config import Settings
     from qa.embedding import SentenceTransformerEmbedder, default_model_path
 
-    embedder = SentenceTransformerEmbedder(default_model_path())
+    embedder = SentenceTransformerEmbedder(default_model_path(), Settings().embedding)
     assert embedder.max_tokens == 256
     [article] = list(read_path(SAMPLE_DIR / "sullivan-russia-talks.txt"))
     assert isinstance(article, Article)
-    chunks = Chunker(embedder, Settings().chunk_tokens).split(article, "abcd1234")
+    chunks = Chunker(embedder, Settings().ingest).split(article, "abcd1234")
     assert len(chunks) >= 2
     for c in chunks:
         # +2 for [CLS] and [SEP]: the whole embedded text is seen by the model.

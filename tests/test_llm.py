@@ -14,6 +14,7 @@ import pytest
 from conftest import make_passage
 from qa import Assistant
 from qa.answer import ExtractiveAnswerer
+from qa.config import Settings
 from qa.embedding import FakeEmbedder
 from qa.errors import ConfigError
 from qa.llm import LLMAnswerer, OpenAICompatibleClient, answer_messages, passages_block
@@ -43,8 +44,12 @@ def llm() -> Iterator[ScriptedLLM]:
 
 
 def _answerer(llm: ScriptedLLM, timeout: float = 10.0) -> LLMAnswerer:
-    client = OpenAICompatibleClient(llm.url, "scripted", api_key="sk-test", timeout=timeout)
-    extractive = ExtractiveAnswerer(FakeEmbedder(), min_evidence=0.0, min_coverage=0.0)
+    client = OpenAICompatibleClient(
+        llm.url, "scripted", Settings(llm_timeout=timeout).llm, api_key="sk-test"
+    )
+    extractive = ExtractiveAnswerer(
+        FakeEmbedder(), Settings(min_evidence=0.0, min_coverage=0.0).answers
+    )
     return LLMAnswerer(client, extractive, FakeEmbedder())
 
 
@@ -144,8 +149,10 @@ def test_insufficient_means_refused(llm: ScriptedLLM) -> None:
 
 
 def test_refusals_by_evidence_cost_no_llm_call(llm: ScriptedLLM) -> None:
-    client = OpenAICompatibleClient(llm.url, "scripted")
-    extractive = ExtractiveAnswerer(FakeEmbedder(), outlets=lambda: ["Harbour Herald"])
+    client = OpenAICompatibleClient(llm.url, "scripted", Settings().llm)
+    extractive = ExtractiveAnswerer(
+        FakeEmbedder(), Settings().answers, outlets=lambda: ["Harbour Herald"]
+    )
     answerer = LLMAnswerer(client, extractive, FakeEmbedder())
     answer = answerer.answer("What did a Bloomberg article say about the bridge?", PASSAGES)
     assert answer.refused and "Bloomberg" in answer.text
@@ -214,7 +221,9 @@ def test_llama_cpp_smoke_with_smollm2(sample_index: Path) -> None:
 
 
 def test_the_extractive_answer_quotes_an_injection_as_news_never_obeys_it() -> None:
-    answerer = ExtractiveAnswerer(FakeEmbedder(), min_evidence=0.0, min_coverage=0.0)
+    answerer = ExtractiveAnswerer(
+        FakeEmbedder(), Settings(min_evidence=0.0, min_coverage=0.0).answers
+    )
     for question in (QUESTION, "What did residents say about pirates and the bridge?"):
         answer = answerer.answer(question, PASSAGES)
         cited = {c.n for c in answer.citations}

@@ -10,7 +10,7 @@ import pytest
 from conftest import ARCHIVE
 from qa import Assistant
 from qa.errors import ModelError
-from qa.rerank import RerankingRetriever
+from qa.retrieval.rerank import RerankingRetriever
 from qa.types import Passage
 
 

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from conftest import ARCHIVE
 from qa import Assistant
-from qa.hybrid import HybridRetriever
+from qa.retrieval.hybrid import HybridRetriever, load_ranker, parse_ranker
+from qa.retrieval.signals import SIGNALS, Candidates, Query, Signal
 from qa.types import SearchFilters
 
 FILLER = (
@@ -182,3 +185,70 @@ def test_sample_archive_bm25(tmp_path: Path) -> None:
         a.search("apples harvest tonnes", k=1)[0].title
         == "Orchard growers report record apple harvest"
     )
+
+
+class Pinned(Signal):
+    """A signal of the test's own: 1 for the passages of one article."""
+
+    name = "pinned"
+
+    def __init__(self, article_id: str) -> None:
+        self.article_id = article_id
+        self.calls = 0
+
+    def candidates(self, query: Query) -> list[int]:
+        ids = query.matrix.article_ids
+        return [row for row in range(len(ids)) if ids[row] == self.article_id]
+
+    def column(self, cands: Candidates) -> np.ndarray:
+        self.calls += 1
+        ids = cands.query.matrix.article_ids
+        return np.array([ids[row] == self.article_id for row in cands.rows], dtype=np.float32)
+
+
+def test_a_new_signal_is_one_object_weighed_by_name(news: Assistant) -> None:
+    query = "ferry crews strike pay union"
+    [top] = news.search(query, k=1)
+    bridge = next(p for p in news.search("bridge engineers", k=10) if "bridge" in p.url)
+    assert top.article_id != bridge.article_id
+    pinned = Pinned(bridge.article_id)
+    fitted, _, _ = load_ranker()
+    args = (news.embedder, news.store, news.keyword, news.settings.retrieval)
+    with_pin = HybridRetriever(
+        *args, weights={**fitted, "pinned": 10.0}, signals=(*SIGNALS, pinned)
+    )
+    assert with_pin.retrieve(query, 1)[0].article_id == bridge.article_id
+    assert pinned.calls == 1
+    # Not weighed (ranker.json does not know it): neither computed nor adding candidates.
+    unweighed = HybridRetriever(*args, signals=(*SIGNALS, pinned))
+    assert unweighed.weights["pinned"] == 0.0
+    assert [p.id for p in unweighed.retrieve(query, 5)] == [p.id for p in news.search(query, 5)]
+    assert pinned.calls == 1
+
+
+def test_the_blend_reads_its_weights_by_name(news: Assistant) -> None:
+    retriever = news.retriever
+    assert isinstance(retriever, HybridRetriever)
+    pool = retriever.pool("What did Alpha Daily say about ferry fares?")
+    assert pool.names == tuple(s.name for s in SIGNALS) and len(pool.rows) > 1
+    weights = {"outlet": 0.8, "bm25": 1.0, "dense": 1.5}
+    expected = sum(w * pool.signals[:, pool.names.index(n)] for n, w in weights.items())
+    np.testing.assert_allclose(pool.scores(weights), expected, rtol=1e-6)
+    assert pool.scores(dict(reversed(weights.items()))).tolist() == pool.scores(weights).tolist()
+    # The outlet the question names is a column of its own: 1 exactly for that outlet's rows.
+    named = pool.signals[:, pool.names.index("outlet")]
+    sources = [pool.matrix.sources[row] for row in pool.rows]
+    assert named.tolist() == [float(s == "Alpha Daily") for s in sources]
+
+
+def test_ranker_json_weighs_exactly_the_signals() -> None:
+    names = [s.name for s in SIGNALS]
+    assert len(set(names)) == len(names)
+    data = json.loads(resources.files("qa.retrieval").joinpath("ranker.json").read_text())
+    assert list(data["weights"]) == names
+    weights, per_article, head = load_ranker()
+    assert weights == {n: float(data["weights"][n]) for n in names}
+    assert (per_article, head) == (data["per_article"], data["head"])
+    with pytest.raises(ValueError, match="signals that do not exist: bm52"):
+        parse_ranker({"weights": {"bm25": 1.0, "bm52": 1.0}}, names)
+    assert parse_ranker({"weights": {"bm25": 2.0}}, names)[0]["dense"] == 0.0

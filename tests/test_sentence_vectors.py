@@ -14,6 +14,7 @@ import qa.reading
 from conftest import ARCHIVE, ROOT, make_passage
 from qa import Assistant
 from qa.answer import ExtractiveAnswerer
+from qa.config import Settings
 from qa.embedding import FakeEmbedder
 from qa.errors import ModelError
 from qa.sentences import SentenceVectors, pack, spans_of, unpack
@@ -79,12 +80,12 @@ def test_answers_from_stored_vectors_match_answers_from_embedding(
         assert spans.tolist() == [list(s) for s in spans_of(p.text)]
         assert vectors.shape == (len(spans), fake_assistant.embedder.dim)
     embedder = CountingEmbedder()
-    plain = ExtractiveAnswerer(embedder).answer(question, passages)
+    plain = ExtractiveAnswerer(embedder, Settings().answers).answer(question, passages)
     embedded = len(embedder.texts)
     embedder.texts.clear()
     monkeypatch.setattr(qa.reading, "REFINE_SENTENCES", 2)
     reading = ExtractiveAnswerer(
-        embedder, sentences=SentenceVectors(embedder, keyword.sentence_vectors)
+        embedder, Settings().answers, sentences=SentenceVectors(embedder, keyword.sentence_vectors)
     )
     answer = reading.answer(question, passages)
     assert answer.text == plain.text and answer.refused == plain.refused
@@ -144,7 +145,8 @@ fp32 = Assistant.open({index!r}, model_cache_dir={cache!r}, embed_variant="fp32"
 assert fp32.search("merger talks")
 ids = sorted(p.id for batch in fp32.keyword.iter_passages() for p in batch)
 passages = fp32.keyword.passages(ids)
-expected = fp32.embedder.embed([Chunker(fp32.embedder).embed_text(passages[i]) for i in ids])
+chunker = Chunker(fp32.embedder, fp32.settings.ingest)
+expected = fp32.embedder.embed([chunker.embed_text(passages[i]) for i in ids])
 stored = dict((r[0], r[3]) for r in fp32.store.records(ids, vectors=True))
 matrix = fp32.keyword.snapshot()
 local = np.array([matrix.vectors[matrix.passage_ids.index(i)] for i in ids])

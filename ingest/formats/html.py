@@ -16,8 +16,8 @@ from ingest.fields import build_article
 from ingest.formats import html_body, html_meta, html_site
 from ingest.normalise import normalise_date, plausible_date
 from ingest.source import ReadResult, Source, detect_encoding
+from qa.config import DEFAULT_NER_MODEL
 from qa.errors import IngestError
-from qa.nlp import DEFAULT_NER_MODEL
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.I)
 # Fewer words than this are a menu item or a caption, not an article.

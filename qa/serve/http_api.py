@@ -405,7 +405,7 @@ def build_api(
     @api.get("/api/search", tags=["newsdesk"])
     def search(
         q: str = Query(min_length=1, max_length=20_000),
-        k: int = Query(default=10, ge=1, le=100),
+        k: int | None = Query(default=None, ge=1, le=100),  # None: the top_k setting
         source: list[str] = Query(default_factory=list),  # noqa: B008
         author: list[str] = Query(default_factory=list),  # noqa: B008
         since: str | None = None,

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Protocol
 
 from qa.errors import ModelError
-from qa.retrieve import Retriever
+from qa.retrieval.retrieve import Retriever
 from qa.types import Passage, SearchFilters
 
 
@@ -46,7 +46,7 @@ class CrossEncoderReranker:
 class RerankingRetriever:
     """Retrieves `depth` passages with `base`, then orders them by the reranker's scores."""
 
-    def __init__(self, base: Retriever, reranker: Reranker, depth: int = 30) -> None:
+    def __init__(self, base: Retriever, reranker: Reranker, depth: int) -> None:
         self._base = base
         self._reranker = reranker
         self._depth = depth

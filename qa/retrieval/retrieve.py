@@ -9,8 +9,8 @@ from typing import Protocol
 import numpy as np
 
 from qa.embedding import Embedder
-from qa.filters import chroma_where, keyword_mask
 from qa.keyword import KeywordIndex
+from qa.retrieval.filters import chroma_where, keyword_mask
 from qa.store import ChromaStore
 from qa.types import Passage, SearchFilters
 

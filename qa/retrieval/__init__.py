@@ -1,0 +1,1 @@
+"""Retrieval: question understanding, filters, the retrievers, the hybrid's signals and blend."""
