@@ -456,7 +456,7 @@ def test_a_name_the_articles_found_lack_is_said_of_them_not_of_the_archive() -> 
     """Only the retrieved articles were read: the refusal must not claim the whole archive
     lacks the name (it may be in an article retrieval missed)."""
     passages = [_p("a", "Sam Altman returned to OpenAI on Tuesday.", "The Verge")]
-    answerer = ExtractiveAnswerer(FakeEmbedder(), min_evidence=0.0)
+    answerer = ExtractiveAnswerer(FakeEmbedder(), Settings(min_evidence=0.0).answers)
     answer = answerer.answer("What did Sam Altman tell Ekta Bisht?", passages)
     assert answer.refused
     assert answer.text.startswith("No article found for this question mentions Ekta Bisht.")

@@ -33,7 +33,7 @@ def web_assets() -> tuple[str, str]:
 
 
 def build_server(
-    assistant: Assistant, host: str = "127.0.0.1", warmup: Warmup | None = None
+    assistant: Assistant, host: str | None = None, warmup: Warmup | None = None
 ) -> Any:
     """The ASGI app: the HTTP API (qa.serve.http_api) with the web chat mounted at /. The models
     and the index load in the background from here on; the page says so until they are ready.
@@ -45,7 +45,7 @@ def build_server(
     from qa.serve.http_api import build_api
     from qa.serve.startup import Warmup
 
-    users = _users(assistant, host)
+    users = _users(assistant, host or assistant.settings.host)
     warmup = (warmup or Warmup(assistant)).start()
     api = build_api(assistant, users, warmup)
     create_app = importlib.import_module(WEB_MODULE).create_app
@@ -82,11 +82,15 @@ def _cap_malloc_arenas(arenas: int = 2) -> None:
         ctypes.CDLL("libc.so.6").mallopt(-8, arenas)  # -8 is M_ARENA_MAX
 
 
-def serve(assistant: Assistant, host: str = "127.0.0.1", port: int = 7860) -> None:
-    """Serve the chat and the API until interrupted. HTTP answers within a second (a page saying
-    the model is loading); the page is built and the models load in the background
-    (qa.serve.startup). Refuses an unsafe bind, and an index folder that holds no index."""
+def serve(assistant: Assistant, host: str | None = None, port: int | None = None) -> None:
+    """Serve the chat and the API until interrupted (on the settings' host and port unless
+    given). HTTP answers within a second (a page saying the model is loading); the page is built
+    and the models load in the background (qa.serve.startup). Refuses an unsafe bind, and an
+    index folder that holds no index."""
     import uvicorn
+
+    host = host or assistant.settings.host
+    port = port or assistant.settings.port
 
     from qa.serve.http_api import authorized
     from qa.serve.startup import StartingApp
