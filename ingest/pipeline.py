@@ -26,9 +26,11 @@ from ingest.parallel import Prepared, PreparePool, Setup, prepare
 from ingest.readers import estimate_records, iter_files, read_path
 from qa.embedding import Embedder
 from qa.errors import IngestError
-from qa.keyword import KeywordDoc, KeywordIndex, keyword_doc
-from qa.store import ChromaStore, StoredChunk, iso_to_ts
-from qa.sync import mark_current, reconcile
+from qa.index import keys
+from qa.index.keyword import KeywordIndex
+from qa.index.records import KeywordDoc, StoredChunk, iso_to_ts, keyword_doc
+from qa.index.store import ChromaStore
+from qa.index.sync import mark_current, reconcile
 from qa.types import Article, IngestReport, Passage
 
 BATCH_ARTICLES = 32
@@ -341,7 +343,7 @@ class Ingestor:
         if (plan.new or plan.copies) and self.keyword is not None and not self.store.shared:
             # Embedded: the index is behind the collection until this batch is in both (a
             # process starting after a crash here then checks the two against each other).
-            self.keyword.set_meta("generation", "")
+            self.keyword.set_meta(keys.GENERATION, "")
         metas = self.store.upsert(items)
         failpoints.reached("chroma")
         if self.keyword is not None:

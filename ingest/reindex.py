@@ -2,11 +2,12 @@
 
 Passages keep their ids, text and metadata; only their vectors (and sentence vectors) change,
 in Chroma and in the keyword index. Crash safety: the collection first records the vector
-space being moved to (`TARGET_KEY`); batches go in passage-id order, each written to Chroma,
-then to the keyword index, then recorded as done (`CURSOR_KEY`); the index's own space is set
-and the target removed only at the end. An index with a target is refused by every other
-command until a reindex finishes it; a reindex killed at any moment resumes after its last
-recorded batch (a batch written but not recorded is written again, to the same effect).
+space being moved to (`keys.SPACE_TARGET`); batches go in passage-id order, each written to
+Chroma, then to the keyword index, then recorded as done (`keys.REINDEX_CURSOR`); the index's
+own space is set and the target removed only at the end. An index with a target is refused by
+every other command until a reindex finishes it; a reindex killed at any moment resumes after
+its last recorded batch (a batch written but not recorded is written again, to the same
+effect).
 """
 
 from __future__ import annotations
@@ -20,10 +21,10 @@ from ingest.chunk import Chunk, Chunker
 from ingest.parallel import embed_chunks
 from qa.embedding import Embedder
 from qa.errors import ConfigError
-from qa.keyword import KeywordIndex
-from qa.store import ChromaStore
+from qa.index import keys
+from qa.index.keyword import KeywordIndex
+from qa.index.store import ChromaStore
 
-CURSOR_KEY = "newsdesk_reindex_after"
 BATCH = 256
 
 
@@ -51,8 +52,7 @@ def reindex(
     """Re-embed the index in place with `embedder` (its vectors move from the space `before`
     to the embedder's). Resumes an interrupted reindex to the same space; starts over when the
     interrupted one was to another. Raises ConfigError for an embedder without a space."""
-    from qa.backends import SPACE_KEY, TARGET_KEY
-    from qa.sync import mark_current
+    from qa.index.sync import mark_current
 
     target = getattr(embedder, "space", None)
     if not target:
@@ -60,27 +60,27 @@ def reindex(
             "The configured embedder does not name its vector space", "use a newsdesk embedder"
         )
     started = time.perf_counter()
-    if store.meta(TARGET_KEY) != target:
+    if store.meta(keys.SPACE_TARGET) != target:
         if before == target:
             return ReindexReport(before, target, 0, 0.0)  # nothing to do
-        store.set_meta({TARGET_KEY: target, CURSOR_KEY: None})
+        store.set_meta({keys.SPACE_TARGET: target, keys.REINDEX_CURSOR: None})
     total, done = keyword.count(), 0
-    after = store.meta(CURSOR_KEY) or ""
+    after = store.meta(keys.REINDEX_CURSOR) or ""
     for passages in keyword.iter_passages(after=after, batch=BATCH):
         chunks = [Chunk(p, chunker.embed_text(p)) for p in passages]
         vectors, sentences = embed_chunks(embedder, chunks)
         ids = [p.id for p in passages]
         if not store.shared:
-            keyword.set_meta("generation", "")  # behind the collection until both are written
+            keyword.set_meta(keys.GENERATION, "")  # behind the collection until both are written
         store.set_vectors(ids, vectors)
         failpoints.reached("chroma")
         keyword.set_vectors(list(zip(ids, vectors, sentences, strict=True)))
         failpoints.reached("keyword")
-        store.set_meta({CURSOR_KEY: ids[-1]})
+        store.set_meta({keys.REINDEX_CURSOR: ids[-1]})
         done += len(ids)
         if progress:
             progress(done, total)
-    store.set_meta({SPACE_KEY: target, TARGET_KEY: None, CURSOR_KEY: None})
+    store.set_meta({keys.SPACE: target, keys.SPACE_TARGET: None, keys.REINDEX_CURSOR: None})
     token = store.mark_changed()
     if not store.shared:
         mark_current(keyword, token)

@@ -39,6 +39,8 @@ from qa.evidence import (
     named_outlets,
     outlet_clauses,
 )
+from qa.index.records import iso_to_ts
+from qa.index.sentences import SentenceVectors
 from qa.nlp import Entity
 from qa.question import Slot
 from qa.reading import (
@@ -51,9 +53,7 @@ from qa.reading import (
     overlap,
     terms_of,
 )
-from qa.sentences import SentenceVectors
 from qa.slots import NAME_SLOTS, Filler, join_names
-from qa.store import iso_to_ts
 from qa.text import content_terms, stem, words
 from qa.types import Answer, Citation, Passage
 from qa.understand import find_dates

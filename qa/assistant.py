@@ -15,9 +15,10 @@ from qa.answer import Answerer
 from qa.config import Settings
 from qa.embedding import Embedder
 from qa.errors import ConfigError, EmptyIndexError, NewsdeskError, NotFoundError
-from qa.keyword import KeywordIndex
+from qa.index import keys
+from qa.index.keyword import KeywordIndex
+from qa.index.store import ChromaStore
 from qa.retrieve import Retriever, read_passages
-from qa.store import ChromaStore
 from qa.types import Answer, Article, IngestReport, Passage, SearchFilters
 
 if TYPE_CHECKING:
@@ -135,8 +136,8 @@ class Assistant:
 
         backends.check_index_space(self.settings, self.store, self.embedder)
         space = getattr(self.embedder, "space", None)
-        if space and self.store.meta(backends.SPACE_KEY) != space:
-            self.store.set_meta({backends.SPACE_KEY: space})  # before its first vector
+        if space and self.store.meta(keys.SPACE) != space:
+            self.store.set_meta({keys.SPACE: space})  # before its first vector
         catalog = Catalog(self.settings.index_dir / "catalog.sqlite")
         try:
             ingestor = Ingestor(
@@ -171,7 +172,7 @@ class Assistant:
             before = backends.index_space(self.settings, self.store)
             # 'auto' moves to the default precision, or on to the space an unfinished
             # reindex was moving to.
-            embedder = backends.build_embedder(self.settings, self.store.meta(backends.TARGET_KEY))
+            embedder = backends.build_embedder(self.settings, self.store.meta(keys.SPACE_TARGET))
             chunker = Chunker(embedder, self.settings.chunk_tokens, self.settings.chunk_overlap)
             report = reindex(self.store, self.keyword, embedder, before, chunker, progress)
             for name in ("retriever", "answerer"):
@@ -209,8 +210,8 @@ class Assistant:
 
     def catch_up(self, force: bool = False) -> None:
         """On a Chroma server, bring the local keyword index up to what other processes wrote
-        (at most every `chroma_refresh_seconds`, unless `force`d; see qa.sync). Embedded Chroma
-        has one writer, this process, so there is nothing to do."""
+        (at most every `chroma_refresh_seconds`, unless `force`d; see qa.index.sync). Embedded
+        Chroma has one writer, this process, so there is nothing to do."""
         if not self.settings.chroma_server or "keyword" not in self.__dict__:
             return  # building the keyword index catches up by itself
         if not force and time.monotonic() - self._synced_at < self.settings.chroma_refresh_seconds:
@@ -218,7 +219,7 @@ class Assistant:
         if not self._sync_lock.acquire(blocking=force):
             return  # another thread is catching up; search what is there
         try:
-            from qa.sync import catch_up
+            from qa.index.sync import catch_up
 
             catch_up(self.keyword, self.store)
             self._synced_at = time.monotonic()
@@ -280,7 +281,7 @@ class Assistant:
         Raises NotFoundError when the index holds no article with that id.
         """
         passages = self.keyword.article_passages(article_id)
-        if passages is None:  # some records not kept locally (see qa.keyword.fill_records)
+        if passages is None:  # some records not kept locally (see qa.index.resync.fill_records)
             passages = self.store.article_passages(article_id)
         if not passages:
             raise NotFoundError(
@@ -394,7 +395,7 @@ class Assistant:
         )
 
     def _require_content(self) -> None:
-        if self.keyword.is_empty():  # (not the store's count: see qa.keyword)
+        if self.keyword.is_empty():  # (not the store's count: see qa.index.keyword)
             raise EmptyIndexError(
                 f"The index at {self.settings.index_dir} holds no articles yet",
                 "run `newsdesk ingest PATH` first (for example `newsdesk ingest data/sample`)",

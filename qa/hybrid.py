@@ -29,9 +29,9 @@ import numpy as np
 
 from qa.embedding import Embedder
 from qa.filters import keyword_mask
-from qa.keyword import KeywordIndex, sentence_scores
+from qa.index.keyword import KeywordIndex, sentence_scores
+from qa.index.store import ChromaStore
 from qa.retrieve import top_indices, with_scores
-from qa.store import ChromaStore
 from qa.types import Passage, SearchFilters
 from qa.understand import Analysis, OutletMatcher, analyse
 

@@ -36,8 +36,8 @@ from qa.citations import cited_numbers, defuse_markers, marker, strip_markers
 from qa.embedding import Embedder
 from qa.errors import NewsdeskError
 from qa.evidence import refusal
+from qa.index.sentences import SentenceVectors
 from qa.reading import Reading
-from qa.sentences import SentenceVectors
 from qa.text import content_terms, sentence_spans
 from qa.types import Answer, Citation, Passage
 

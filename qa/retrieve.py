@@ -10,8 +10,8 @@ import numpy as np
 
 from qa.embedding import Embedder
 from qa.filters import chroma_where, keyword_mask
-from qa.keyword import KeywordIndex
-from qa.store import ChromaStore
+from qa.index.keyword import KeywordIndex
+from qa.index.store import ChromaStore
 from qa.types import Passage, SearchFilters
 
 

@@ -1,8 +1,8 @@
 """Several processes, one Chroma server: how each keeps its local keyword index in step.
 
 Chroma (a server in this mode) is the store of record. Each newsdesk process keeps, in its own
-index folder, a keyword index (BM25 and a copy of the vectors, qa.keyword) and an ingest catalog
-(ingest.catalog); both are caches of the collection and can be rebuilt from it.
+index folder, a keyword index (BM25 and a copy of the vectors, qa.index.keyword) and an ingest
+catalog (ingest.catalog); both are caches of the collection and can be rebuilt from it.
 
 - Every ingest batch writes its passages with a `written_at` time, then gives the collection a
   fresh *generation token* (collection metadata, ChromaStore.mark_changed).
@@ -32,7 +32,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from qa.keyword import KeywordIndex, record_doc, sync_from_store
+from qa.index import keys
+from qa.index.keyword import KeywordIndex
+from qa.index.records import record_doc
+from qa.index.resync import sync_from_store
 
 # Writers on other machines may have clocks this far behind the newest write seen (seconds).
 CLOCK_MARGIN = 600.0
@@ -64,9 +67,9 @@ def catch_up(index: KeywordIndex, store: Any, batch: int = 1000) -> int:
     the right text) and takes the listed metadata of the passages it holds.
     """
     token = store.generation()
-    if token == (index.get_meta("generation") or ""):
+    if token == (index.get_meta(keys.GENERATION) or ""):
         return 0
-    since = float(index.get_meta("written_hwm") or 0.0)
+    since = float(index.get_meta(keys.WRITTEN_HWM) or 0.0)
     newest = since
     changed: set[str] = set()
     listed: list[tuple[str, dict[str, Any]]] = []
@@ -86,22 +89,22 @@ def catch_up(index: KeywordIndex, store: Any, batch: int = 1000) -> int:
             note_missing()
     note_missing()
     total = reconcile(index, store, sorted(changed), batch)
-    index.set_meta("written_hwm", repr(newest))
+    index.set_meta(keys.WRITTEN_HWM, repr(newest))
     if index.count() != store.count():  # missed something (an older index, a skewed clock)
         total = sync_from_store(index, store, batch, force=True)
-    index.set_meta("generation", token)
+    index.set_meta(keys.GENERATION, token)
     return total
 
 
 def local_writer(index: KeywordIndex) -> str:
     """The name this index folder writes under (made once, kept in its keyword index): what is
     written through the folder is in its keyword index, whichever process wrote it."""
-    writer = index.get_meta("writer")
+    writer = index.get_meta(keys.WRITER)
     if not writer:
         import uuid
 
-        index.set_meta("writer", uuid.uuid4().hex)
-        writer = index.get_meta("writer") or ""
+        index.set_meta(keys.WRITER, uuid.uuid4().hex)
+        writer = index.get_meta(keys.WRITER) or ""
     return writer
 
 
@@ -110,5 +113,5 @@ def mark_current(index: KeywordIndex, token: str) -> None:
     an embedded collection once synced: it has no other writer)."""
     import time
 
-    index.set_meta("written_hwm", repr(time.time()))
-    index.set_meta("generation", token)
+    index.set_meta(keys.WRITTEN_HWM, repr(time.time()))
+    index.set_meta(keys.GENERATION, token)
