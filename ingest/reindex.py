@@ -3,11 +3,11 @@
 Passages keep their ids, text and metadata; only their vectors (and sentence vectors) change,
 in Chroma and in the keyword index. Crash safety: the collection first records the vector
 space being moved to (`keys.SPACE_TARGET`); batches go in passage-id order, each written to
-Chroma, then to the keyword index, then recorded as done (`keys.REINDEX_CURSOR`); the index's
-own space is set and the target removed only at the end. An index with a target is refused by
-every other command until a reindex finishes it; a reindex killed at any moment resumes after
-its last recorded batch (a batch written but not recorded is written again, to the same
-effect).
+Chroma, then to the keyword index (PassageIndex.set_vectors), then recorded as done
+(`keys.REINDEX_CURSOR`); the index's own space is set and the target removed only at the end.
+An index with a target is refused by every other command until a reindex finishes it; a
+reindex killed at any moment resumes after its last recorded batch (a batch written but not
+recorded is written again, to the same effect).
 """
 
 from __future__ import annotations
@@ -22,8 +22,7 @@ from ingest.parallel import embed_chunks
 from qa.embedding import Embedder
 from qa.errors import ConfigError
 from qa.index import keys
-from qa.index.keyword import KeywordIndex
-from qa.index.store import ChromaStore
+from qa.index.passage_index import PassageIndex
 
 BATCH = 256
 
@@ -42,8 +41,7 @@ class ReindexReport:
 
 
 def reindex(
-    store: ChromaStore,
-    keyword: KeywordIndex,
+    index: PassageIndex,
     embedder: Embedder,
     before: str | None,
     chunker: Chunker,
@@ -52,36 +50,28 @@ def reindex(
     """Re-embed the index in place with `embedder` (its vectors move from the space `before`
     to the embedder's). Resumes an interrupted reindex to the same space; starts over when the
     interrupted one was to another. Raises ConfigError for an embedder without a space."""
-    from qa.index.sync import mark_current
-
     target = getattr(embedder, "space", None)
     if not target:
         raise ConfigError(
             "The configured embedder does not name its vector space", "use a newsdesk embedder"
         )
     started = time.perf_counter()
+    store = index.store
     if store.meta(keys.SPACE_TARGET) != target:
         if before == target:
             return ReindexReport(before, target, 0, 0.0)  # nothing to do
         store.set_meta({keys.SPACE_TARGET: target, keys.REINDEX_CURSOR: None})
-    total, done = keyword.count(), 0
+    total, done = index.keyword.count(), 0
     after = store.meta(keys.REINDEX_CURSOR) or ""
-    for passages in keyword.iter_passages(after=after, batch=BATCH):
+    for passages in index.keyword.iter_passages(after=after, batch=BATCH):
         chunks = [Chunk(p, chunker.embed_text(p)) for p in passages]
         vectors, sentences = embed_chunks(embedder, chunks)
         ids = [p.id for p in passages]
-        if not store.shared:
-            keyword.set_meta(keys.GENERATION, "")  # behind the collection until both are written
-        store.set_vectors(ids, vectors)
-        failpoints.reached("chroma")
-        keyword.set_vectors(list(zip(ids, vectors, sentences, strict=True)))
-        failpoints.reached("keyword")
+        index.set_vectors(ids, vectors, sentences, checkpoint=failpoints.reached)
         store.set_meta({keys.REINDEX_CURSOR: ids[-1]})
         done += len(ids)
         if progress:
             progress(done, total)
     store.set_meta({keys.SPACE: target, keys.SPACE_TARGET: None, keys.REINDEX_CURSOR: None})
-    token = store.mark_changed()
-    if not store.shared:
-        mark_current(keyword, token)
+    index.commit()
     return ReindexReport(before, target, done, round(time.perf_counter() - started, 3))

@@ -21,7 +21,7 @@ from qa.embedding import (
 from qa.errors import ConfigError, ModelError
 from qa.index import keys
 from qa.index.keyword import KeywordIndex
-from qa.index.resync import fill_records, sync_from_store
+from qa.index.passage_index import PassageIndex
 from qa.index.sentences import SentenceVectors
 from qa.index.store import ChromaStore
 from qa.retrieve import DenseRetriever, KeywordRetriever, Retriever
@@ -115,28 +115,11 @@ def build_store(settings: Settings) -> ChromaStore:
     return ChromaStore.open(settings)
 
 
-def build_keyword(settings: Settings, store: ChromaStore) -> KeywordIndex:
-    """The BM25 index beside the Chroma data, filled from Chroma if it is missing or stale; on a
-    Chroma server, brought up to what other processes wrote (qa.index.sync)."""
-    from qa.index.sync import catch_up, local_writer, mark_current
-
-    index = KeywordIndex(settings.index_dir / "keyword.sqlite")
-    store.writer = local_writer(index)
-    if settings.chroma_server:
-        catch_up(index, store)
-    else:
-        token = store.generation()
-        # The index records the generation it holds all of (cleared while an ingest batch is
-        # between the two writes). When it matches, Chroma is not read at all: an embedded
-        # Chroma's first read loads its whole HNSW index into this process.
-        if not token or index.get_meta(keys.GENERATION) != token:
-            sync_from_store(index, store)
-            # An embedded collection has one writer, this process, and the index now holds all
-            # of it: record that, so a process serving the same data from a Chroma server later
-            # (the folder moved behind `chroma run`) starts caught up.
-            mark_current(index, token or store.mark_changed())
-    fill_records(index, store)  # an index made before it kept the passages' records
-    return index
+def build_index(settings: Settings, store: ChromaStore) -> PassageIndex:
+    """The passage index: the Chroma collection and the keyword index beside its data, filled
+    from Chroma if it is missing or stale; on a Chroma server, brought up to what other
+    processes wrote (qa.index.passage_index)."""
+    return PassageIndex.open(store, settings.index_dir / "keyword.sqlite")
 
 
 def build_retriever(

@@ -249,8 +249,8 @@ def test_the_chroma_token_is_sent_as_a_bearer_header(tmp_path: Path) -> None:
 def test_an_embedded_index_moved_behind_a_server_starts_caught_up(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import qa.index.sync
     from qa.index import keys
+    from qa.index.passage_index import PassageIndex
 
     index = tmp_path / "index"
     embedded = Assistant.open(index, embedder="fake")
@@ -261,9 +261,9 @@ def test_an_embedded_index_moved_behind_a_server_starts_caught_up(
     proc = _chroma(index / "chroma", port)
     try:
         listed: list[float] = []
-        real = qa.index.sync.reconcile
+        real = PassageIndex.reconcile
         monkeypatch.setattr(
-            qa.index.sync, "reconcile", lambda *a, **k: listed.append(1.0) or real(*a, **k)
+            PassageIndex, "reconcile", lambda *a, **k: listed.append(1.0) or real(*a, **k)
         )
         served = Assistant.open(index, embedder="fake", chroma_url=f"http://127.0.0.1:{port}")
         assert served.search("apples harvest tonnes", k=1)[0].source == "Valley Gazette"

@@ -1,5 +1,5 @@
 """The index's meta keys, named once: those of the local keyword index and those of the Chroma
-collection that the protocol between them (qa.index.sync) and a reindex read and write.
+collection that the protocol between them (qa.index.passage_index) and a reindex read and write.
 """
 
 from __future__ import annotations

@@ -44,7 +44,8 @@ ORDER_KEY = "at"
 
 @dataclass(frozen=True)
 class StoredChunk:
-    """A passage ready to write: the passage, its vector, and its article's content hash."""
+    """A passage ready to write: the passage, its vector, its article's content hash, and its
+    sentences' vectors (kept by the keyword index only)."""
 
     passage: Passage
     vector: np.ndarray
@@ -53,6 +54,7 @@ class StoredChunk:
     n_chunks: int
     also: list[dict[str, Any]] = field(default_factory=list)
     published_raw: str = ""
+    sentences: bytes | None = None  # its sentences' vectors (qa.index.sentences.pack)
 
 
 def chunk_metadata(item: StoredChunk, writer: str) -> dict[str, Any]:
@@ -69,7 +71,7 @@ def chunk_metadata(item: StoredChunk, writer: str) -> dict[str, Any]:
         n_chunks=item.n_chunks,
         also=json.dumps(item.also),
         published_raw=item.published_raw,
-        written_at=time.time(),  # lets other processes find what is new (qa.index.sync)
+        written_at=time.time(),  # lets other processes find what is new (qa.index.passage_index)
         written_by=writer,
     )
     # The article's own fields, kept only when set (the file it came from, its authors, the

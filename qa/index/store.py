@@ -46,8 +46,8 @@ class ChromaStore:
         self.where = where  # "the Chroma server at http://..." or "the index at ..."
         self.shared = shared  # on a server, where other processes may write too
         # The writer named on what this store writes: a process catching up with a shared
-        # collection lists only what others wrote. qa.backends.build_keyword sets it to the
-        # local index folder's (qa.index.sync.local_writer); a store used alone names itself.
+        # collection lists only what others wrote. PassageIndex.open sets it to the local
+        # index folder's (PassageIndex.local_writer); a store used alone names itself.
         self.writer = uuid.uuid4().hex
 
     @classmethod
