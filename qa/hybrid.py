@@ -23,13 +23,13 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
-from typing import Any
 
 import numpy as np
 
 from qa.embedding import Embedder
 from qa.filters import keyword_mask
 from qa.index.keyword import KeywordIndex, sentence_scores
+from qa.index.snapshot import Snapshot
 from qa.index.store import ChromaStore
 from qa.retrieve import top_indices, with_scores
 from qa.types import Passage, SearchFilters
@@ -84,7 +84,7 @@ class HybridRetriever:
         self.head = fitted_head
         self._matcher_for: tuple[int, OutletMatcher] | None = None
 
-    def _matcher(self, matrix: Any) -> OutletMatcher:
+    def _matcher(self, matrix: Snapshot) -> OutletMatcher:
         key = id(matrix)
         if self._matcher_for is None or self._matcher_for[0] != key:
             self._matcher_for = (key, OutletMatcher(matrix.outlets))
@@ -191,7 +191,7 @@ class HybridRetriever:
 class Pool:
     """Candidates of one query: rows of the keyword matrix and their signals (FEATURES order)."""
 
-    matrix: Any
+    matrix: Snapshot
     analysis: Analysis
     rows: list[int]
     signals: np.ndarray
@@ -219,7 +219,7 @@ def _signals(
     dense: np.ndarray,
     sent: Sentences,
     per_clause: list[Clause],
-    matrix: Any,
+    matrix: Snapshot,
     analysis: Analysis,
 ) -> Pool:
     """The FEATURES of each candidate row, each scaled to about 0..1."""
