@@ -7,12 +7,12 @@ with newsdesk-like metadata (sixteen keys), six ways: the passage text as Chroma
 (which Chroma also indexes for full-text search, with trigrams; what newsdesk did first), the
 text as one more metadata key (what it did next), the filter keys flat and the rest, text
 included, packed into one value that begins with the title (`packed-by-title`, what it did
-next), the same beginning with the write time (`packed`: `qa.store.pack_metadata`, what newsdesk
-does now), that with the 34-character passage ids newsdesk wrote before (`packed-long-ids`),
-and no text at all. Passage ids are newsdesk's (`ingest.chunk.passage_id`) but for that one.
-Reports the seconds in all, and passages per second over the first and the last quarter of
-the batches. Texts are 1,200-character slices of the archive's article bodies, titles its
-titles (shuffled); `--ways` picks some of the six.
+next), the same beginning with the write time (`packed`: `qa.index.records.pack_metadata`,
+what newsdesk does now), that with the 34-character passage ids newsdesk wrote before
+(`packed-long-ids`), and no text at all. Passage ids are newsdesk's (`ingest.chunk.passage_id`)
+but for that one. Reports the seconds in all, and passages per second over the first and the
+last quarter of the batches. Texts are 1,200-character slices of the archive's article bodies,
+titles its titles (shuffled); `--ways` picks some of the six.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ import numpy as np
 
 from ingest.chunk import passage_id
 from qa.config import Settings
-from qa.store import ORDER_KEY, PACKED_KEY, TEXT_KEY, pack_metadata
+from qa.index.records import ORDER_KEY, PACKED_KEY, TEXT_KEY, pack_metadata
 
 BATCH = 500
 WAYS = ("document", "metadata", "packed-by-title", "packed", "packed-long-ids", "none")
@@ -54,7 +54,7 @@ def run(
         path=str(folder / where), settings=ChromaSettings(anonymized_telemetry=False)
     )
     hnsw = {"hnsw:space": "cosine", "hnsw:construction_ef": Settings().hnsw_construction_ef}
-    col = client.create_collection("bench", metadata=hnsw)  # as qa.store makes them
+    col = client.create_collection("bench", metadata=hnsw)  # as qa.index.store makes them
     rng = np.random.default_rng(0)
     took: list[float] = []
     for b in range(passages // BATCH):
@@ -96,7 +96,7 @@ def run(
                 pack_metadata({**meta, TEXT_KEY: text})
                 for meta, text in zip(metas, body, strict=True)
             ]
-            if where == "packed-by-title":  # the layout before qa.store.ORDER_KEY
+            if where == "packed-by-title":  # the layout before qa.index.records.ORDER_KEY
                 for meta in write["metadatas"]:
                     rest = json.loads(meta[PACKED_KEY])
                     del rest[ORDER_KEY]

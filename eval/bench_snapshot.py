@@ -26,7 +26,7 @@ def rss(field):
     for line in open("/proc/self/status"):
         if line.startswith(field + ":"):
             return int(line.split()[1]) // 1024
-from qa.keyword import KeywordIndex
+from qa.index.keyword import KeywordIndex
 index = KeywordIndex(Path(sys.argv[1]))
 before = rss("VmRSS")
 started = time.perf_counter()

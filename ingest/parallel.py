@@ -22,8 +22,8 @@ if TYPE_CHECKING:
     from qa.types import Article
 
 Setup = Callable[[], "tuple[Chunker, Embedder]"]
-# Passages per article, every passage's vector, and its sentences' vectors (qa.sentences.pack;
-# None when the embedder does not give them).
+# Passages per article, every passage's vector, and its sentences' vectors
+# (qa.index.sentences.pack; None when the embedder does not give them).
 Prepared = tuple[list[list["Chunk"]], np.ndarray, list[bytes | None]]
 
 _worker: tuple[Chunker, Embedder] | None = None
@@ -38,8 +38,8 @@ def prepare(chunker: Chunker, embedder: Embedder, items: Sequence[tuple[Article,
 
 def embed_chunks(embedder: Embedder, chunks: Sequence[Chunk]) -> tuple[np.ndarray, list[Any]]:
     """The vectors of passages (their embedded texts) and, from the same forward pass when the
-    embedder gives them, their sentences' vectors packed for storage (qa.sentences.pack)."""
-    from qa.sentences import pack, spans_of
+    embedder gives them, their sentences' vectors packed for storage (qa.index.sentences.pack)."""
+    from qa.index.sentences import pack, spans_of
 
     texts = [c.embed_text for c in chunks]
     if not texts:

@@ -26,9 +26,8 @@ from ingest.parallel import Prepared, PreparePool, Setup, prepare
 from ingest.readers import estimate_records, iter_files, read_path
 from qa.embedding import Embedder
 from qa.errors import IngestError
-from qa.keyword import KeywordDoc, KeywordIndex, keyword_doc
-from qa.store import ChromaStore, StoredChunk, iso_to_ts
-from qa.sync import mark_current, reconcile
+from qa.index.passage_index import PassageIndex
+from qa.index.records import StoredChunk
 from qa.types import Article, IngestReport, Passage
 
 BATCH_ARTICLES = 32
@@ -162,16 +161,15 @@ def _batches(
 
 
 class Ingestor:
-    """Runs ingests against one store and catalog (one writer at a time)."""
+    """Runs ingests against one passage index and catalog (one writer at a time)."""
 
     def __init__(
         self,
         *,
         embedder: Embedder,
-        store: ChromaStore,
+        index: PassageIndex,
         chunker: Chunker,
         catalog: Catalog,
-        keyword: KeywordIndex | None = None,
         dedup_threshold: float,
         workers: int,
         worker_setup: Setup | None = None,
@@ -186,10 +184,10 @@ class Ingestor:
         self.workers = workers
         self.worker_setup = worker_setup
         self.embedder = embedder
-        self.store = store
-        self.keyword = keyword
+        self.index = index
         self.chunker = chunker
         self.catalog = catalog
+        store = index.store
         if catalog.get_meta("store_id") != store.id or (catalog.count() and not store.count()):
             catalog.reset(store.id)  # the store it described was replaced or emptied
         self.near = NearDuplicates(dedup_threshold)
@@ -250,15 +248,12 @@ class Ingestor:
         On a server, the collection is asked once for LOOKAHEAD batches: a metadata-filtered
         read costs about 0.2 s at a million passages, whatever it asks for.
         """
-        if self.keyword is not None and not self.store.shared:
-            versions, size = self.keyword.article_versions, BATCH_ARTICLES
-        else:
-            versions, size = self.store.article_versions, BATCH_ARTICLES * LOOKAHEAD
+        size = BATCH_ARTICLES * LOOKAHEAD if self.index.shared else BATCH_ARTICLES
         for group in _batches(articles, size, first=FIRST_BATCH):
             ids = [a.id for a in group]
             entries = self.catalog.entries(ids)
             aliases = self.catalog.aliases(ids)
-            stored = versions([i for i in ids if i not in entries and i not in aliases])
+            stored = self.index.versions([i for i in ids if i not in entries and i not in aliases])
             for i in range(0, len(group), BATCH_ARTICLES):
                 yield group[i : i + BATCH_ARTICLES], _Known(entries, aliases, stored)
 
@@ -314,46 +309,36 @@ class Ingestor:
         failpoints.reached("embedded")
         also: dict[str, list[dict[str, str | None]]] = {}
         items: list[StoredChunk] = []
-        docs: list[KeywordDoc] = []
         row = 0
         for (article, digest, _, entry), chunks in zip(plan.new, chunked, strict=True):
             also[article.id] = list(entry.also) if entry else []
-            for i, (c, passage) in enumerate(
-                zip(chunks, _with_article(article, chunks), strict=True)
-            ):
-                vector = vectors[row + i]
+            for i, passage in enumerate(_with_article(article, chunks)):
                 items.append(
                     StoredChunk(
                         passage,
-                        vector,
+                        vectors[row + i],
                         digest,
                         i,
                         len(chunks),
                         also[article.id],
                         article.extra.get("published_raw", ""),
+                        sentences[row + i],
                     )
                 )
-                docs.append(_keyword_doc(c, vector, sentences[row + i]))
             row += len(chunks)
             state.passages += len(chunks)
         # One write per store for the whole batch; the new versions first, then the old ones
         # dropped: a crash in between leaves both, and the next run finishes the job.
-        if (plan.new or plan.copies) and self.keyword is not None and not self.store.shared:
-            # Embedded: the index is behind the collection until this batch is in both (a
-            # process starting after a crash here then checks the two against each other).
-            self.keyword.set_meta("generation", "")
-        metas = self.store.upsert(items)
-        failpoints.reached("chroma")
-        if self.keyword is not None:
-            self.keyword.add([replace(d, meta=m) for d, m in zip(docs, metas, strict=True)])
-        failpoints.reached("keyword")
+        index = self.index
+        changes = bool(plan.new or plan.copies)
+        if changes:
+            index.begin()
+        index.write(items, checkpoint=failpoints.reached)
         for (article, digest, _, entry), chunks in zip(plan.new, chunked, strict=True):
             if entry is None:
                 state.added += 1
                 continue
-            self.store.delete_article_passages(article.id, keep_hash=digest)
-            if self.keyword is not None:
-                self.keyword.delete_article(article.id, keep=[c.passage.id for c in chunks])
+            index.replace_article(article.id, digest, keep=[c.passage.id for c in chunks])
             state.updated += 1
         twins = {twin for *_, twin in plan.copies if twin not in also}
         for twin_id, twin_entry in self.catalog.entries(sorted(twins)).items():
@@ -363,17 +348,13 @@ class Ingestor:
             if listing not in also.setdefault(twin, []):
                 also[twin].append(listing)
         for twin in {twin for *_, twin in plan.copies}:
-            written = self.store.set_also(twin, also[twin])
-            if self.keyword is not None:
-                self.keyword.set_metadata(written)
-        if plan.known and self.keyword is not None:
+            index.set_wire_copies(twin, also[twin])
+        if plan.known:
             # Stored but maybe not in the keyword index (a run killed between the two writes,
             # or passages another process wrote).
-            reconcile(self.keyword, self.store, [e.id for e in plan.known])
-        if plan.new or plan.copies:
-            token = self.store.mark_changed()  # other processes on the same collection catch up
-            if self.keyword is not None and not self.store.shared:
-                mark_current(self.keyword, token)  # embedded: this process is the only writer
+            index.reconcile([e.id for e in plan.known])
+        if changes:
+            index.commit()  # other processes on the same collection catch up
         with self.catalog.transaction():
             for entry in plan.known:
                 self.catalog.put_article(entry)
@@ -407,15 +388,6 @@ def _with_article(article: Article, chunks: list[Chunk]) -> Iterator[Passage]:
         yield replace(
             p, authors=list(article.authors), path=article.path, lead=lead, extra=article.extra
         )
-
-
-def _keyword_doc(chunk: Chunk, vector: np.ndarray, sentences: bytes | None) -> KeywordDoc:
-    p = chunk.passage
-    ts = iso_to_ts(p.published_at)
-    when = ts if ts >= 0 else None
-    return keyword_doc(
-        p.id, p.article_id, p.text, p.title, p.source, p.author, when, vector, None, sentences
-    )
 
 
 def _files(paths: list[str | Path]) -> Iterator[Path]:

@@ -2,11 +2,12 @@
 
 Passages keep their ids, text and metadata; only their vectors (and sentence vectors) change,
 in Chroma and in the keyword index. Crash safety: the collection first records the vector
-space being moved to (`TARGET_KEY`); batches go in passage-id order, each written to Chroma,
-then to the keyword index, then recorded as done (`CURSOR_KEY`); the index's own space is set
-and the target removed only at the end. An index with a target is refused by every other
-command until a reindex finishes it; a reindex killed at any moment resumes after its last
-recorded batch (a batch written but not recorded is written again, to the same effect).
+space being moved to (`keys.SPACE_TARGET`); batches go in passage-id order, each written to
+Chroma, then to the keyword index (PassageIndex.set_vectors), then recorded as done
+(`keys.REINDEX_CURSOR`); the index's own space is set and the target removed only at the end.
+An index with a target is refused by every other command until a reindex finishes it; a
+reindex killed at any moment resumes after its last recorded batch (a batch written but not
+recorded is written again, to the same effect).
 """
 
 from __future__ import annotations
@@ -20,10 +21,9 @@ from ingest.chunk import Chunk, Chunker
 from ingest.parallel import embed_chunks
 from qa.embedding import Embedder
 from qa.errors import ConfigError
-from qa.keyword import KeywordIndex
-from qa.store import ChromaStore
+from qa.index import keys
+from qa.index.passage_index import PassageIndex
 
-CURSOR_KEY = "newsdesk_reindex_after"
 BATCH = 256
 
 
@@ -41,8 +41,7 @@ class ReindexReport:
 
 
 def reindex(
-    store: ChromaStore,
-    keyword: KeywordIndex,
+    index: PassageIndex,
     embedder: Embedder,
     before: str | None,
     chunker: Chunker,
@@ -51,37 +50,28 @@ def reindex(
     """Re-embed the index in place with `embedder` (its vectors move from the space `before`
     to the embedder's). Resumes an interrupted reindex to the same space; starts over when the
     interrupted one was to another. Raises ConfigError for an embedder without a space."""
-    from qa.backends import SPACE_KEY, TARGET_KEY
-    from qa.sync import mark_current
-
     target = getattr(embedder, "space", None)
     if not target:
         raise ConfigError(
             "The configured embedder does not name its vector space", "use a newsdesk embedder"
         )
     started = time.perf_counter()
-    if store.meta(TARGET_KEY) != target:
+    store = index.store
+    if store.meta(keys.SPACE_TARGET) != target:
         if before == target:
             return ReindexReport(before, target, 0, 0.0)  # nothing to do
-        store.set_meta({TARGET_KEY: target, CURSOR_KEY: None})
-    total, done = keyword.count(), 0
-    after = store.meta(CURSOR_KEY) or ""
-    for passages in keyword.iter_passages(after=after, batch=BATCH):
+        store.set_meta({keys.SPACE_TARGET: target, keys.REINDEX_CURSOR: None})
+    total, done = index.keyword.count(), 0
+    after = store.meta(keys.REINDEX_CURSOR) or ""
+    for passages in index.keyword.iter_passages(after=after, batch=BATCH):
         chunks = [Chunk(p, chunker.embed_text(p)) for p in passages]
         vectors, sentences = embed_chunks(embedder, chunks)
         ids = [p.id for p in passages]
-        if not store.shared:
-            keyword.set_meta("generation", "")  # behind the collection until both are written
-        store.set_vectors(ids, vectors)
-        failpoints.reached("chroma")
-        keyword.set_vectors(list(zip(ids, vectors, sentences, strict=True)))
-        failpoints.reached("keyword")
-        store.set_meta({CURSOR_KEY: ids[-1]})
+        index.set_vectors(ids, vectors, sentences, checkpoint=failpoints.reached)
+        store.set_meta({keys.REINDEX_CURSOR: ids[-1]})
         done += len(ids)
         if progress:
             progress(done, total)
-    store.set_meta({SPACE_KEY: target, TARGET_KEY: None, CURSOR_KEY: None})
-    token = store.mark_changed()
-    if not store.shared:
-        mark_current(keyword, token)
+    store.set_meta({keys.SPACE: target, keys.SPACE_TARGET: None, keys.REINDEX_CURSOR: None})
+    index.commit()
     return ReindexReport(before, target, done, round(time.perf_counter() - started, 3))

@@ -40,6 +40,8 @@ from qa.evidence import (
     named_outlets,
     outlet_clauses,
 )
+from qa.index.records import iso_to_ts
+from qa.index.sentences import SentenceVectors
 from qa.nlp import Entity
 from qa.question import Slot
 from qa.reading import (
@@ -53,9 +55,7 @@ from qa.reading import (
     terms_of,
 )
 from qa.retrieval.understand import find_dates
-from qa.sentences import SentenceVectors
 from qa.slots import NAME_SLOTS, Filler, join_names
-from qa.store import iso_to_ts
 from qa.text import content_terms, stem, words
 from qa.types import Answer, Citation, Passage
 

@@ -15,9 +15,12 @@ from qa.answer import Answerer
 from qa.config import Settings
 from qa.embedding import Embedder
 from qa.errors import ConfigError, EmptyIndexError, NewsdeskError, NotFoundError
-from qa.keyword import KeywordIndex
+from qa.index import keys
+from qa.index.keyword import KeywordIndex
+from qa.index.passage_index import PassageIndex
+from qa.index.snapshot import Snapshot
+from qa.index.store import ChromaStore
 from qa.retrieval.retrieve import Retriever, read_passages
-from qa.store import ChromaStore
 from qa.types import Answer, Article, IngestReport, Passage, SearchFilters
 
 if TYPE_CHECKING:
@@ -88,8 +91,14 @@ class Assistant:
         return backends.build_store(self.settings)
 
     @cached_property
+    def index(self) -> PassageIndex:
+        """Chroma and the keyword index, written and kept in step together."""
+        return backends.build_index(self.settings, self.store)
+
+    @property
     def keyword(self) -> KeywordIndex:
-        return backends.build_keyword(self.settings, self.store)
+        """The local keyword index (searches, snapshots and passage records read from it)."""
+        return self.index.keyword
 
     @cached_property
     def retriever(self) -> Retriever:
@@ -135,16 +144,15 @@ class Assistant:
 
         backends.check_index_space(self.settings, self.store, self.embedder)
         space = getattr(self.embedder, "space", None)
-        if space and self.store.meta(backends.SPACE_KEY) != space:
-            self.store.set_meta({backends.SPACE_KEY: space})  # before its first vector
+        if space and self.store.meta(keys.SPACE) != space:
+            self.store.set_meta({keys.SPACE: space})  # before its first vector
         catalog = Catalog(self.settings.index_dir / "catalog.sqlite")
         try:
             ingestor = Ingestor(
                 embedder=self.embedder,
-                store=self.store,
+                index=self.index,
                 chunker=Chunker(self.embedder, self.settings.ingest),
                 catalog=catalog,
-                keyword=self.keyword,
                 dedup_threshold=self.settings.dedup_threshold,
                 workers=workers,
                 worker_setup=partial(
@@ -169,9 +177,9 @@ class Assistant:
             before = backends.index_space(self.settings, self.store)
             # 'auto' moves to the default precision, or on to the space an unfinished
             # reindex was moving to.
-            embedder = backends.build_embedder(self.settings, self.store.meta(backends.TARGET_KEY))
+            embedder = backends.build_embedder(self.settings, self.store.meta(keys.SPACE_TARGET))
             chunker = Chunker(embedder, self.settings.ingest)
-            report = reindex(self.store, self.keyword, embedder, before, chunker, progress)
+            report = reindex(self.index, embedder, before, chunker, progress)
             for name in ("retriever", "answerer"):
                 self.__dict__.pop(name, None)
             self.__dict__["embedder"] = embedder
@@ -207,18 +215,16 @@ class Assistant:
 
     def catch_up(self, force: bool = False) -> None:
         """On a Chroma server, bring the local keyword index up to what other processes wrote
-        (at most every `chroma_refresh_seconds`, unless `force`d; see qa.sync). Embedded Chroma
-        has one writer, this process, so there is nothing to do."""
-        if not self.settings.chroma_server or "keyword" not in self.__dict__:
-            return  # building the keyword index catches up by itself
+        (at most every `chroma_refresh_seconds`, unless `force`d; see qa.index.passage_index).
+        Embedded Chroma has one writer, this process, so there is nothing to do."""
+        if not self.settings.chroma_server or "index" not in self.__dict__:
+            return  # building the index catches up by itself
         if not force and time.monotonic() - self._synced_at < self.settings.chroma_refresh_seconds:
             return
         if not self._sync_lock.acquire(blocking=force):
             return  # another thread is catching up; search what is there
         try:
-            from qa.sync import catch_up
-
-            catch_up(self.keyword, self.store)
+            self.index.catch_up()
             self._synced_at = time.monotonic()
         finally:
             self._sync_lock.release()
@@ -278,7 +284,7 @@ class Assistant:
         Raises NotFoundError when the index holds no article with that id.
         """
         passages = self.keyword.article_passages(article_id)
-        if passages is None:  # some records not kept locally (see qa.keyword.fill_records)
+        if passages is None:  # some records not kept locally (see qa.index.resync.fill_records)
             passages = self.store.article_passages(article_id)
         if not passages:
             raise NotFoundError(
@@ -297,7 +303,7 @@ class Assistant:
 
         self.catch_up()
         filters = self.resolve_filters(filters)
-        matrix = self.keyword.snapshot()
+        matrix = self.index.snapshot()
         mask = keyword_mask(filters, matrix)
         rows = [r for r in _first_passages(matrix) if mask is None or mask[r]]
         rows.sort(key=lambda r: -int(matrix.published_ts[r]))
@@ -314,7 +320,7 @@ class Assistant:
         import numpy as np
 
         self.catch_up()
-        matrix = self.keyword.snapshot()
+        matrix = self.index.snapshot()
         firsts = _first_passages(matrix)
         sources = matrix.outlets
         sources.update(self.keyword.copy_outlets())
@@ -342,7 +348,7 @@ class Assistant:
         import numpy as np
 
         self.catch_up()
-        matrix = self.keyword.snapshot()
+        matrix = self.index.snapshot()
         ts = matrix.published_ts[_first_passages(matrix)]
         months = np.asarray(ts[ts >= 0], dtype="datetime64[s]").astype("datetime64[M]")
         counts = Counter(str(m) for m in months)
@@ -353,7 +359,7 @@ class Assistant:
         outlets when the archive has several (what the chat offers example questions about)."""
         import numpy as np
 
-        matrix = self.keyword.snapshot()
+        matrix = self.index.snapshot()
         order = list(np.argsort(-matrix.published_ts, kind="stable")[: 50 * n])
         picked: dict[str, str] = {}  # article id -> passage id
         outlets: set[str] = set()
@@ -374,7 +380,7 @@ class Assistant:
 
     def sources(self) -> list[str]:
         """The outlets in the index, sorted (the names filters take)."""
-        return sorted(self.keyword.snapshot().outlets)
+        return sorted(self.index.snapshot().outlets)
 
     def _evidence(self, question: str, filters: SearchFilters | None) -> list[Passage]:
         """The passages an answer reads and counts as coverage."""
@@ -392,14 +398,14 @@ class Assistant:
         )
 
     def _require_content(self) -> None:
-        if self.keyword.is_empty():  # (not the store's count: see qa.keyword)
+        if self.keyword.is_empty():  # (not the store's count: see qa.index.keyword)
             raise EmptyIndexError(
                 f"The index at {self.settings.index_dir} holds no articles yet",
                 "run `newsdesk ingest PATH` first (for example `newsdesk ingest data/sample`)",
             )
 
 
-def _first_passages(matrix: Any) -> list[int]:
+def _first_passages(matrix: Snapshot) -> list[int]:
     """The snapshot row of each article's first passage."""
     firsts: dict[str, int] = {}
     for row, article in enumerate(matrix.article_ids):

@@ -18,10 +18,12 @@ from qa.embedding import (
     space_of,
 )
 from qa.errors import ConfigError, ModelError
-from qa.keyword import KeywordIndex, fill_records, sync_from_store
+from qa.index import keys
+from qa.index.keyword import KeywordIndex
+from qa.index.passage_index import PassageIndex
+from qa.index.sentences import SentenceVectors
+from qa.index.store import ChromaStore
 from qa.retrieval.retrieve import DenseRetriever, KeywordRetriever, Retriever
-from qa.sentences import SentenceVectors
-from qa.store import ChromaStore
 
 if TYPE_CHECKING:
     from ingest.chunk import Chunker
@@ -66,16 +68,11 @@ def resolve_variant(settings: Settings, recorded: str | None) -> str:
     return DEFAULT_VARIANT
 
 
-# Collection metadata: the index's vector space, and the one a reindex is moving it to.
-SPACE_KEY = "newsdesk_embed_space"
-TARGET_KEY = "newsdesk_embed_space_target"
-
-
 def index_space(settings: Settings, store: ChromaStore) -> str | None:
     """The vector space the index's vectors were built in; None for an empty index (or an
     unrecorded one under the fake embedder). An index from before spaces were recorded was
     built by sentence-transformers in float32, with the configured model."""
-    recorded = store.meta(SPACE_KEY)
+    recorded = store.meta(keys.SPACE)
     if recorded is not None or settings.embedder == "fake" or not store.count():
         return recorded
     return space_of(model_name(settings.embed_model_path), "fp32")
@@ -87,7 +84,7 @@ def check_index_space(settings: Settings, store: ChromaStore, embedder: Embedder
     space = getattr(embedder, "space", None)
     if space is None:  # an embedder of the caller's own making: its business
         return
-    target = store.meta(TARGET_KEY)
+    target = store.meta(keys.SPACE_TARGET)
     if target is not None:
         raise ModelError(
             f"The index at {settings.index_dir} is being re-embedded for {target} "
@@ -112,28 +109,11 @@ def build_store(settings: Settings) -> ChromaStore:
     return ChromaStore.open(settings)
 
 
-def build_keyword(settings: Settings, store: ChromaStore) -> KeywordIndex:
-    """The BM25 index beside the Chroma data, filled from Chroma if it is missing or stale; on a
-    Chroma server, brought up to what other processes wrote (qa.sync)."""
-    from qa.sync import catch_up, local_writer, mark_current
-
-    index = KeywordIndex(settings.index_dir / "keyword.sqlite")
-    store.writer = local_writer(index)
-    if settings.chroma_server:
-        catch_up(index, store)
-    else:
-        token = store.generation()
-        # The index records the generation it holds all of (cleared while an ingest batch is
-        # between the two writes). When it matches, Chroma is not read at all: an embedded
-        # Chroma's first read loads its whole HNSW index into this process.
-        if not token or index.get_meta("generation") != token:
-            sync_from_store(index, store)
-            # An embedded collection has one writer, this process, and the index now holds all
-            # of it: record that, so a process serving the same data from a Chroma server later
-            # (the folder moved behind `chroma run`) starts caught up.
-            mark_current(index, token or store.mark_changed())
-    fill_records(index, store)  # an index made before it kept the passages' records
-    return index
+def build_index(settings: Settings, store: ChromaStore) -> PassageIndex:
+    """The passage index: the Chroma collection and the keyword index beside its data, filled
+    from Chroma if it is missing or stale; on a Chroma server, brought up to what other
+    processes wrote (qa.index.passage_index)."""
+    return PassageIndex.open(store, settings.index_dir / "keyword.sqlite")
 
 
 def build_retriever(

@@ -6,10 +6,11 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from qa.assistant import Assistant
+    from qa.index.snapshot import Snapshot
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ class ArchiveList:
     def __init__(self, assistant: Assistant) -> None:
         self._assistant = assistant
         self._lock = threading.Lock()
-        self._snapshot: Any = None
+        self._snapshot: Snapshot | None = None
         self._rows: list[ArticleRow] = []
 
     def rows(self) -> list[ArticleRow]:

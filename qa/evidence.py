@@ -605,7 +605,8 @@ def refusal(
 
 def _in_words(question: str, reason: str, tokens: Sequence[Token] = ()) -> str:
     """What the archive lacks, for a person: the reason itself when it names what is missing
-    (an outlet; a name, said of the articles found), else the question ('No article in the archive says who ...')."""
+    (an outlet; a name, said of the articles found), else the question ('No article in the
+    archive says who ...')."""
     if reason.startswith("The archive holds no articles from"):
         return reason
     if reason.startswith(_MISSING):

@@ -37,8 +37,8 @@ from qa.config import LLMSettings
 from qa.embedding import Embedder
 from qa.errors import NewsdeskError
 from qa.evidence import refusal
+from qa.index.sentences import SentenceVectors
 from qa.reading import Reading
-from qa.sentences import SentenceVectors
 from qa.text import content_terms, sentence_spans
 from qa.types import Answer, Citation, Passage
 

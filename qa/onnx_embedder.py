@@ -3,7 +3,7 @@
 No torch at run time: texts are tokenised with the model's tokenizer.json (`tokenizers`), the
 transformer runs in ONNX Runtime, and its token outputs are mean-pooled and L2-normalised as
 sentence-transformers does. The same forward pass also gives each sentence of a passage its
-own vector (its tokens' outputs pooled), which ingest stores for the answerer (qa.sentences).
+own vector (its tokens' outputs pooled), which ingest stores for the answerer (qa.index.sentences).
 """
 
 from __future__ import annotations

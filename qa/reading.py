@@ -27,9 +27,9 @@ import numpy as np
 from qa.config import AnswerSettings
 from qa.embedding import Embedder
 from qa.evidence import Claim, declined, named_outlets, question_claims, refusal, refusal_reason
+from qa.index.sentences import SentenceVectors
 from qa.nlp import Entity, Token
 from qa.question import Question, Slot, read_question
-from qa.sentences import SentenceVectors
 from qa.slots import NAME_SLOTS, EntityCache, Filler, capitalised_names, fillers, in_span
 from qa.text import STOP_WORDS, content_terms, sentence_spans, stem, words
 from qa.types import Answer, Passage

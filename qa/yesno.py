@@ -26,8 +26,8 @@ from collections.abc import Sequence
 
 from qa.citations import marker
 from qa.evidence import named_outlets
+from qa.index.records import iso_to_ts
 from qa.reading import LEXICAL_WEIGHT, SEMANTIC_WEIGHT, EvidenceReader, Reading, Sentence, overlap
-from qa.store import iso_to_ts
 from qa.text import content_terms
 from qa.types import Answer, Citation, Passage
 

@@ -249,20 +249,21 @@ def test_the_chroma_token_is_sent_as_a_bearer_header(tmp_path: Path) -> None:
 def test_an_embedded_index_moved_behind_a_server_starts_caught_up(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import qa.sync
+    from qa.index import keys
+    from qa.index.passage_index import PassageIndex
 
     index = tmp_path / "index"
     embedded = Assistant.open(index, embedder="fake")
     embedded.ingest([ARCHIVE])
-    assert embedded.keyword.get_meta("generation") == embedded.store.generation() != ""
+    assert embedded.keyword.get_meta(keys.GENERATION) == embedded.store.generation() != ""
     del embedded
     port = free_port()
     proc = _chroma(index / "chroma", port)
     try:
         listed: list[float] = []
-        real = qa.sync.reconcile
+        real = PassageIndex.reconcile
         monkeypatch.setattr(
-            qa.sync, "reconcile", lambda *a, **k: listed.append(1.0) or real(*a, **k)
+            PassageIndex, "reconcile", lambda *a, **k: listed.append(1.0) or real(*a, **k)
         )
         served = Assistant.open(index, embedder="fake", chroma_url=f"http://127.0.0.1:{port}")
         assert served.search("apples harvest tonnes", k=1)[0].source == "Valley Gazette"
@@ -276,7 +277,7 @@ def test_an_embedded_index_moved_behind_a_server_starts_caught_up(
 def test_catching_up_lists_only_what_other_processes_wrote(
     chroma_server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from qa.store import ChromaStore
+    from qa.index.store import ChromaStore
 
     settings = {"embedder": "fake", "chroma_url": chroma_server, "collection": _collection()}
     listed: list[str] = []

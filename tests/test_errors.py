@@ -126,9 +126,9 @@ def test_a_filter_error_names_its_option_or_field_on_every_surface(
 ) -> None:
     from fastapi.testclient import TestClient
 
-    from qa.serve import chat
     import qa.cli
     from qa.assistant import Assistant
+    from qa.serve import chat
     from qa.serve.http_api import build_api
 
     error = FilterError("No such outlet", "did you mean X?", "sources")

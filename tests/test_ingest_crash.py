@@ -49,7 +49,7 @@ def _corpus(path: Path, n: int = 96) -> Path:
 
 
 def _snapshot(index: Path) -> dict[str, Any]:
-    from qa.store import unpack_metadata  # the packed value begins with its write time
+    from qa.index.records import unpack_metadata  # the packed value begins with its write time
 
     store = Assistant.open(index).store
     got = store._col.get(include=["documents", "metadatas", "embeddings"])

@@ -12,7 +12,7 @@ import pytest
 from conftest import ARCHIVE
 from qa import Assistant
 from qa.embedding import FakeEmbedder
-from qa.store import unpack_metadata
+from qa.index.records import unpack_metadata
 
 
 def _ids(assistant: Assistant) -> list[str]:

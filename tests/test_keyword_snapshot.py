@@ -9,7 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa.keyword import K1, B, KeywordDoc, KeywordIndex, _Matrix, tokenize
+from qa.index.keyword import KeywordIndex, tokenize
+from qa.index.records import KeywordDoc
+from qa.index.snapshot import K1, B, Snapshot
 from qa.text import sentence_spans
 
 TEXTS = [
@@ -39,7 +41,7 @@ def _reference(docs: list[list[str]]) -> dict[tuple[int, str], float]:
 def test_snapshot_weights_match_textbook_bm25(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
 ) -> None:
-    monkeypatch.setattr(_Matrix, "CHUNK", chunk)  # chunk edges inside the stream
+    monkeypatch.setattr(Snapshot, "CHUNK", chunk)  # chunk edges inside the stream
     index = KeywordIndex(tmp_path / "keyword.sqlite")
     rng = np.random.default_rng(0)
     index.add(
@@ -97,7 +99,7 @@ def test_terms_added_after_the_count_are_left_out(tmp_path: Path) -> None:
         )
     )
     # Built as if only the first term existed when the terms were read.
-    m = _Matrix(rows, 1, 1, tmp_path)
+    m = Snapshot(rows, 1, 1, tmp_path)
     assert m.weights.shape == (1, 1) and m.weights.nnz == 1
     assert m.sent_weights.nnz == 1
 

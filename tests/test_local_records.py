@@ -113,7 +113,7 @@ def test_passages_are_written_packed_and_older_layouts_still_read(
     the text as metadata) read the same, and keep their layout when updated."""
     import numpy as np
 
-    from qa.store import FILTER_KEYS, ORDER_KEY, PACKED_KEY, TEXT_KEY
+    from qa.index.records import FILTER_KEYS, ORDER_KEY, PACKED_KEY, TEXT_KEY
 
     a = Assistant.open(index, embedder="fake")
     pid = a.keyword.snapshot().passage_ids[0]
@@ -146,8 +146,8 @@ def test_passages_are_written_packed_and_older_layouts_still_read(
 
 def test_packed_values_sort_in_the_order_they_were_written() -> None:
     """Chroma keeps every metadata string in one sorted index: packed values begin with their
-    write time, so new ones go in at its end whatever their titles (qa.store.ORDER_KEY)."""
-    from qa.store import FILTER_KEYS, PACKED_KEY, pack_metadata, unpack_metadata
+    write time, so new ones go in at its end whatever their titles (qa.index.records.ORDER_KEY)."""
+    from qa.index.records import FILTER_KEYS, PACKED_KEY, pack_metadata, unpack_metadata
 
     written = [999_999_999.5, 1_000_000_000.25, 1_764_590_000.0, 1_764_590_000.000001]
     metas = [

@@ -17,7 +17,7 @@ from qa.answer import ExtractiveAnswerer
 from qa.config import Settings
 from qa.embedding import FakeEmbedder
 from qa.errors import ModelError
-from qa.sentences import SentenceVectors, pack, spans_of, unpack
+from qa.index.sentences import SentenceVectors, pack, spans_of, unpack
 
 
 def test_pack_keeps_spans_and_directions() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from qa.config import Settings
-from qa.store import ChromaStore
+from qa.index.store import ChromaStore
 
 
 def _construction_ef(store: ChromaStore) -> int:

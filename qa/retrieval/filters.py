@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from qa.errors import FilterError
+from qa.index.snapshot import Snapshot
 from qa.types import SearchFilters
 
 _NOT_ALNUM = re.compile(r"[^0-9a-z]+")
@@ -168,7 +169,7 @@ def chroma_where(filters: SearchFilters | None) -> dict[str, Any] | None:
     return {"$and": clauses}
 
 
-def keyword_mask(filters: SearchFilters | None, matrix: Any) -> np.ndarray | None:
+def keyword_mask(filters: SearchFilters | None, matrix: Snapshot) -> np.ndarray | None:
     """A boolean mask over the keyword index's passages (None when there is nothing to filter)."""
     if not filters:
         return None

@@ -32,12 +32,13 @@ import numpy as np
 
 from qa.config import RetrievalSettings
 from qa.embedding import Embedder
-from qa.keyword import KeywordIndex
+from qa.index.keyword import KeywordIndex
+from qa.index.snapshot import Snapshot
+from qa.index.store import ChromaStore
 from qa.retrieval.filters import keyword_mask
 from qa.retrieval.retrieve import with_scores
 from qa.retrieval.signals import SIGNALS, Candidates, Signal, search
 from qa.retrieval.understand import Analysis, OutletMatcher, analyse
-from qa.store import ChromaStore
 from qa.types import Passage, SearchFilters
 
 
@@ -96,7 +97,7 @@ class HybridRetriever:
         self.head = fitted_head
         self._matcher_for: tuple[int, OutletMatcher] | None = None
 
-    def _matcher(self, matrix: Any) -> OutletMatcher:
+    def _matcher(self, matrix: Snapshot) -> OutletMatcher:
         key = id(matrix)
         if self._matcher_for is None or self._matcher_for[0] != key:
             self._matcher_for = (key, OutletMatcher(matrix.outlets))
@@ -180,7 +181,7 @@ class Pool:
     """Candidates of one query: rows of the keyword matrix and their signals (one column per
     signal, named by `names`)."""
 
-    matrix: Any
+    matrix: Snapshot
     analysis: Analysis
     rows: list[int]
     signals: np.ndarray

@@ -9,9 +9,9 @@ from typing import Protocol
 import numpy as np
 
 from qa.embedding import Embedder
-from qa.keyword import KeywordIndex
+from qa.index.keyword import KeywordIndex
+from qa.index.store import ChromaStore
 from qa.retrieval.filters import chroma_where, keyword_mask
-from qa.store import ChromaStore
 from qa.types import Passage, SearchFilters
 
 

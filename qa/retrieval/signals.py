@@ -16,12 +16,13 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 
 from qa.embedding import Embedder
-from qa.keyword import KeywordIndex, sentence_scores
+from qa.index.keyword import KeywordIndex, sentence_scores
+from qa.index.snapshot import Snapshot
 from qa.retrieval.retrieve import top_indices
 from qa.retrieval.understand import Analysis
 
@@ -48,7 +49,7 @@ class Query:
     """
 
     text: str
-    matrix: Any  # the keyword index's snapshot
+    matrix: Snapshot  # the keyword index's snapshot
     keyword: KeywordIndex
     analysis: Analysis
     bm25: np.ndarray
@@ -72,7 +73,7 @@ class Candidates:
 
     def best_sentences(self, text: str) -> tuple[np.ndarray, float]:
         """BM25 of each candidate's best sentence for `text`, and the archive's best such score
-        (what it is scaled by; qa.keyword.sentence_scores)."""
+        (what it is scaled by; qa.index.keyword.sentence_scores)."""
         if text not in self._best:
             q = self.query
             self._best[text] = sentence_scores(q.matrix, q.keyword, text, self.rows)
@@ -229,7 +230,7 @@ def masked(scores: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
 def search(
     text: str,
     analysis: Analysis,
-    matrix: Any,
+    matrix: Snapshot,
     keyword: KeywordIndex,
     embedder: Embedder,
     base: np.ndarray | None,

@@ -73,7 +73,7 @@ class SentenceVectors:
     for a passage, embedded ones otherwise (an index made before they were stored, passages
     another process wrote to a shared Chroma, or a sentence the answerer cut differently).
 
-    `stored` reads the stored vectors of passages by id (qa.keyword.KeywordIndex.
+    `stored` reads the stored vectors of passages by id (qa.index.keyword.KeywordIndex.
     sentence_vectors); without it every sentence is embedded, as before they were stored.
     """
 

@@ -5,122 +5,26 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from qa.config import Settings
 from qa.errors import StoreError
-from qa.types import Passage
-
-_TEXT_FIELDS = ("article_id", "title", "source", "author", "published_at", "url")
-# The passage text is written as this metadata key, not as a Chroma document: Chroma indexes
-# every document for full-text search, which newsdesk never uses (it keeps its own BM25 index)
-# and which cost more than half of each write, more as the collection grew
-# (eval/bench_chroma_writes.py). Records written as documents by older versions still read.
-TEXT_KEY = "text"
-# Only the keys newsdesk filters on are metadata keys of their own in Chroma; the rest of a
-# passage's metadata, its text included, is one JSON string under PACKED_KEY. Chroma keeps an
-# SQLite row with index entries for every key of every passage, so fewer keys make cheaper
-# writes (eval/bench_chroma_writes.py). Records written flat by older versions still read.
-FILTER_KEYS = (
-    "article_id",
-    "source",
-    "author",
-    "published_ts",
-    "content_hash",
-    "written_at",
-    "written_by",
+from qa.index import keys
+from qa.index.records import (
+    PACKED_KEY,
+    TEXT_KEY,
+    StoredChunk,
+    chunk_metadata,
+    pack_metadata,
+    passage_from_record,
+    stored_versions,
+    unpack_metadata,
 )
-PACKED_KEY = "record"
-# A packed value begins with its write time, fixed-width, as ORDER_KEY. Chroma indexes every
-# metadata string value in one SQLite B-tree; packed values that began with their title (or
-# text) went in at random places of an index as large as the texts themselves, and that index
-# grew costlier to write with every passage. Values that begin with the time they are written
-# go in at its end (eval/bench_chroma_writes.py: 8% off the writes of 200k passages).
-ORDER_KEY = "at"
-
-
-@dataclass(frozen=True)
-class StoredChunk:
-    """A passage ready to write: the passage, its vector, and its article's content hash."""
-
-    passage: Passage
-    vector: np.ndarray
-    content_hash: str
-    chunk: int
-    n_chunks: int
-    also: list[dict[str, Any]] = field(default_factory=list)
-    published_raw: str = ""
-
-
-def _metadata(item: StoredChunk, writer: str) -> dict[str, Any]:
-    p = item.passage
-    meta: dict[str, Any] = {f: getattr(p, f) or "" for f in _TEXT_FIELDS}
-    meta.update(
-        published_ts=iso_to_ts(p.published_at),
-        start=p.start,
-        end=p.end,
-        content_hash=item.content_hash,
-        chunk=item.chunk,
-        n_chunks=item.n_chunks,
-        also=json.dumps(item.also),
-        published_raw=item.published_raw,
-        written_at=time.time(),  # lets other processes find what is new (qa.sync)
-        written_by=writer,
-    )
-    # The article's own fields, kept only when set (the file it came from, its authors, the
-    # whitespace before the passage so the body rebuilds with its paragraph breaks, and
-    # extras such as where its date was read).
-    if p.authors:
-        meta["authors"] = json.dumps(p.authors, ensure_ascii=False)
-    if p.path:
-        meta["path"] = p.path
-    if p.lead:
-        meta["lead"] = p.lead
-    extra = {k: v for k, v in p.extra.items() if k != "published_raw"}
-    if extra:
-        meta["extra"] = json.dumps(extra, ensure_ascii=False)
-    return meta
-
-
-def pack_metadata(meta: Mapping[str, Any]) -> dict[str, Any]:
-    """A passage's metadata as written to Chroma: the filter keys, and the rest packed."""
-    out = {k: meta[k] for k in FILTER_KEYS if k in meta}
-    rest = {k: v for k, v in meta.items() if k not in FILTER_KEYS and k != ORDER_KEY}
-    written = meta.get("written_at")
-    if written is not None:
-        rest = {ORDER_KEY: f"{float(written):017.6f}", **rest}  # first: see ORDER_KEY
-    out[PACKED_KEY] = json.dumps(rest, ensure_ascii=False, separators=(",", ":"))
-    return out
-
-
-def unpack_metadata(meta: Mapping[str, Any] | None) -> dict[str, Any]:
-    """A passage's metadata as read from Chroma, unpacked (flat records pass unchanged)."""
-    out = dict(meta or {})
-    packed = out.pop(PACKED_KEY, None)
-    if packed is not None:
-        out.update(json.loads(str(packed)))
-        out.pop(ORDER_KEY, None)
-    return out
-
-
-def iso_to_ts(value: str | None) -> int:
-    """Epoch seconds of an ISO-8601 timestamp; -1 when missing or unparseable."""
-    if not value:
-        return -1
-    from datetime import UTC, datetime
-
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return -1
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return int(parsed.timestamp())
+from qa.types import Passage
 
 
 def _reason(exc: BaseException) -> str:
@@ -128,36 +32,6 @@ def _reason(exc: BaseException) -> str:
     if "connect" in text.lower() or isinstance(exc, ConnectionError):
         return f"cannot connect ({text})"
     return text
-
-
-def passage_from_record(pid: str, text: str, meta: dict[str, Any], score: float = 0.0) -> Passage:
-    """Rebuild a Passage from a Chroma record (empty strings stand for missing values)."""
-    return Passage(
-        id=pid,
-        text=text,
-        article_id=str(meta.get("article_id", "")),
-        title=str(meta.get("title", "")),
-        source=meta.get("source") or None,
-        author=meta.get("author") or None,
-        published_at=meta.get("published_at") or None,
-        url=meta.get("url") or None,
-        start=int(meta.get("start", 0)),
-        end=int(meta.get("end", 0)),
-        score=score,
-        also=json.loads(str(meta.get("also") or "[]")),
-        authors=json.loads(str(meta.get("authors") or "[]")),
-        path=meta.get("path") or None,
-        lead=str(meta.get("lead") or ""),
-        extra=_extra(meta),
-    )
-
-
-def _extra(meta: dict[str, Any]) -> dict[str, str]:
-    """The article's extras as stored (with its date as written, published_raw)."""
-    extra = {str(k): str(v) for k, v in json.loads(str(meta.get("extra") or "{}")).items()}
-    if meta.get("published_raw"):
-        extra["published_raw"] = str(meta["published_raw"])
-    return extra
 
 
 class ChromaStore:
@@ -172,8 +46,8 @@ class ChromaStore:
         self.where = where  # "the Chroma server at http://..." or "the index at ..."
         self.shared = shared  # on a server, where other processes may write too
         # The writer named on what this store writes: a process catching up with a shared
-        # collection lists only what others wrote. qa.backends.build_keyword sets it to the
-        # local index folder's (qa.sync.local_writer); a store used alone names itself.
+        # collection lists only what others wrote. PassageIndex.open sets it to the local
+        # index folder's (PassageIndex.local_writer); a store used alone names itself.
         self.writer = uuid.uuid4().hex
 
     @classmethod
@@ -233,22 +107,22 @@ class ChromaStore:
             ) from exc
 
     # Other processes writing to the same collection (a Chroma server) are noticed through a
-    # generation token in the collection's metadata: every ingest batch sets a fresh one after
-    # its writes, so a reader whose token differs knows it must catch up.
-    GENERATION_KEY = "newsdesk_generation"
+    # generation token in the collection's metadata (keys.COLLECTION_GENERATION): every ingest
+    # batch sets a fresh one after its writes, so a reader whose token differs knows it must
+    # catch up.
 
     def generation(self) -> str:
         """The collection's current generation token ("" before any newsdesk write)."""
         with self._reaching("read the collection of"):
             meta = self._client.get_collection(self._col.name).metadata
-        return str((meta or {}).get(self.GENERATION_KEY, ""))
+        return str((meta or {}).get(keys.COLLECTION_GENERATION, ""))
 
     def mark_changed(self) -> str:
         """Give the collection a fresh generation token (after writes); the token."""
         import uuid
 
         token = uuid.uuid4().hex
-        self.set_meta({self.GENERATION_KEY: token})
+        self.set_meta({keys.COLLECTION_GENERATION: token})
         return token
 
     def meta(self, key: str) -> str | None:
@@ -300,7 +174,7 @@ class ChromaStore:
         """Write passages in one call (same id = overwrite); the metadata written, per item."""
         if not items:
             return []
-        metas = [_metadata(i, self.writer) for i in items]
+        metas = [chunk_metadata(i, self.writer) for i in items]
         with self._reaching("write passages to"):
             self._col.upsert(
                 ids=[i.passage.id for i in items],
@@ -465,19 +339,6 @@ class ChromaStore:
             if len(metas) < batch:
                 return
             offset += batch
-
-
-def stored_versions(metas: Iterable[Mapping[str, Any]]) -> dict[str, tuple[str, int, int]]:
-    """From stored passages' metadata, per article: the content hash of the first version
-    seen, the passages that version has, and how many of them are among these."""
-    found: dict[str, tuple[str, int, int]] = {}
-    for meta in metas:
-        article = str(meta["article_id"])
-        digest = str(meta.get("content_hash", ""))
-        first = found.get(article, (digest, int(meta.get("n_chunks", 0)), 0))
-        if digest == first[0]:
-            found[article] = (first[0], first[1], first[2] + 1)
-    return found
 
 
 def _text(doc: str | None, meta: dict[str, Any]) -> str:
