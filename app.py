@@ -1,6 +1,6 @@
 """The web chat: `create_app(assistant)` builds the Gradio Blocks; `python app.py` serves it.
 
-Everything an answer shows is rendered by qa.citations (the chat's Markdown, the export, the
+Everything an answer shows is rendered by qa.answers.citations (the chat's Markdown, the export, the
 sources panel); this module lays out the page and wires its events.
 """
 
@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from qa.citations import (
+from qa.answers.citations import (
     Turn,
     answer_markdown,
     article_link,

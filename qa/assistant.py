@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qa import backends
-from qa.answer import Answerer
+from qa.answers.extractive import Answerer
 from qa.config import Settings
 from qa.embedding import Embedder
 from qa.errors import ConfigError, EmptyIndexError, NewsdeskError, NotFoundError
@@ -254,9 +254,9 @@ class Assistant:
             yield replace(item, standalone_question=question) if isinstance(item, Answer) else item
 
     def standalone_question(self, messages: Sequence[Mapping[str, str]]) -> str:
-        """The conversation's last question, rewritten to stand alone (qa.conversation); an LLM
-        answerer's model does the rewriting when it can, the rules otherwise."""
-        from qa.conversation import standalone
+        """The conversation's last question, rewritten to stand alone (qa.answers.conversation);
+        an LLM answerer's model does the rewriting when it can, the rules otherwise."""
+        from qa.answers.conversation import standalone
 
         plain = [
             {"role": str(m.get("role", "")), "content": str(m.get("content", ""))} for m in messages

@@ -6,7 +6,7 @@ import os
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from qa.answer import Answerer, ExtractiveAnswerer
+from qa.answers.extractive import Answerer, ExtractiveAnswerer
 from qa.config import Settings
 from qa.embedding import (
     DEFAULT_VARIANT,
@@ -26,7 +26,7 @@ from qa.store import ChromaStore
 
 if TYPE_CHECKING:
     from ingest.chunk import Chunker
-    from qa.llm import ChatClient
+    from qa.answers.llm import ChatClient
 
 
 def build_embedder(settings: Settings, recorded: str | None = None) -> Embedder:
@@ -185,7 +185,7 @@ def build_answerer(
     )
     if settings.answerer == "extractive":
         return extractive
-    from qa.llm import LLMAnswerer
+    from qa.answers.llm import LLMAnswerer
 
     return LLMAnswerer(
         build_chat_client(settings),
@@ -205,7 +205,7 @@ def build_chat_client(settings: Settings) -> ChatClient:
     The key of an OpenAI-compatible server comes from NEWSDESK_LLM_API_KEY, else OPENAI_API_KEY;
     it is never logged or shown.
     """
-    from qa.llm import LlamaCppClient, OpenAICompatibleClient
+    from qa.answers.llm import LlamaCppClient, OpenAICompatibleClient
 
     if settings.answerer == "llama-cpp":
         if settings.llm_model_path is None:

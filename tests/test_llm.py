@@ -13,10 +13,10 @@ import pytest
 
 from conftest import make_passage
 from qa import Assistant
-from qa.answer import ExtractiveAnswerer
+from qa.answers.extractive import ExtractiveAnswerer
+from qa.answers.llm import LLMAnswerer, OpenAICompatibleClient, answer_messages, passages_block
 from qa.embedding import FakeEmbedder
 from qa.errors import ConfigError
-from qa.llm import LLMAnswerer, OpenAICompatibleClient, answer_messages, passages_block
 from qa.types import Answer
 from tests.scripted_llm import ScriptedLLM
 

@@ -12,7 +12,7 @@ import pytest
 
 from conftest import ARCHIVE, ROOT, make_passage
 from qa import Assistant
-from qa.answer import ExtractiveAnswerer
+from qa.answers.extractive import ExtractiveAnswerer
 from qa.embedding import FakeEmbedder
 from qa.errors import ModelError
 from qa.sentences import SentenceVectors, pack, spans_of, unpack

@@ -3,10 +3,10 @@ checks every sentence against the passages it cites before showing it.
 
 The flow of :class:`LLMAnswerer`:
 
-1. The evidence checks of qa.evidence decide first whether the archive can answer at all (the
-   same refusal rules as the extractive answerer; no LLM call is spent on a refusal).
+1. The evidence checks of qa.answers.evidence decide first whether the archive can answer at
+   all (the same refusal rules as the extractive answerer; no LLM call is spent on a refusal).
 2. The passages go into the prompt as numbered, quoted data; the system prompt (package data,
-   ``qa/prompts``) tells the model they are untrusted text, never instructions.
+   ``qa/answers/prompts``) tells the model they are untrusted text, never instructions.
 3. Tokens stream to the caller as they arrive.
 4. The finished text is checked (:func:`check_answer`): citation numbers that match no passage
    are removed; each sentence must be supported by a passage it cites (its content words
@@ -31,12 +31,12 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from qa.answer import Answerer, ExtractiveAnswerer, cite
-from qa.citations import cited_numbers, defuse_markers, marker, strip_markers
+from qa.answers.citations import cited_numbers, defuse_markers, marker, strip_markers
+from qa.answers.evidence import refusal
+from qa.answers.extractive import Answerer, ExtractiveAnswerer, cite
+from qa.answers.reading import Reading
 from qa.embedding import Embedder
 from qa.errors import NewsdeskError
-from qa.evidence import refusal
-from qa.reading import Reading
 from qa.sentences import SentenceVectors
 from qa.text import content_terms, sentence_spans
 from qa.types import Answer, Citation, Passage
@@ -72,8 +72,8 @@ class ChatClient(Protocol):
 
 
 def load_prompt(name: str) -> str:
-    """A prompt template shipped as package data in qa/prompts."""
-    return resources.files("qa").joinpath("prompts", name).read_text(encoding="utf-8")
+    """A prompt template shipped as package data in qa/answers/prompts."""
+    return resources.files("qa.answers").joinpath("prompts", name).read_text(encoding="utf-8")
 
 
 class OpenAICompatibleClient:
