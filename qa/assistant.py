@@ -21,6 +21,8 @@ from qa.store import ChromaStore
 from qa.types import Answer, Article, IngestReport, Passage, SearchFilters
 
 if TYPE_CHECKING:
+    from llama_index.core.llms import LLM
+
     from ingest.pipeline import IngestProgress
     from ingest.reindex import ReindexReport
 
@@ -40,8 +42,10 @@ class Assistant:
         store: ChromaStore | None = None,
         retriever: Retriever | None = None,
         answerer: Answerer | None = None,
+        llm: LLM | None = None,
     ) -> None:
         self.settings = settings
+        self._llm = llm  # any llama-index LLM: it writes the answers (checked; see qa.answers.llm)
         self._ingest_lock = threading.Lock()  # one ingest at a time (uploads may overlap)
         self._sync_lock = threading.Lock()
         self._synced_at = time.monotonic()  # building the keyword index catches up once
@@ -56,10 +60,14 @@ class Assistant:
                 self.__dict__[name] = value
 
     @classmethod
-    def open(cls, index_dir: str | Path | None = None, **overrides: Any) -> Assistant:
+    def open(
+        cls, index_dir: str | Path | None = None, *, llm: LLM | None = None, **overrides: Any
+    ) -> Assistant:
         """An assistant over the index at `index_dir` (default ./data/index or NEWSDESK_INDEX).
 
-        `overrides` are Settings fields. Raises ConfigError for unknown or invalid settings.
+        `overrides` are Settings fields. `llm`, any llama-index LLM, writes the answers instead
+        of the configured answerer (checked against the passages, extractive as the fallback).
+        Raises ConfigError for unknown or invalid settings.
         """
         if index_dir is not None:
             overrides["index_dir"] = Path(index_dir)
@@ -74,7 +82,7 @@ class Assistant:
             raise ConfigError(
                 f"Invalid settings: {problems}", "see README 'Configuration'"
             ) from exc
-        return cls(settings)
+        return cls(settings, llm=llm)
 
     @cached_property
     def embedder(self) -> Embedder:
@@ -98,7 +106,9 @@ class Assistant:
 
     @cached_property
     def answerer(self) -> Answerer:
-        return backends.build_answerer(self.settings, self.embedder, self.sources, self.keyword)
+        return backends.build_answerer(
+            self.settings, self.embedder, self.sources, self.keyword, llm=self._llm
+        )
 
     def ingest(
         self,
