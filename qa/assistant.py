@@ -14,7 +14,7 @@ from qa import backends
 from qa.answers.extractive import Answerer
 from qa.config import Settings
 from qa.embedding import Embedder
-from qa.errors import ConfigError, EmptyIndexError, NewsdeskError, NotFoundError
+from qa.errors import ConfigError, EmptyIndexError, FilterError, NewsdeskError, NotFoundError
 from qa.keyword import KeywordIndex
 from qa.retrieve import Retriever, read_passages
 from qa.store import ChromaStore
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
     from ingest.pipeline import IngestProgress
     from ingest.reindex import ReindexReport
+    from qa.answers.llamaindex import NewsdeskQueryEngine, NewsdeskRetriever
 
 
 class Assistant:
@@ -284,6 +285,36 @@ class Assistant:
         question = _require_text(question, "question")
         yield from self.answerer.stream(question, self._evidence(question, filters))
 
+    def as_retriever(
+        self, similarity_top_k: int | None = None, **filters: Any
+    ) -> NewsdeskRetriever:
+        """This archive's search as a llama-index retriever: ``retrieve(query)`` gives the
+        `similarity_top_k` (default `top_k`) best passages as ``NodeWithScore``, each node
+        with the article's metadata (article_id, title, source, author, published_at, url)
+        and the passage's offsets in the article (``start_char_idx`` / ``end_char_idx``).
+
+        `filters` are SearchFilters fields (sources, authors, since, until, as_of): FilterError
+        for an unknown field at once, for a bad value (an outlet the archive lacks) when the
+        retriever is used."""
+        from qa.answers.llamaindex import NewsdeskRetriever
+
+        bound = _search_filters(filters)
+        return NewsdeskRetriever(
+            lambda query, k: self.search(query, k, bound),
+            similarity_top_k or self.settings.top_k,
+        )
+
+    def as_query_engine(self, **filters: Any) -> NewsdeskQueryEngine:
+        """This archive's answers as a llama-index query engine: ``query(question)`` gives a
+        ``Response`` holding :meth:`ask`'s checked answer with [n] markers, the cited passages
+        as its source nodes (numbered in their metadata's ``citation``), and in its metadata
+        ``refused``, ``reason``, ``notes`` and the Answer. A refusal stays a refusal.
+        `filters` as for :meth:`as_retriever`."""
+        from qa.answers.llamaindex import NewsdeskQueryEngine
+
+        bound = _search_filters(filters)
+        return NewsdeskQueryEngine(ask=lambda question: self.ask(question, bound))
+
     def article(self, article_id: str) -> Article:
         """One stored article, whole (title, outlet, byline, date, link, body, wire copies).
 
@@ -417,6 +448,24 @@ def _first_passages(matrix: Any) -> list[int]:
     for row, article in enumerate(matrix.article_ids):
         firsts.setdefault(article, row)
     return list(firsts.values())
+
+
+def _search_filters(fields: Mapping[str, Any]) -> SearchFilters | None:
+    """SearchFilters from keyword arguments (an outlet or author may be one string); FilterError
+    naming an unknown field."""
+    known = ("sources", "authors", "since", "until", "as_of")
+    values: dict[str, Any] = {}
+    for name, value in fields.items():
+        if name not in known:
+            raise FilterError(
+                f"Unknown search filter {name!r}",
+                "filter by " + ", ".join(known),
+                field=name,
+            )
+        if name in ("sources", "authors"):
+            value = (value,) if isinstance(value, str) else tuple(value)
+        values[name] = value
+    return SearchFilters(**values) if values else None
 
 
 def _require_last_question(messages: Sequence[Mapping[str, str]]) -> None:
