@@ -260,14 +260,19 @@ def _llama_cpp(settings: Settings) -> LLM:
     if not path.is_file():
         raise ConfigError(f"GGUF model not found: {path}", "set NEWSDESK_LLM_MODEL_PATH")
     LlamaCPP = _integration("llama_index.llms.llama_cpp", "LlamaCPP", "llama")
-    llm = LlamaCPP(
-        model_path=str(path),
-        temperature=settings.llm_temperature,
-        max_new_tokens=settings.llm_max_tokens,
-        context_window=LLM_CONTEXT,
-        model_kwargs={"n_threads": settings.embed_threads},
-        verbose=False,
-    )
+    try:
+        llm = LlamaCPP(
+            model_path=str(path),
+            temperature=settings.llm_temperature,
+            max_new_tokens=settings.llm_max_tokens,
+            context_window=LLM_CONTEXT,
+            model_kwargs={"n_threads": settings.embed_threads},
+            verbose=False,
+        )
+    except (ValueError, RuntimeError) as exc:  # what llama.cpp raises for a file it cannot load
+        raise ModelError(
+            f"llama.cpp could not load {path}: {exc}", "check NEWSDESK_LLM_MODEL_PATH"
+        ) from exc
     template = _chat_template(llm._model)
     if template is not None:
         llm.messages_to_prompt = template
