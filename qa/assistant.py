@@ -62,7 +62,7 @@ class Assistant:
 
     @classmethod
     def open(
-        cls, index_dir: str | Path | None = None, *, llm: LLM | None = None, **overrides: Any
+        cls, index_dir: str | Path | None = None, *, llm: Any = None, **overrides: Any
     ) -> Assistant:
         """An assistant over the index at `index_dir` (default ./data/index or NEWSDESK_INDEX).
 

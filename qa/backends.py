@@ -225,7 +225,7 @@ def build_llm(settings: Settings) -> LLM:
         Ollama = _integration("llama_index.llms.ollama", "Ollama", "ollama")
         # Ollama's own API (the integration's) lives at the server's root, not under /v1.
         base = (settings.llm_base_url or OLLAMA_URL).rstrip("/").removesuffix("/v1")
-        return Ollama(  # type: ignore[no-any-return]
+        return Ollama(
             model=settings.llm_model,
             base_url=base,
             request_timeout=settings.llm_timeout,
@@ -235,7 +235,7 @@ def build_llm(settings: Settings) -> LLM:
         )
     OpenAILike = _integration("llama_index.llms.openai_like", "OpenAILike", "openai")
     key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
-    return OpenAILike(  # type: ignore[no-any-return]
+    return OpenAILike(
         model=settings.llm_model,
         api_base=settings.llm_base_url,
         api_key=key or os.environ.get("OPENAI_API_KEY") or "none",
@@ -276,7 +276,7 @@ def _llama_cpp(settings: Settings) -> LLM:
     template = _chat_template(llm._model)
     if template is not None:
         llm.messages_to_prompt = template
-    return llm  # type: ignore[no-any-return]
+    return llm
 
 
 def _chat_template(model: Any) -> Callable[[Sequence[Any]], str] | None:
