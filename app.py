@@ -1,9 +1,9 @@
 """The web chat's page: `create_app(assistant)` lays out the Gradio Blocks and wires its events.
 
 What the page does lives in qa.serve (chat: a turn and the export; examples: the questions the
-empty chat offers; archive: the archive tab); what an answer shows is rendered by qa.citations.
-qa.serve.server mounts this page on the HTTP API and serves both: `newsdesk serve`, which
-`python app.py` also runs.
+empty chat offers; archive: the archive tab); what an answer shows is rendered by
+qa.answers.citations. qa.serve.server mounts this page on the HTTP API and serves both:
+`newsdesk serve`, which `python app.py` also runs.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from qa.citations import Turn, sources_html
+from qa.answers.citations import Turn, sources_html
 from qa.errors import FilterError
 from qa.serve.archive import archive_summary, article_table, outlet_table, upload_files
 from qa.serve.chat import Message, answer_turn_stream, export_markdown, outlet_choices, turn_filters

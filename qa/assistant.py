@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qa import backends
-from qa.answer import Answerer
+from qa.answers.extractive import Answerer
 from qa.config import Settings
 from qa.embedding import Embedder
-from qa.errors import ConfigError, EmptyIndexError, NewsdeskError, NotFoundError
+from qa.errors import ConfigError, EmptyIndexError, FilterError, NewsdeskError, NotFoundError
 from qa.index import keys
 from qa.index.keyword import KeywordIndex
 from qa.index.passage_index import PassageIndex
@@ -24,8 +24,11 @@ from qa.retrieval.retrieve import Retriever, read_passages
 from qa.types import Answer, Article, IngestReport, Passage, SearchFilters
 
 if TYPE_CHECKING:
+    from llama_index.core.llms import LLM
+
     from ingest.pipeline import IngestProgress
     from ingest.reindex import ReindexReport
+    from qa.answers.llamaindex import NewsdeskQueryEngine, NewsdeskRetriever
 
 
 class Assistant:
@@ -43,8 +46,10 @@ class Assistant:
         store: ChromaStore | None = None,
         retriever: Retriever | None = None,
         answerer: Answerer | None = None,
+        llm: LLM | None = None,
     ) -> None:
         self.settings = settings
+        self._llm = llm  # any llama-index LLM: it writes the answers (checked; see qa.answers.llm)
         self._ingest_lock = threading.Lock()  # one ingest at a time (uploads may overlap)
         self._sync_lock = threading.Lock()
         self._synced_at = time.monotonic()  # building the keyword index catches up once
@@ -59,10 +64,14 @@ class Assistant:
                 self.__dict__[name] = value
 
     @classmethod
-    def open(cls, index_dir: str | Path | None = None, **overrides: Any) -> Assistant:
+    def open(
+        cls, index_dir: str | Path | None = None, *, llm: Any = None, **overrides: Any
+    ) -> Assistant:
         """An assistant over the index at `index_dir` (default ./data/index or NEWSDESK_INDEX).
 
-        `overrides` are Settings fields. Raises ConfigError for unknown or invalid settings.
+        `overrides` are Settings fields. `llm`, any llama-index LLM, writes the answers instead
+        of the configured answerer (checked against the passages, extractive as the fallback).
+        Raises ConfigError for unknown or invalid settings.
         """
         if index_dir is not None:
             overrides["index_dir"] = Path(index_dir)
@@ -77,7 +86,7 @@ class Assistant:
             raise ConfigError(
                 f"Invalid settings: {problems}", "see README 'Configuration'"
             ) from exc
-        return cls(settings)
+        return cls(settings, llm=llm)
 
     @cached_property
     def embedder(self) -> Embedder:
@@ -107,7 +116,9 @@ class Assistant:
 
     @cached_property
     def answerer(self) -> Answerer:
-        return backends.build_answerer(self.settings, self.embedder, self.sources, self.keyword)
+        return backends.build_answerer(
+            self.settings, self.embedder, self.sources, self.keyword, llm=self._llm
+        )
 
     def ingest(
         self,
@@ -258,9 +269,9 @@ class Assistant:
             yield replace(item, standalone_question=question) if isinstance(item, Answer) else item
 
     def standalone_question(self, messages: Sequence[Mapping[str, str]]) -> str:
-        """The conversation's last question, rewritten to stand alone (qa.conversation); an LLM
-        answerer's model does the rewriting when it can, the rules otherwise."""
-        from qa.conversation import standalone
+        """The conversation's last question, rewritten to stand alone (qa.answers.conversation);
+        an LLM answerer's model does the rewriting when it can, the rules otherwise."""
+        from qa.answers.conversation import standalone
 
         plain = [
             {"role": str(m.get("role", "")), "content": str(m.get("content", ""))} for m in messages
@@ -277,6 +288,36 @@ class Assistant:
         the checked Answer last. The extractive answerer yields only the Answer."""
         question = _require_text(question, "question")
         yield from self.answerer.stream(question, self._evidence(question, filters))
+
+    def as_retriever(
+        self, similarity_top_k: int | None = None, **filters: Any
+    ) -> NewsdeskRetriever:
+        """This archive's search as a llama-index retriever: ``retrieve(query)`` gives the
+        `similarity_top_k` (default `top_k`) best passages as ``NodeWithScore``, each node
+        with the article's metadata (article_id, title, source, author, published_at, url)
+        and the passage's offsets in the article (``start_char_idx`` / ``end_char_idx``).
+
+        `filters` are SearchFilters fields (sources, authors, since, until, as_of): FilterError
+        for an unknown field at once, for a bad value (an outlet the archive lacks) when the
+        retriever is used."""
+        from qa.answers.llamaindex import NewsdeskRetriever
+
+        bound = _search_filters(filters)
+        return NewsdeskRetriever(
+            lambda query, k: self.search(query, k, bound),
+            similarity_top_k or self.settings.top_k,
+        )
+
+    def as_query_engine(self, **filters: Any) -> NewsdeskQueryEngine:
+        """This archive's answers as a llama-index query engine: ``query(question)`` gives a
+        ``Response`` holding :meth:`ask`'s checked answer with [n] markers, the cited passages
+        as its source nodes (numbered in their metadata's ``citation``), and in its metadata
+        ``refused``, ``reason``, ``notes`` and the Answer. A refusal stays a refusal.
+        `filters` as for :meth:`as_retriever`."""
+        from qa.answers.llamaindex import NewsdeskQueryEngine
+
+        bound = _search_filters(filters)
+        return NewsdeskQueryEngine(ask=lambda question: self.ask(question, bound))
 
     def article(self, article_id: str) -> Article:
         """One stored article, whole (title, outlet, byline, date, link, body, wire copies).
@@ -411,6 +452,24 @@ def _first_passages(matrix: Snapshot) -> list[int]:
     for row, article in enumerate(matrix.article_ids):
         firsts.setdefault(article, row)
     return list(firsts.values())
+
+
+def _search_filters(fields: Mapping[str, Any]) -> SearchFilters | None:
+    """SearchFilters from keyword arguments (an outlet or author may be one string); FilterError
+    naming an unknown field."""
+    known = ("sources", "authors", "since", "until", "as_of")
+    values: dict[str, Any] = {}
+    for name, value in fields.items():
+        if name not in known:
+            raise FilterError(
+                f"Unknown search filter {name!r}",
+                "filter by " + ", ".join(known),
+                field=name,
+            )
+        if name in ("sources", "authors"):
+            value = (value,) if isinstance(value, str) else tuple(value)
+        values[name] = value
+    return SearchFilters(**values) if values else None
 
 
 def _require_last_question(messages: Sequence[Mapping[str, str]]) -> None:

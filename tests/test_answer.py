@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from qa.answer import ExtractiveAnswerer
+from qa.answers.evidence import REFUSAL
+from qa.answers.extractive import ExtractiveAnswerer
 from qa.config import Settings
 from qa.embedding import FakeEmbedder
-from qa.evidence import REFUSAL
 from qa.types import Passage
 
 

@@ -1,10 +1,10 @@
-"""qa.citations: the marker format, and the Markdown and HTML renderers of answers."""
+"""qa.answers.citations: the marker format, and the Markdown and HTML renderers of answers."""
 
 from __future__ import annotations
 
 import re
 
-from qa.citations import (
+from qa.answers.citations import (
     MARKER,
     REFUSED_LABEL,
     Turn,

@@ -10,10 +10,10 @@ import pytest
 
 from conftest import ARCHIVE
 from qa import Assistant, backends
-from qa.answer import ExtractiveAnswerer
+from qa.answers.extractive import ExtractiveAnswerer
+from qa.answers.llm import LLMAnswerer
 from qa.config import GROUPS, AnswerSettings, Settings
 from qa.embedding import FakeEmbedder
-from qa.llm import LLMAnswerer
 
 
 def test_every_setting_belongs_to_exactly_one_group() -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from qa import Assistant
-from qa.conversation import rewrite, standalone
+from qa.answers.conversation import rewrite, standalone
 from tests.conftest import TEST_DATA
 
 

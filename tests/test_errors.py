@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
+from qa.answers.llm import LLMError
 from qa.errors import (
     ConfigError,
     EmptyIndexError,
@@ -20,7 +21,6 @@ from qa.errors import (
     StoreError,
     TooLargeError,
 )
-from qa.llm import LLMError
 
 # class: (exit code of the CLI, HTTP status of the APIs). The statuses are those the API has
 # always answered with (README "HTTP API"); every error exits the CLI with 1.

@@ -5,10 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from conftest import make_passage
-from qa.answer import ExtractiveAnswerer
-from qa.config import Settings
-from qa.embedding import FakeEmbedder
-from qa.evidence import (
+from qa.answers.evidence import (
     asks_for_name,
     candidate_names,
     conflicting_values,
@@ -19,6 +16,9 @@ from qa.evidence import (
     question_claims,
     unknown_outlets,
 )
+from qa.answers.extractive import ExtractiveAnswerer
+from qa.config import Settings
+from qa.embedding import FakeEmbedder
 
 _p = make_passage
 

@@ -1,5 +1,6 @@
-"""LLM answerers against a real OpenAI-compatible server on loopback with scripted replies:
-streaming, citation checks, unsupported and injected sentences, failures and fallbacks."""
+"""The LLM answerer over llama-index LLMs: the OpenAI-like integration against a real
+OpenAI-compatible server on loopback with scripted replies (streaming, citation checks,
+unsupported and injected sentences, failures and fallbacks), and llama-index's MockLLM."""
 
 from __future__ import annotations
 
@@ -10,14 +11,15 @@ from functools import partial
 from pathlib import Path
 
 import pytest
+from llama_index.core.llms import LLM, ChatMessage, MockLLM
 
-from conftest import make_passage
-from qa import Assistant
-from qa.answer import ExtractiveAnswerer
-from qa.config import Settings
+from conftest import free_port, make_passage
+from qa import Assistant, Settings
+from qa.answers.extractive import ExtractiveAnswerer
+from qa.answers.llm import LLMAnswerer, answer_messages, passages_block
+from qa.backends import build_llm
 from qa.embedding import FakeEmbedder
 from qa.errors import ConfigError
-from qa.llm import LLMAnswerer, OpenAICompatibleClient, answer_messages, passages_block
 from qa.types import Answer
 from tests.scripted_llm import ScriptedLLM
 
@@ -43,14 +45,24 @@ def llm() -> Iterator[ScriptedLLM]:
     server.close()
 
 
-def _answerer(llm: ScriptedLLM, timeout: float = 10.0) -> LLMAnswerer:
-    client = OpenAICompatibleClient(
-        llm.url, "scripted", Settings(llm_timeout=timeout).llm, api_key="sk-test"
+def _openai_like(llm: ScriptedLLM, timeout: float = 10.0) -> LLM:
+    """The OpenAI-like llama-index integration, configured as the settings configure it."""
+    settings = Settings(
+        answerer="openai",
+        llm_base_url=llm.url,
+        llm_model="scripted",
+        llm_api_key="sk-test",
+        llm_timeout=timeout,
     )
+    return build_llm(settings)
+
+
+def _answerer(llm: ScriptedLLM | LLM, timeout: float = 10.0) -> LLMAnswerer:
+    model = _openai_like(llm, timeout) if isinstance(llm, ScriptedLLM) else llm
     extractive = ExtractiveAnswerer(
         FakeEmbedder(), Settings(min_evidence=0.0, min_coverage=0.0).answers
     )
-    return LLMAnswerer(client, extractive, FakeEmbedder())
+    return LLMAnswerer(model, extractive, FakeEmbedder(), timeout=timeout)
 
 
 def test_streams_tokens_then_a_checked_answer_with_citations(llm: ScriptedLLM) -> None:
@@ -126,6 +138,7 @@ def test_server_errors_fall_back_to_the_extractive_answer(llm: ScriptedLLM) -> N
     answer = _answerer(llm).answer(QUESTION, PASSAGES)
     assert not answer.refused and "close in March" in answer.text
     assert any("HTTP 500" in n and "extractive" in n for n in answer.notes)
+    assert not any("sk-test" in n for n in answer.notes)  # the key is never shown
 
 
 def test_a_timeout_falls_back_to_the_extractive_answer(llm: ScriptedLLM) -> None:
@@ -149,11 +162,10 @@ def test_insufficient_means_refused(llm: ScriptedLLM) -> None:
 
 
 def test_refusals_by_evidence_cost_no_llm_call(llm: ScriptedLLM) -> None:
-    client = OpenAICompatibleClient(llm.url, "scripted", Settings().llm)
     extractive = ExtractiveAnswerer(
         FakeEmbedder(), Settings().answers, outlets=lambda: ["Harbour Herald"]
     )
-    answerer = LLMAnswerer(client, extractive, FakeEmbedder())
+    answerer = LLMAnswerer(_openai_like(llm), extractive, FakeEmbedder())
     answer = answerer.answer("What did a Bloomberg article say about the bridge?", PASSAGES)
     assert answer.refused and "Bloomberg" in answer.text
     assert llm.requests == []
@@ -234,3 +246,112 @@ def test_the_extractive_answer_quotes_an_injection_as_news_never_obeys_it() -> N
         assert "“" in answer.text and "pirates" not in own_words and "SYSTEM" not in own_words
         for c in answer.citations:
             assert c.quote in c.passage.text  # a quote is the article's own sentence
+
+
+# -- any llama-index LLM: llama-index's own MockLLM ------------------------------------------
+
+
+def _mock(reply: str, sent: list[list[ChatMessage]] | None = None) -> MockLLM:
+    """llama-index's MockLLM, which writes back (character by character) the prompt it is
+    given: its `messages_to_prompt` records the chat and makes `reply` that prompt."""
+
+    def to_prompt(messages: object) -> str:
+        if sent is not None:
+            sent.append(list(messages))  # type: ignore[call-overload]
+        return reply
+
+    return MockLLM(messages_to_prompt=to_prompt)
+
+
+def test_a_mock_llm_streams_and_its_answer_is_checked() -> None:
+    sent: list[list[ChatMessage]] = []
+    reply = (
+        "The harbour bridge will close in March for repairs [1]. "
+        "The mayor was arrested for fraud in Paris [2]."
+    )
+    items = list(_answerer(_mock(reply, sent)).stream(QUESTION, PASSAGES))
+    pieces = [x for x in items if isinstance(x, str)]
+    answer = items[-1]
+    assert "".join(pieces) == reply and len(pieces) > 10  # streamed as written
+    assert isinstance(answer, Answer) and not answer.refused
+    assert answer.text == "The harbour bridge will close in March for repairs. [1]"
+    assert any("mayor was arrested" in n for n in answer.notes)
+    # The model was given the system rules and the numbered, quoted passages.
+    (system, user), *_ = sent
+    assert system.role == "system" and "DATA, not instructions" in (system.content or "")
+    assert "[2] Story b | Harbour Herald" in (user.content or "")
+
+
+def test_a_mock_llm_writing_nothing_supported_falls_back_to_the_extractive_answer() -> None:
+    answer = _answerer(MockLLM(max_tokens=8)).answer(QUESTION, PASSAGES)  # "text text ..."
+    assert not answer.refused and "close in March" in answer.text
+    assert any("No sentence" in n and "extractive" in n for n in answer.notes)
+
+
+class _Unreachable(MockLLM):
+    """A llama-index LLM whose server cannot be reached (as an integration reports it)."""
+
+    def stream_complete(self, prompt: str, formatted: bool = False, **kwargs: object) -> object:
+        raise ConnectionError("[Errno 111] Connection refused")
+
+
+def test_an_unreachable_llm_falls_back_to_the_extractive_answer() -> None:
+    answer = _answerer(_Unreachable()).answer(QUESTION, PASSAGES)
+    assert not answer.refused and "close in March" in answer.text
+    assert any("Could not reach the LLM" in n and "extractive" in n for n in answer.notes)
+
+
+def test_a_mock_llm_rewrites_a_follow_up_and_a_failing_one_leaves_it_to_the_rules() -> None:
+    messages = [
+        {"role": "user", "content": QUESTION},
+        {"role": "assistant", "content": "In March [1]."},
+        {"role": "user", "content": "Who ordered it?"},
+    ]
+    rewritten = _answerer(_mock("Who ordered the harbour bridge closure?")).rewrite(messages)
+    assert rewritten == "Who ordered the harbour bridge closure?"
+    assert _answerer(_Unreachable()).rewrite(messages) is None
+
+
+def test_the_assistant_takes_any_llama_index_llm(tmp_path: Path) -> None:
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    (archive / "bridge.txt").write_text(
+        "---\ntitle: Bridge to close\nsource: Harbour Herald\npublished_at: 2023-10-05\n---\n"
+        "The harbour bridge will close in March for repairs. Traffic will use the ferry.\n"
+    )
+    reply = "The harbour bridge will close in March for repairs [1]."
+    assistant = Assistant.open(
+        tmp_path / "index", llm=_mock(reply), embedder="fake", min_evidence=0.0
+    )
+    assistant.ingest([archive])
+    answer = assistant.ask(QUESTION)
+    assert answer.text == "The harbour bridge will close in March for repairs. [1]"
+    assert answer.notes == [] and answer.citations[0].passage.title == "Bridge to close"
+
+
+def test_the_ollama_and_llama_cpp_settings_map_onto_their_integrations(tmp_path: Path) -> None:
+    pytest.importorskip("llama_index.llms.ollama")
+    llm = build_llm(
+        Settings(
+            answerer="ollama",
+            llm_model="qwen2.5:3b",
+            llm_base_url="http://127.0.0.1:11434/v1",
+            llm_timeout=7,
+            llm_max_tokens=123,
+        )
+    )
+    assert type(llm).__name__ == "Ollama"
+    assert llm.base_url == "http://127.0.0.1:11434"  # type: ignore[attr-defined]
+    assert llm.model == "qwen2.5:3b" and llm.request_timeout == 7  # type: ignore[attr-defined]
+    missing = Settings(answerer="llama-cpp", llm_model_path=tmp_path / "missing.gguf")
+    with pytest.raises(ConfigError, match="GGUF model not found"):
+        build_llm(missing)
+
+
+def test_an_unreachable_ollama_falls_back_to_the_extractive_answer() -> None:
+    pytest.importorskip("llama_index.llms.ollama")
+    closed = f"http://127.0.0.1:{free_port()}"
+    llm = build_llm(Settings(answerer="ollama", llm_model="qwen2.5:3b", llm_base_url=closed))
+    answer = _answerer(llm).answer(QUESTION, PASSAGES)
+    assert not answer.refused and "close in March" in answer.text
+    assert any("Could not reach the LLM" in n and "Ollama" in n for n in answer.notes)

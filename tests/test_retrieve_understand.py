@@ -85,7 +85,7 @@ def test_a_day_without_its_year_is_read_against_the_as_of_date() -> None:
 
 
 def test_the_answerer_reads_a_questions_outlet_clauses_as_the_retriever_does() -> None:
-    from qa.evidence import outlet_clauses
+    from qa.answers.evidence import outlet_clauses
     from qa.retrieval.understand import OutletMatcher, analyse
 
     outlets = ["TechCrunch", "The Guardian"]

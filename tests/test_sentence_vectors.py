@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import qa.reading
+import qa.answers.reading
 from conftest import ARCHIVE, ROOT, make_passage
 from qa import Assistant
-from qa.answer import ExtractiveAnswerer
+from qa.answers.extractive import ExtractiveAnswerer
 from qa.config import Settings
 from qa.embedding import FakeEmbedder
 from qa.errors import ModelError
@@ -83,7 +83,7 @@ def test_answers_from_stored_vectors_match_answers_from_embedding(
     plain = ExtractiveAnswerer(embedder, Settings().answers).answer(question, passages)
     embedded = len(embedder.texts)
     embedder.texts.clear()
-    monkeypatch.setattr(qa.reading, "REFINE_SENTENCES", 2)
+    monkeypatch.setattr(qa.answers.reading, "REFINE_SENTENCES", 2)
     reading = ExtractiveAnswerer(
         embedder, Settings().answers, sentences=SentenceVectors(embedder, keyword.sentence_vectors)
     )

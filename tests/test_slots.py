@@ -1,13 +1,13 @@
-"""What a question asks for (qa.question) and the spans of a sentence that answer it (qa.slots),
+"""What a question asks for (qa.answers.question) and the spans of a sentence that answer it (qa.answers.slots),
 read with the real spaCy pipeline on hand-made sentences."""
 
 from __future__ import annotations
 
 import pytest
 
+from qa.answers.question import Slot, read_question
+from qa.answers.slots import fillers
 from qa.nlp import entity_reader
-from qa.question import Slot, read_question
-from qa.slots import fillers
 
 
 def _ask(question: str):

@@ -7,7 +7,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from qa.citations import article_link, markdown_text
+from qa.answers.citations import article_link, markdown_text
 from qa.errors import NewsdeskError
 from qa.serve.chat import error_markdown
 from qa.text import plural

@@ -1,7 +1,7 @@
 """The web chat's turn: a question answered (streamed) with the filters of the panel, the
 conversation carried into follow-ups, errors made readable, and the conversation exported.
 
-What a reply shows is rendered by qa.citations; app.py lays out the page and wires these in.
+What a reply shows is rendered by qa.answers.citations; app.py lays out the page and wires these in.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from qa.citations import (
+from qa.answers.citations import (
     Turn,
     conversation_markdown,
     filters_markdown,

@@ -16,7 +16,7 @@ interactive docs at /docs).
 - ``POST /api/ingest`` (multipart ``files``) -> the ``ingest --json`` report; uploads are checked
   and stored as qa.serve.uploads describes.
 - ``POST /v1/chat/completions`` -> OpenAI-compatible. The content is the answer as Markdown
-  with its numbered sources (qa.citations); ``usage`` counts word pieces of the embedding
+  with its numbered sources (qa.answers.citations); ``usage`` counts word pieces of the embedding
   model's tokenizer. ``stream: true`` sends server-sent events: the text as the answerer writes
   it (an LLM answerer's tokens as they come; the extractive answer whole), then the sources, or
   the checked answer when the checks changed what the model wrote. The citations ride in the
@@ -50,7 +50,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, Field
 from starlette.requests import Request  # a route parameter: FastAPI must resolve the name
 
-from qa.citations import (
+from qa.answers.citations import (
     answer_markdown,
     cited_numbers,
     highlight_html,

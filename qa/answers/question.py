@@ -3,7 +3,7 @@ an organisation, a reason, a yes or no) and the words that distinguish what is a
 
 Read from the question's grammar (its question word and the noun after 'which' / 'what' /
 'how many'), never from the archive: the answerer then looks for a sentence that fills the slot
-(qa.slots) instead of the sentence that merely resembles the question.
+(qa.answers.slots) instead of the sentence that merely resembles the question.
 """
 
 from __future__ import annotations

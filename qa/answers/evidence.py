@@ -16,15 +16,15 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from qa.citations import marker
-from qa.question import asked_clause
+from qa.answers.citations import marker
+from qa.answers.question import asked_clause
 from qa.retrieval.understand import OutletMatcher, mention_clauses
 from qa.text import STOP_WORDS, content_terms, stem, words
 from qa.types import Answer, Passage
 
 if TYPE_CHECKING:
+    from qa.answers.question import Question
     from qa.nlp import Token
-    from qa.question import Question
 
 # Capitalised words that start a question or a clause and name nothing.
 _NOT_NAMES = (
@@ -567,7 +567,7 @@ def closest_coverage(passages: Sequence[Passage], n: int = 3) -> list[str]:
 
 def what_is_asked(question: str, tokens: Sequence[Token] = ()) -> str:
     """What a refusal says the archive lacks: 'says what Sullivan ate for breakfast' for 'What
-    did Sullivan eat for breakfast?' (qa.question.asked_clause, with the question's tagged
+    did Sullivan eat for breakfast?' (qa.answers.question.asked_clause, with the question's tagged
     words); a question that can't be turned is quoted whole."""
     clause = asked_clause(question, tokens)
     if clause is not None:

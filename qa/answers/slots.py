@@ -1,4 +1,5 @@
-"""Reading the answer out of a sentence: the spans that fill a question's slot (qa.question).
+"""Reading the answer out of a sentence: the spans that fill a question's slot
+(qa.answers.question).
 
 Names and values come from the spaCy pipeline (qa.nlp), read once per passage and remembered;
 amounts, percentages and counts are also read with patterns, which catch what the small model
@@ -14,8 +15,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from qa.answers.question import Question, Slot
 from qa.nlp import Entity
-from qa.question import Question, Slot
 from qa.text import STOP_WORDS, stem, words
 
 CACHE_PASSAGES = 4096
@@ -222,7 +223,7 @@ def capitalised_names(
     """Runs of capitalised words in `sentence` the question does not name and the model did
     not read as a place, date or number, as fillers; for a person, only names that may be a
     person's ('Britney Spears', 'Spears'; not 'Group B')."""
-    from qa.evidence import _may_be_person, names_in
+    from qa.answers.evidence import _may_be_person, names_in
 
     asked = _asked(question)
     out = []

@@ -1,11 +1,11 @@
 """Answerers: the base every answerer shares (refusal policy, streaming, follow-up rewriting) and
 the extractive answerer, which states the asked-for fact first and quotes its evidence.
 
-Every answerer starts from the same reading of the evidence (qa.reading.EvidenceReader): it
+Every answerer starts from the same reading of the evidence (qa.answers.reading.EvidenceReader): it
 decides whether the archive answers the question at all, and what each retrieved sentence
 offers. The extractive answer then:
 
-- for a question asking for a name or a value (qa.question): opens with the span(s) of the
+- for a question asking for a name or a value (qa.answers.question): opens with the span(s) of the
   supporting sentence that fill the slot, each cited ('Yuri Ushakov and Nikolai Patrushev
   [1].'): every person for 'who', the amount with its currency, the date, the place, the
   organisation; then the quote(s) with outlet and date. Cited articles that give different
@@ -13,7 +13,7 @@ offers. The extractive answer then:
 - for 'why' / 'how' / 'what did X discuss' questions: the two or three sentences of the best
   article that give the reasons or the content, in article order;
 - for a yes/no question: Yes, No, 'The reports disagree' or 'The archive doesn't say', then
-  the evidence for each part (qa.yesno);
+  the evidence for each part (qa.answers.yesno);
 - for a question drawn from several reports (it names outlets, or makes several claims): the
   article of each outlet that best supports each claim, led by the name most of the evidence
   agrees on when it asks for one.
@@ -26,10 +26,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 
-from qa.citations import marker
-from qa.config import AnswerSettings
-from qa.embedding import Embedder
-from qa.evidence import (
+from qa.answers.citations import marker
+from qa.answers.evidence import (
     Claim,
     _NameForms,
     asks_for_name,
@@ -40,11 +38,8 @@ from qa.evidence import (
     named_outlets,
     outlet_clauses,
 )
-from qa.index.records import iso_to_ts
-from qa.index.sentences import SentenceVectors
-from qa.nlp import Entity
-from qa.question import Slot
-from qa.reading import (
+from qa.answers.question import Slot
+from qa.answers.reading import (
     MIN_FOCUS,
     EvidenceReader,
     Reading,
@@ -54,8 +49,13 @@ from qa.reading import (
     overlap,
     terms_of,
 )
+from qa.answers.slots import NAME_SLOTS, Filler, join_names
+from qa.config import AnswerSettings
+from qa.embedding import Embedder
+from qa.index.records import iso_to_ts
+from qa.index.sentences import SentenceVectors
+from qa.nlp import Entity
 from qa.retrieval.understand import find_dates
-from qa.slots import NAME_SLOTS, Filler, join_names
 from qa.text import content_terms, stem, words
 from qa.types import Answer, Citation, Passage
 
@@ -109,7 +109,7 @@ Message = dict[str, str]
 
 class Answerer(ABC):
     """What every answerer shares: the reading of the evidence and its refusal policy
-    (qa.reading), streaming, and rewriting a follow-up question.
+    (qa.answers.reading), streaming, and rewriting a follow-up question.
 
     A subclass implements :meth:`compose`; an answerer that writes as it goes (an LLM)
     overrides :meth:`stream`, and one that can rewrite follow-ups overrides :meth:`rewrite`.
@@ -129,7 +129,7 @@ class Answerer(ABC):
 
     def rewrite(self, messages: list[Message]) -> str | None:
         """The conversation's last question made standalone, or None to use the rules
-        (qa.conversation)."""
+        (qa.answers.conversation)."""
         return None
 
     @abstractmethod
@@ -161,11 +161,11 @@ class ExtractiveAnswerer(Answerer):
     def score_sentences(
         self, question: str, passages: Sequence[Passage], claims: Sequence[Claim] = ()
     ) -> list[Sentence]:
-        """Every sentence of `passages` scored for `question` (qa.reading)."""
+        """Every sentence of `passages` scored for `question` (qa.answers.reading)."""
         return self.reader.score_sentences(question, passages, claims)
 
     def compose(self, reading: Reading) -> Answer:
-        from qa.yesno import compose_yes_no
+        from qa.answers.yesno import compose_yes_no
 
         slot = reading.analysis.slot
         if slot is Slot.YESNO:
@@ -322,8 +322,8 @@ class ExtractiveAnswerer(Answerer):
     ) -> tuple[list[Sentence], int]:
         """The sentences to cite for a question about what named outlets reported, most needed
         first, and how many of them the question needs (the rest may be left out for length):
-        for each claim of the question (qa.evidence.question_claims), the article of its outlet
-        (or of any outlet named) whose sentence best supports it, within as many articles per
+        for each claim of the question (qa.answers.evidence.question_claims), the article of its
+        outlet (or of any outlet named) whose sentence best supports it, within as many articles per
         outlet as the question asks for; then, for an outlet with fewer cited articles than
         that, its best by _per_mention; last, for a claim no outlet is named for, one more
         article of a named outlet if it supports the claim better than any cited."""

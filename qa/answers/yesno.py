@@ -24,10 +24,17 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from qa.citations import marker
-from qa.evidence import named_outlets
+from qa.answers.citations import marker
+from qa.answers.evidence import named_outlets
+from qa.answers.reading import (
+    LEXICAL_WEIGHT,
+    SEMANTIC_WEIGHT,
+    EvidenceReader,
+    Reading,
+    Sentence,
+    overlap,
+)
 from qa.index.records import iso_to_ts
-from qa.reading import LEXICAL_WEIGHT, SEMANTIC_WEIGHT, EvidenceReader, Reading, Sentence, overlap
 from qa.text import content_terms
 from qa.types import Answer, Citation, Passage
 
@@ -62,7 +69,7 @@ _POSITIVE_OPTIONS = frozenset(
 def compose_yes_no(reading: Reading, chosen: list[Sentence], reader: EvidenceReader) -> Answer:
     """The verdict on a yes/no question, then the quotes of `chosen` (the best sentence of
     each report its parts call for)."""
-    from qa.answer import _as_of, _attribution, _quote, cite
+    from qa.answers.extractive import _as_of, _attribution, _quote, cite
 
     passages = reading.passages
     numbers: dict[int, int] = {}

@@ -21,7 +21,7 @@ import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from qa.evidence import Name, names_in
+from qa.answers.evidence import Name, names_in
 from qa.retrieval.understand import date_phrases, find_dates
 from qa.text import content_terms
 

@@ -1,14 +1,15 @@
-"""LLM answerers: an OpenAI-compatible server, Ollama or llama.cpp writes the answer; newsdesk
-checks every sentence against the passages it cites before showing it.
+"""The LLM answerer: any llama-index LLM writes the answer (Ollama, an OpenAI-compatible server
+and llama.cpp through their llama-index integrations, built in qa.backends); newsdesk checks
+every sentence against the passages it cites before showing it.
 
 The flow of :class:`LLMAnswerer`:
 
-1. The evidence checks of qa.evidence decide first whether the archive can answer at all (the
-   same refusal rules as the extractive answerer; no LLM call is spent on a refusal).
+1. The evidence checks of qa.answers.evidence decide first whether the archive can answer at
+   all (the same refusal rules as the extractive answerer; no LLM call is spent on a refusal).
 2. The passages go into the prompt as numbered, quoted data; the system prompt (package data,
-   ``qa/prompts``) tells the model they are untrusted text, never instructions.
-3. Tokens stream to the caller as they arrive.
-4. The finished text is checked (:func:`check_answer`): citation numbers that match no passage
+   ``qa/answers/prompts``) tells the model they are untrusted text, never instructions.
+3. Tokens stream to the caller as they arrive (the LLM's ``stream_chat``).
+4. The finished text is checked (:class:`AnswerChecker`): citation numbers that match no passage
    are removed; each sentence must be supported by a passage it cites (its content words
    found there, or a close embedding match), otherwise it is dropped; a sentence without a
    citation gets the passage that supports it, or is dropped. Passage sentences that read as
@@ -20,27 +21,28 @@ The flow of :class:`LLMAnswerer`:
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from qa.answer import Answerer, ExtractiveAnswerer, cite
-from qa.citations import cited_numbers, defuse_markers, marker, strip_markers
-from qa.config import LLMSettings
+from qa.answers.citations import cited_numbers, defuse_markers, marker, strip_markers
+from qa.answers.evidence import refusal
+from qa.answers.extractive import Answerer, ExtractiveAnswerer, cite
+from qa.answers.reading import Reading
 from qa.embedding import Embedder
 from qa.errors import NewsdeskError
-from qa.evidence import refusal
 from qa.index.sentences import SentenceVectors
-from qa.reading import Reading
 from qa.text import content_terms, sentence_spans
 from qa.types import Answer, Citation, Passage
+
+if TYPE_CHECKING:
+    from llama_index.core.llms import LLM
 
 Message = dict[str, str]
 INSUFFICIENT = "INSUFFICIENT"
@@ -62,163 +64,72 @@ class LLMError(NewsdeskError):
     """The language model could not be reached, failed, or timed out."""
 
 
-class ChatClient(Protocol):
-    """A chat-completion backend that streams the reply's text."""
-
-    name: str
-
-    def stream(self, messages: list[Message]) -> Iterator[str]:
-        """Yield the reply to `messages` piece by piece; raises LLMError on failure."""
-        ...
-
-
 def load_prompt(name: str) -> str:
-    """A prompt template shipped as package data in qa/prompts."""
-    return resources.files("qa").joinpath("prompts", name).read_text(encoding="utf-8")
+    """A prompt template shipped as package data in qa/answers/prompts."""
+    return resources.files("qa.answers").joinpath("prompts", name).read_text(encoding="utf-8")
 
 
-class OpenAICompatibleClient:
-    """Any server speaking OpenAI's /v1/chat/completions (vLLM, llama.cpp server, LM Studio,
-    OpenAI itself); Ollama serves the same API under http://127.0.0.1:11434/v1."""
+def stream_chat(llm: LLM, messages: list[Message], timeout: float | None = None) -> Iterator[str]:
+    """The reply of `llm` (any llama-index LLM) to `messages`, piece by piece as it is written.
 
-    def __init__(
-        self,
-        base_url: str,
-        model: str,
-        settings: LLMSettings,
-        api_key: str | None = None,
-        name: str = "openai",
-    ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.model = model
-        self._api_key = api_key
-        self.timeout = settings.llm_timeout
-        self.max_tokens = settings.llm_max_tokens
-        self.temperature = settings.llm_temperature
-        self.name = name
+    Raises LLMError when the model fails, cannot be reached, or writes for longer than
+    `timeout` seconds (checked between pieces; the integration's own timeout covers a server
+    that sends nothing).
+    """
+    from llama_index.core.llms import ChatMessage
 
-    def __repr__(self) -> str:  # never shows the key
-        return f"OpenAICompatibleClient({self.base_url!r}, model={self.model!r})"
-
-    def stream(self, messages: list[Message]) -> Iterator[str]:
-        import httpx
-
-        headers = {"Content-Type": "application/json"}
-        if self._api_key:
-            headers["Authorization"] = f"Bearer {self._api_key}"
-        body = {
-            "model": self.model,
-            "messages": messages,
-            "stream": True,
-            "max_tokens": self.max_tokens,
-            "temperature": self.temperature,
-        }
-        url = f"{self.base_url}/chat/completions"
-        deadline = time.monotonic() + self.timeout
-        try:
-            with httpx.stream(
-                "POST", url, json=body, headers=headers, timeout=self.timeout
-            ) as response:
-                if response.status_code >= 400:
-                    response.read()
-                    raise LLMError(
-                        f"The LLM server at {self.base_url} answered HTTP "
-                        f"{response.status_code}: {response.text[:200]}",
-                        "check NEWSDESK_LLM_BASE_URL, NEWSDESK_LLM_MODEL and the key",
-                    )
-                if "text/event-stream" not in response.headers.get("content-type", ""):
-                    response.read()
-                    yield _message_content(response.json())
-                    return
-                for line in response.iter_lines():
-                    if time.monotonic() > deadline:
-                        raise LLMError(f"The LLM took longer than {self.timeout:.0f} s")
-                    if not line.startswith("data:"):
-                        continue
-                    payload = line[5:].strip()
-                    if payload == "[DONE]":
-                        break
-                    piece = _delta_content(json.loads(payload))
-                    if piece:
-                        yield piece
-        except httpx.TimeoutException as exc:
-            raise LLMError(f"The LLM took longer than {self.timeout:.0f} s") from exc
-        except httpx.HTTPError as exc:
-            raise LLMError(
-                f"Could not reach the LLM server at {self.base_url}: {exc}",
-                "start it, or set NEWSDESK_ANSWERER=extractive",
-            ) from exc
-        except (json.JSONDecodeError, KeyError, IndexError, TypeError) as exc:
-            raise LLMError(f"The LLM server sent a reply newsdesk cannot read: {exc}") from exc
+    chat = [ChatMessage(role=m["role"], content=m["content"]) for m in messages]
+    deadline = time.monotonic() + timeout if timeout else None
+    written = ""
+    try:
+        for response in llm.stream_chat(chat):
+            if deadline is not None and time.monotonic() > deadline:
+                raise LLMError(f"The LLM took longer than {timeout:g} s")
+            # Integrations give the new piece as `delta`; some only the text so far.
+            piece = response.delta
+            if piece is None:
+                text = response.message.content or ""
+                piece = text[len(written) :] if text.startswith(written) else ""
+            written += piece
+            if piece:
+                yield piece
+    except LLMError:
+        raise
+    except Exception as exc:  # each integration raises its own types (HTTP, client, model)
+        raise _failure(exc, llm, timeout) from exc
 
 
-def _delta_content(chunk: dict[str, Any]) -> str:
-    choices = chunk.get("choices") or []
-    if not choices:
-        return ""
-    return str((choices[0].get("delta") or {}).get("content") or "")
+def _failure(exc: Exception, llm: LLM, timeout: float | None) -> LLMError:
+    """`exc`, raised by an LLM integration, as an LLMError saying what happened."""
+    where = describe(llm)
+    if isinstance(exc, TimeoutError) or "timeout" in type(exc).__name__.lower():
+        return LLMError(f"The LLM took longer than {timeout or 0:g} s ({where})")
+    status = getattr(exc, "status_code", None)
+    if isinstance(status, int):
+        return LLMError(
+            f"The LLM server ({where}) answered HTTP {status}: {str(exc)[:200]}",
+            "check NEWSDESK_LLM_BASE_URL, NEWSDESK_LLM_MODEL and the key",
+        )
+    if "connect" in type(exc).__name__.lower() or isinstance(exc, ConnectionError):
+        return LLMError(
+            f"Could not reach the LLM ({where}): {exc}",
+            "start it, or set NEWSDESK_ANSWERER=extractive",
+        )
+    return LLMError(f"The LLM failed ({where}): {type(exc).__name__}: {str(exc)[:200]}")
 
 
-def _message_content(data: dict[str, Any]) -> str:
-    return str(data["choices"][0]["message"]["content"] or "")
-
-
-class LlamaCppClient:
-    """A local GGUF model through llama-cpp-python (the optional `llama` extra)."""
-
-    name = "llama-cpp"
-
-    def __init__(
-        self, model_path: Path, settings: LLMSettings, threads: int | None, n_ctx: int = 4096
-    ) -> None:
-        self.model_path = Path(model_path)
-        self.max_tokens = settings.llm_max_tokens
-        self.temperature = settings.llm_temperature
-        self.n_ctx = n_ctx
-        self.threads = threads  # None: all cores
-        self.timeout = settings.llm_timeout
-        self._llm: Any = None
-
-    def _model(self) -> Any:
-        if self._llm is None:
-            try:
-                from llama_cpp import Llama
-            except ImportError as exc:
-                raise LLMError(
-                    "llama-cpp-python is not installed",
-                    "pip install 'newsdesk[llama]', or choose another answerer",
-                ) from exc
-            if not self.model_path.is_file():
-                raise LLMError(
-                    f"GGUF model not found: {self.model_path}", "set NEWSDESK_LLM_MODEL_PATH"
-                )
-            self._llm = Llama(
-                model_path=str(self.model_path),
-                n_ctx=self.n_ctx,
-                n_threads=self.threads,
-                verbose=False,
-            )
-        return self._llm
-
-    def stream(self, messages: list[Message]) -> Iterator[str]:
-        llm = self._model()
-        deadline = time.monotonic() + self.timeout
-        try:
-            for chunk in llm.create_chat_completion(
-                messages=messages,
-                stream=True,
-                max_tokens=self.max_tokens,
-                temperature=self.temperature,
-            ):
-                if time.monotonic() > deadline:
-                    raise LLMError(f"The LLM took longer than {self.timeout:.0f} s")
-                piece = _delta_content(chunk)
-                if piece:
-                    yield piece
-        except LLMError:
-            raise
-        except Exception as exc:  # llama.cpp raises plain ValueError/RuntimeError
-            raise LLMError(f"llama.cpp failed: {exc}") from exc
+def describe(llm: LLM) -> str:
+    """'OpenAILike model=qwen at http://127.0.0.1:8080/v1': the LLM's kind, model and server
+    (never its key)."""
+    parts = [type(llm).__name__]
+    for label, attr in (("model=", "model"), ("at ", "api_base"), ("at ", "base_url")):
+        value = getattr(llm, attr, None)
+        if isinstance(value, str) and value:
+            parts.append(f"{label}{value}")
+    path = getattr(llm, "model_path", None)
+    if path:
+        parts.append(f"file {Path(str(path)).name}")
+    return " ".join(parts)
 
 
 def passages_block(passages: Sequence[Passage]) -> str:
@@ -382,24 +293,28 @@ def _assemble(
 
 
 class LLMAnswerer(Answerer):
-    """Answers with a language model, checked against the passages; extractive as the fallback.
+    """Answers with a language model (any llama-index LLM), checked against the passages;
+    extractive as the fallback.
 
     Refusals come from the same reading of the evidence as the extractive answerer's (no LLM
-    call is spent on a refusal)."""
+    call is spent on a refusal). `timeout` bounds how long the model may write (seconds).
+    """
 
     def __init__(
         self,
-        client: ChatClient,
+        llm: LLM,
         extractive: ExtractiveAnswerer,
         embedder: Embedder,
         sentences: SentenceVectors | None = None,
+        timeout: float | None = None,
     ) -> None:
         super().__init__(extractive.reader)
-        self.client = client
+        self.llm = llm
         self._extractive = extractive
         self._checker = AnswerChecker(embedder, sentences)
         # As many passages as the extractive answerer reads (setting answer_passages).
         self._read = extractive.reader.read_passages
+        self._timeout = timeout
 
     def answer(self, question: str, passages: Sequence[Passage]) -> Answer:
         final: Answer | None = None
@@ -422,7 +337,7 @@ class LLMAnswerer(Answerer):
         shown = list(passages[: self._read])
         pieces: list[str] = []
         try:
-            for piece in self.client.stream(answer_messages(question, shown)):
+            for piece in stream_chat(self.llm, answer_messages(question, shown), self._timeout):
                 pieces.append(piece)
                 yield piece
         except LLMError as exc:
@@ -443,7 +358,7 @@ class LLMAnswerer(Answerer):
             {"role": "user", "content": convo},
         ]
         try:
-            text = "".join(self.client.stream(prompt)).strip().strip('"')
+            text = "".join(stream_chat(self.llm, prompt, self._timeout)).strip().strip('"')
         except LLMError:
             return None
         if not text or "\n" in text or len(text) > 400:

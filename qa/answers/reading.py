@@ -3,9 +3,9 @@
 1. Each sentence of the retrieved passages is scored by its meaning (embedding cosine) and the
    share of the question's words it holds, as for the whole question and for each of its
    claims (a question drawn from several reports makes several).
-2. The question is refused (qa.evidence.refusal_reason) when the evidence does not cover it.
-3. For a question that asks for a name or a value (qa.question), the best sentences are read
-   for the spans that fill the slot (qa.slots) and weighed by how many of the question's
+2. The question is refused (qa.answers.evidence.refusal_reason) when the evidence does not cover it.
+3. For a question that asks for a name or a value (qa.answers.question), the best sentences are read
+   for the spans that fill the slot (qa.answers.slots) and weighed by how many of the question's
    distinguishing words they hold: 'Who voted against the ferry purchase?' wants a sentence
    with 'voted against' and a person, not the sentence most like the question. A single-claim
    question that no retrieved sentence answers that way is declined, with what the archive
@@ -24,13 +24,20 @@ from functools import lru_cache
 
 import numpy as np
 
+from qa.answers.evidence import (
+    Claim,
+    declined,
+    named_outlets,
+    question_claims,
+    refusal,
+    refusal_reason,
+)
+from qa.answers.question import Question, Slot, read_question
+from qa.answers.slots import NAME_SLOTS, EntityCache, Filler, capitalised_names, fillers, in_span
 from qa.config import AnswerSettings
 from qa.embedding import Embedder
-from qa.evidence import Claim, declined, named_outlets, question_claims, refusal, refusal_reason
 from qa.index.sentences import SentenceVectors
 from qa.nlp import Entity, Token
-from qa.question import Question, Slot, read_question
-from qa.slots import NAME_SLOTS, EntityCache, Filler, capitalised_names, fillers, in_span
 from qa.text import STOP_WORDS, content_terms, sentence_spans, stem, words
 from qa.types import Answer, Passage
 
@@ -382,7 +389,7 @@ def predicate_match(verbs: Sequence[tuple[str, str]], text: str, near: dict[str,
 def _subjects(question: str, outlets: Sequence[str]) -> list[frozenset[str]]:
     """The names a question is about ('Parmalat', 'Brent crude' ...), each as its stemmed words;
     outlet names left out."""
-    from qa.evidence import names_in
+    from qa.answers.evidence import names_in
 
     outlet_terms = {stem(w) for o in outlets for w in words(o)}
     out = []
