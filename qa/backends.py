@@ -107,7 +107,7 @@ def build_ingest_worker(settings: Settings, workers: int) -> tuple[Chunker, Embe
 
 def build_store(settings: Settings) -> ChromaStore:
     """The Chroma collection: embedded under index_dir, or on the configured server."""
-    return ChromaStore.open(settings)
+    return ChromaStore.open(settings.store)
 
 
 def build_index(settings: Settings, store: ChromaStore) -> PassageIndex:

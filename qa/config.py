@@ -235,16 +235,7 @@ class Settings(BaseSettings):
     @property
     def chroma_server(self) -> tuple[str, int, bool] | None:
         """(host, port, https) of the Chroma server, or None for embedded Chroma."""
-        if self.chroma_url:
-            from urllib.parse import urlsplit
-
-            url = self.chroma_url
-            parts = urlsplit(url if "://" in url else f"http://{url}")
-            https = parts.scheme == "https"
-            return str(parts.hostname), parts.port or (443 if https else 8000), https
-        if self.chroma_host:
-            return self.chroma_host, self.chroma_port, False
-        return None
+        return self.store.chroma_server
 
     @field_validator(
         "index_dir",
@@ -263,7 +254,7 @@ class Settings(BaseSettings):
 
     @property
     def chroma_path(self) -> Path:
-        return self.index_dir / "chroma"
+        return self.store.chroma_path
 
     @property
     def upload_path(self) -> Path:
@@ -312,6 +303,24 @@ class StoreSettings:
     chroma_refresh_seconds: float
     collection: str
     hnsw_construction_ef: int
+
+    @property
+    def chroma_server(self) -> tuple[str, int, bool] | None:
+        """(host, port, https) of the Chroma server, or None for embedded Chroma."""
+        if self.chroma_url:
+            from urllib.parse import urlsplit
+
+            url = self.chroma_url
+            parts = urlsplit(url if "://" in url else f"http://{url}")
+            https = parts.scheme == "https"
+            return str(parts.hostname), parts.port or (443 if https else 8000), https
+        if self.chroma_host:
+            return self.chroma_host, self.chroma_port, False
+        return None
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.index_dir / "chroma"
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from qa.index.store import ChromaStore
 
 
 def _open(folder: Path) -> PassageIndex:
-    store = ChromaStore.open(Settings(index_dir=folder, embedder="fake"))
+    store = ChromaStore.open(Settings(index_dir=folder, embedder="fake").store)
     return PassageIndex.open(store, folder / "keyword.sqlite")
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from qa.config import Settings
+from qa.config import StoreSettings
 from qa.errors import StoreError
 from qa.index import keys
 from qa.index.records import (
@@ -51,7 +51,7 @@ class ChromaStore:
         self.writer = uuid.uuid4().hex
 
     @classmethod
-    def open(cls, settings: Settings) -> ChromaStore:
+    def open(cls, settings: StoreSettings) -> ChromaStore:
         """Open or create the collection; raises StoreError when Chroma cannot be used."""
         import chromadb
         from chromadb.config import Settings as ChromaSettings
