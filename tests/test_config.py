@@ -44,7 +44,7 @@ def test_groups_carry_the_settings_values(monkeypatch: pytest.MonkeyPatch) -> No
         settings.answers.min_evidence = 0.0  # type: ignore[misc]
 
 
-def test_both_answerers_read_answer_passages(tmp_path: Path) -> None:
+def test_both_answerers_read_answer_passages() -> None:
     settings = Settings(
         answer_passages=3,
         max_answer_sentences=2,
@@ -57,12 +57,11 @@ def test_both_answerers_read_answer_passages(tmp_path: Path) -> None:
     assert answerer.reader.read_passages == 3 and answerer._read == 3
     plain = ExtractiveAnswerer(FakeEmbedder(), settings.answers)
     assert plain.reader.read_passages == 3 and plain._max_sentences == 2
-    assert backends.build_chat_client(settings).timeout == settings.llm_timeout
-    gguf = settings.model_copy(
-        update={"answerer": "llama-cpp", "llm_model_path": tmp_path / "m.gguf", "llm_timeout": 7}
-    )
-    client = backends.build_chat_client(gguf)
-    assert (client.timeout, client.max_tokens) == (7, gguf.llm_max_tokens)
+    # The LLM and the answerer follow the llm group's timeout and token budget.
+    assert answerer._timeout == settings.llm_timeout
+    slow = settings.model_copy(update={"llm_timeout": 7})
+    llm = backends.build_llm(slow)
+    assert (llm.timeout, llm.max_tokens) == (7, slow.llm_max_tokens)
 
 
 def test_cli_search_returns_top_k_passages_by_default(
