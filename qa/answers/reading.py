@@ -317,7 +317,7 @@ class EvidenceReader:
         top = [int(k) for k in np.argsort(-prelim, kind="stable")[:REFINE_SENTENCES] if stored[k]]
         if not top:
             return sims
-        alone = np.clip(self._sentences.embed([texts[k] for k in top]) @ asked.T, 0.0, 1.0)
+        alone = np.clip(self._embedder.embed([texts[k] for k in top]) @ asked.T, 0.0, 1.0)
         shift = (sims[top] - alone).mean(axis=0)
         out = sims.copy()
         out[stored] = np.clip(out[stored] - shift, 0.0, 1.0)

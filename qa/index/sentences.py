@@ -89,10 +89,6 @@ class SentenceVectors:
         """One unit-length vector per (passage, start, end) sentence of a passage's text."""
         return self.vectors_and_source(sentences)[0]
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """Sentences embedded on their own, as an index without stored vectors does."""
-        return self._embedder.embed(texts)
-
     def vectors_and_source(
         self, sentences: Sequence[tuple[Passage, int, int]]
     ) -> tuple[np.ndarray, np.ndarray]:

@@ -14,7 +14,7 @@ Adding a signal: write its class here, put an instance in `SIGNALS`, and give it
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -102,9 +102,7 @@ class BM25(Signal):
     name = "bm25"
 
     def candidates(self, query: Query) -> Iterable[int]:
-        yield from top_indices(query.bm25, POOL)
-        for mask in query.outlets:
-            yield from top_indices(masked(query.bm25, mask), PER_OUTLET)
+        return _best_overall_and_per_outlet(query.bm25, query)
 
     def column(self, cands: Candidates) -> np.ndarray:
         bm = cands.query.bm25
@@ -117,9 +115,7 @@ class Dense(Signal):
     name = "dense"
 
     def candidates(self, query: Query) -> Iterable[int]:
-        yield from top_indices(query.dense, POOL)
-        for mask in query.outlets:
-            yield from top_indices(masked(query.dense, mask), PER_OUTLET)
+        return _best_overall_and_per_outlet(query.dense, query)
 
     def column(self, cands: Candidates) -> np.ndarray:
         return cands.query.dense[cands.idx] - 1.0
@@ -220,6 +216,14 @@ SIGNALS: tuple[Signal, ...] = (
     Sentence(),
     ClauseSentence(),
 )
+
+
+def _best_overall_and_per_outlet(scores: np.ndarray, query: Query) -> Iterator[int]:
+    """The best POOL rows by `scores`, then the best PER_OUTLET of each outlet the question
+    names."""
+    yield from top_indices(scores, POOL)
+    for mask in query.outlets:
+        yield from top_indices(masked(scores, mask), PER_OUTLET)
 
 
 def masked(scores: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
