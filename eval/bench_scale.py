@@ -37,11 +37,14 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from eval.load_api import free_port, rss_mb
+
+if TYPE_CHECKING:
+    from qa.embedding import WordPieces
 
 _ADJ = "North South East West Upper Lower Old New Grand Little Royal Free Bright Silver Golden"
 _NOUN = "River Valley Harbor Ridge Lake Coast Prairie Summit Forest Bay Plains Canyon Island"
@@ -136,6 +139,11 @@ class CachedEmbedder:
 
     def tokenizer(self) -> Callable[[str], list[int]]:
         return self._encode
+
+    def word_pieces(self) -> WordPieces | None:
+        from qa.embedding import word_pieces_of
+
+        return word_pieces_of(self._encode)
 
 
 def synthetic_archive(

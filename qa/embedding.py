@@ -11,7 +11,7 @@ import re
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 
@@ -19,6 +19,20 @@ from qa.config import EmbeddingSettings
 from qa.errors import ModelError
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+_NON_SPACE = re.compile(r"\S+")
+
+
+class Words(NamedTuple):
+    """A text's whitespace-separated words: where each starts and ends, and the running total
+    of word pieces before each (``before[i]``; ``before[-1]`` is the text's total)."""
+
+    starts: list[int]
+    ends: list[int]
+    before: list[int]
+
+
+# text -> its Words, or None when this text must be tokenised whole; see Embedder.word_pieces.
+WordPieces = Callable[[str], Words | None]
 
 
 class Embedder(Protocol):
@@ -44,6 +58,12 @@ class Embedder(Protocol):
 
     def tokenizer(self) -> Callable[[str], list[int]]:
         """A callable text -> token ids (no special tokens), for the chunker."""
+        ...
+
+    def word_pieces(self) -> WordPieces | None:
+        """For a tokenizer whose pieces never cross whitespace: a callable text -> its words'
+        character spans and piece counts (`WordPieces`), so the chunker reads an article's
+        words once and counts the pieces of any slice of it. None for other tokenizers."""
         ...
 
 
@@ -168,6 +188,9 @@ class SentenceTransformerEmbedder:
     def tokenizer(self) -> Callable[[str], list[int]]:
         return self._encode
 
+    def word_pieces(self) -> WordPieces | None:
+        return word_pieces_of(self._encode)
+
 
 def _word_piece_encoder(path: Path, fallback: Any) -> Callable[[str], list[int]]:
     """text -> token ids without special tokens and without truncation, as the model splits it.
@@ -194,6 +217,12 @@ def _word_piece_encoder(path: Path, fallback: Any) -> Callable[[str], list[int]]
             return WordCache(whole)
         return whole
     return lambda text: list(fallback.encode(text, add_special_tokens=False))
+
+
+def word_pieces_of(encoder: Callable[[str], list[int]]) -> WordPieces | None:
+    """`Embedder.word_pieces` for an encoder from `_word_piece_encoder`: a `WordCache`'s
+    (pieces never cross a word); None for any other."""
+    return encoder.words if isinstance(encoder, WordCache) else None
 
 
 class WordCache:
@@ -224,15 +253,35 @@ class WordCache:
         if self._ODD_SPACE.search(text):
             return self._whole(text)
         out: list[int] = []
-        known = self._ids
         for word in text.split():
-            ids = known.get(word)
-            if ids is None:
-                if len(known) >= self.MAX_WORDS:
-                    known.clear()
-                ids = known[word] = self._whole(word)
-            out.extend(ids)
+            out.extend(self._word(word))
         return out
+
+    def _word(self, word: str) -> list[int]:
+        known = self._ids
+        ids = known.get(word)
+        if ids is None:
+            if len(known) >= self.MAX_WORDS:
+                known.clear()
+            ids = known[word] = self._whole(word)
+        return ids
+
+    def words(self, text: str) -> Words | None:
+        """`text`'s words with their piece counts (None when it holds a character Python and
+        BERT disagree about, which only the whole-text tokenizer gets right)."""
+        if self._ODD_SPACE.search(text):
+            return None
+        starts: list[int] = []
+        ends: list[int] = []
+        before = [0]
+        total = 0
+        for m in _NON_SPACE.finditer(text):
+            a, b = m.span()
+            starts.append(a)
+            ends.append(b)
+            total += len(self._word(m.group()))
+            before.append(total)
+        return Words(starts, ends, before)
 
 
 class FakeEmbedder:
@@ -283,3 +332,6 @@ class FakeEmbedder:
 
     def tokenizer(self) -> Callable[[str], list[int]]:
         return lambda text: [self._bucket(w) for w in _WORD.findall(text)]
+
+    def word_pieces(self) -> WordPieces | None:
+        return None

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from qa.config import EmbeddingSettings
-from qa.embedding import _word_piece_encoder, space_of
+from qa.embedding import WordPieces, _word_piece_encoder, space_of, word_pieces_of
 from qa.errors import ModelError
 
 Spans = Sequence[tuple[int, int]]
@@ -135,6 +135,9 @@ class OnnxEmbedder:
 
     def tokenizer(self) -> Callable[[str], list[int]]:
         return self._encode
+
+    def word_pieces(self) -> WordPieces | None:
+        return word_pieces_of(self._encode)
 
 
 def _pool_spans(hidden: np.ndarray, encoding: Any, spans: Spans) -> np.ndarray:

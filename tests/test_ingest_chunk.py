@@ -91,3 +91,59 @@ def test_word_cached_tokenizer_gives_the_real_tokenizers_ids() -> None:
         assert cached(text) == whole(text)
 
     same()
+
+
+def test_slice_counts_from_one_reading_match_tokenising_each_slice() -> None:
+    """The chunker reads an article's words once; any slice's count is what tokenising the
+    slice alone gives, including slices that cut a word (a sentence break inside "S.'s")."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from ingest.chunk import SliceCounter
+    from qa.embedding import WordCache, _word_piece_encoder, default_model_path, word_pieces_of
+
+    encoder = _word_piece_encoder(default_model_path(), None)
+    assert isinstance(encoder, WordCache)
+    text = (
+        "After two trying months, they dismissed S.’s claims — “factually incorrect” — and "
+        "moved on.\n\nCafé owners paid $1,200.50 (about €1.1k) in 2023; 北京 reported it."
+    )
+    counter = SliceCounter(word_pieces_of(encoder), encoder)
+    counter.load(text)
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.integers(0, len(text)), st.integers(0, len(text)))
+    def same(a: int, b: int) -> None:
+        piece = text[min(a, b) : max(a, b)]
+        assert counter.count(piece) == len(encoder(piece)), piece
+
+    same()
+    assert counter.count("S.") == len(encoder("S."))
+    assert counter.count("not in the text at all") == len(encoder("not in the text at all"))
+
+
+def test_reading_words_once_gives_the_same_passages_on_real_articles() -> None:
+    """Chunking with the counter and with a tokenizer call per slice (the splitter's own way)
+    cut real news articles at the same places."""
+    import json
+
+    from conftest import MULTIHOP
+    from qa.embedding import SentenceTransformerEmbedder, default_model_path
+
+    corpus = MULTIHOP / "corpus.json"
+    if not corpus.is_file():
+        import pytest
+
+        pytest.skip("../shared/data/multihop-rag is not here")
+    embedder = SentenceTransformerEmbedder(default_model_path(), Settings().embedding)
+    articles = [
+        Article(a["url"], a["title"], a["body"], a.get("source", ""))
+        for a in json.loads(corpus.read_text(encoding="utf-8"))[:60]
+    ]
+    once = Chunker(embedder, Settings().ingest)
+    each = Chunker(embedder, Settings().ingest)
+    each._counter._read = None  # every slice tokenised on its own
+    for article in articles:
+        a = [(c.passage.start, c.passage.end) for c in once.split(article, "h")]
+        b = [(c.passage.start, c.passage.end) for c in each.split(article, "h")]
+        assert a == b, article.id
