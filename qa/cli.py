@@ -11,7 +11,7 @@ from typing import Annotated, Any, ClassVar
 import typer
 from typer.core import TyperGroup
 
-from qa.errors import NewsdeskError
+from qa.errors import NewsdeskError, error_text
 
 # Command groups whose code lives outside qa: name -> (module, its Typer app). They are loaded
 # by module name when named (or listed in --help), so that qa never imports eval.
@@ -422,12 +422,9 @@ _OPTIONS = {
 }
 
 
-def error_text(exc: NewsdeskError) -> str:
-    """The CLI's one rendering of an error: "error: MESSAGE" (after the option of a bad filter)
-    and, when there is one, "hint: HINT" on the next line."""
-    option = _OPTIONS.get(getattr(exc, "field", ""), "")
-    text = f"error: {option + ': ' if option else ''}{exc.message}"
-    return f"{text}\nhint: {exc.hint}" if exc.hint else text
+def _option(exc: NewsdeskError) -> str:
+    """The option a bad filter came from ("" for any other error)."""
+    return _OPTIONS.get(getattr(exc, "field", ""), "")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -440,7 +437,7 @@ def main(argv: list[str] | None = None) -> None:
     except NewsdeskError as exc:
         if _State.debug:
             raise
-        typer.echo(error_text(exc), err=True)
+        typer.echo(error_text(exc, _option(exc)), err=True)
         sys.exit(exc.exit_code)
     except typer.Abort:
         typer.echo("Aborted.", err=True)

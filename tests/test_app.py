@@ -138,7 +138,11 @@ def test_a_date_field_is_flagged_when_left_with_a_bad_date() -> None:
 
     bad = check_field("since", "last tuesday")
     assert bad["elem_classes"] == ["nd-bad"]
-    assert bad["info"].startswith("Not an ISO-8601 date: 'last tuesday'")
+    # As the chat shows errors (qa.serve.errors), without naming the field it stands under.
+    assert bad["info"] == (
+        "⚠️ Not an ISO-8601 date: 'last tuesday'\n\n"
+        "_write dates like 2023-10-31 or 2023-10-31T12:00_"
+    )
     good = check_field("as_of", "2023-10-05")
     assert good["elem_classes"] == [] and good["info"].startswith("Read the archive")
 

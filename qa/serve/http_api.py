@@ -65,6 +65,7 @@ from qa.errors import (
     NotFoundError,
     TooLargeError,
 )
+from qa.serve.errors import error_html, error_json
 from qa.types import Answer, Article, SearchFilters, search_rows
 
 if TYPE_CHECKING:
@@ -259,8 +260,7 @@ def missing_page(exc: NewsdeskError, chat_url: str = "/") -> str:
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
         f"<title>No such article</title><style>{ARTICLE_CSS}</style></head><body>"
         f"<nav><a id='back' href='{html.escape(chat_url, quote=True)}'>← Back to the chat</a>"
-        f"</nav><h1>No such article</h1><p>{html.escape(exc.message)}.</p>"
-        f"<p class='meta'>{html.escape(exc.hint)}</p></body></html>"
+        f"</nav><h1>No such article</h1>{error_html(exc)}</body></html>"
     )
 
 
@@ -318,11 +318,11 @@ def authorized(header: str | None, users: dict[str, str]) -> bool:
 
 
 def _error(exc: NewsdeskError, **more: Any) -> Any:
-    """The one JSON rendering of an error: ``{"error": {message, hint, ...}}`` with the status
-    its class carries."""
+    """An error as the API answers it: its JSON rendering (qa.serve.errors) with the status its
+    class carries."""
     from fastapi.responses import JSONResponse
 
-    return JSONResponse({"error": {**exc.to_dict(), **more}}, status_code=exc.http_status)
+    return JSONResponse(error_json(exc, **more), status_code=exc.http_status)
 
 
 def _usage(assistant: Assistant, messages: list[dict[str, str]], content: str) -> dict[str, int]:
@@ -560,7 +560,7 @@ def _sse(
                 sent.append(item)
                 yield chunk({"content": markdown_text(item)})  # a model's words, made inert
     except NewsdeskError as exc:  # the stream is open: say it in the stream, as OpenAI does
-        yield f"data: {json.dumps({'error': exc.to_dict()})}\n\n"
+        yield f"data: {json.dumps(error_json(exc))}\n\n"
         yield "data: [DONE]\n\n"
         return
     if answer is None:
