@@ -97,10 +97,16 @@ def test_sources_say_where_else_a_wire_story_ran(fake_assistant: Assistant, tmp_
     )
     reply = history[-1]["content"]
     assert "[\\[1\\]](article/" in reply and "twelve daily sailings" in reply
-    assert (
-        "Also published by: <a href='https://b.example/ferry' target='_blank' "
-        "rel='noopener noreferrer'>Beta Post</a>" in panel
+    also = (
+        "<div class='nd-meta nd-also'>Also published by: <a href='https://b.example/ferry' "
+        "target='_blank' rel='noopener noreferrer'>Beta Post</a></div>"
     )
+    assert also in panel
+    # The article view says it in the same words and links (qa.answers.citations.also_html).
+    from qa.serve.http_api import article_page
+
+    article = fake_assistant.article("https://a.example/ferry")
+    assert article.source == "Alpha Daily" and also in article_page(article)
 
 
 def test_turn_applies_outlet_and_date_filters(fake_assistant: Assistant) -> None:

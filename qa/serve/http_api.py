@@ -51,6 +51,7 @@ from pydantic import BaseModel, Field
 from starlette.requests import Request  # a route parameter: FastAPI must resolve the name
 
 from qa.answers.citations import (
+    also_html,
     answer_markdown,
     cited_numbers,
     highlight_html,
@@ -183,7 +184,7 @@ ARTICLE_CSS = """
 body {font-family: system-ui, sans-serif; max-width: 46em; margin: 1.5em auto; padding: 0 1em;
       line-height: 1.55; color: #222;}
 nav a {font-size: 0.95em;} h1 {line-height: 1.25; margin: 0.6em 0 0.3em;}
-.meta {color: #555; margin: 0.2em 0;} .body p {margin: 0 0 1em; white-space: pre-wrap;}
+.meta, .nd-meta {color: #555; margin: 0.2em 0;} .body p {margin: 0 0 1em; white-space: pre-wrap;}
 mark {background: #ffe066; padding: 0 1px; scroll-margin-top: 45vh;}
 .original {word-break: break-all;}
 """
@@ -240,8 +241,6 @@ def article_page(
         if url
         else ""
     )
-    also = ", ".join(html.escape(str(a.get("source") or a.get("url") or "")) for a in article.also)
-    also_html = f"<p class='meta'>Also published by: {also}</p>" if also else ""
     back = (
         f"<nav><a id='back' href='{html.escape(chat_url, quote=True)}'>← Back to the chat</a></nav>"
     )
@@ -249,7 +248,8 @@ def article_page(
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
         f"<title>{title}</title><style>{ARTICLE_CSS}</style></head><body>{back}"
-        f"<article><h1>{title}</h1><p class='meta' id='byline'>{meta}</p>{link}{also_html}"
+        f"<article><h1>{title}</h1><p class='meta' id='byline'>{meta}</p>{link}"
+        f"{also_html(article.also)}"
         f"<div class='body' id='article-body'>{''.join(blocks)}</div></article></body></html>"
     )
 
