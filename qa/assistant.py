@@ -112,12 +112,12 @@ class Assistant:
     @cached_property
     def retriever(self) -> Retriever:
         backends.check_index_space(self.settings, self.store, self.embedder)
-        return backends.build_retriever(self.settings, self.embedder, self.store, self.keyword)
+        return backends.build_retriever(self.settings, self.embedder, self.index)
 
     @cached_property
     def answerer(self) -> Answerer:
         return backends.build_answerer(
-            self.settings, self.embedder, self.sources, self.keyword, llm=self._llm
+            self.settings, self.embedder, self.sources, self.index, llm=self._llm
         )
 
     def ingest(

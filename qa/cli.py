@@ -380,10 +380,11 @@ def serve(
 ) -> None:
     """Serve the web chat and the HTTP API (docs at /docs)."""
     serve_app = importlib.import_module(_SERVER_MODULE).serve
-    extra = {"insecure_no_auth": True} if insecure_no_auth else {}
+    given = {"host": host, "port": port, "insecure_no_auth": insecure_no_auth}
+    extra = {name: value for name, value in given.items() if value}
     # create=True: serve checks the bind first, then that the index exists
     assistant = _assistant(index, chroma_url, collection, create=True, **extra)
-    serve_app(assistant, host=host or assistant.settings.host, port=port or assistant.settings.port)
+    serve_app(assistant, assistant.settings.server)
 
 
 def _field_map(pairs: list[str]) -> dict[str, str]:
