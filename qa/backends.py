@@ -262,7 +262,8 @@ def _chat_template(model: Any) -> Callable[[Sequence[Any]], str] | None:
     )
 
     def to_prompt(messages: Sequence[Any]) -> str:
-        chat = [{"role": str(m.role.value), "content": m.content or ""} for m in messages]
+        # list[Any]: llama_cpp types a message as a TypedDict per role.
+        chat: list[Any] = [{"role": m.role.value, "content": m.content or ""} for m in messages]
         return str(formatter(messages=chat).prompt)
 
     return to_prompt
