@@ -16,6 +16,7 @@ from qa.answers.citations import Turn, sources_html
 from qa.errors import FilterError
 from qa.serve.archive import archive_summary, article_table, outlet_table, upload_files
 from qa.serve.chat import Message, answer_turn_stream, export_markdown, outlet_choices, turn_filters
+from qa.serve.errors import error_markdown
 from qa.serve.examples import ExampleQuestions
 
 if TYPE_CHECKING:
@@ -37,7 +38,8 @@ _DATE_INFO = {"as_of": "Read the archive as it stood on this date."}
 
 
 def check_field(field: str, value: str | None) -> Any:
-    """A date field of the filter panel, flagged when its value is not a date (on leaving it)."""
+    """A date field of the filter panel, flagged when its value is not a date (on leaving it),
+    the error and its hint under it."""
     import gradio as gr
 
     from qa.retrieval.filters import check_date
@@ -45,7 +47,7 @@ def check_field(field: str, value: str | None) -> Any:
     try:
         check_date(value, field)
     except FilterError as exc:
-        return gr.update(info=f"{exc.message}: {exc.hint}", elem_classes=["nd-bad"])
+        return gr.update(info=error_markdown(exc, label=False), elem_classes=["nd-bad"])
     return gr.update(info=_DATE_INFO.get(field, ""), elem_classes=[])
 
 

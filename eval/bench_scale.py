@@ -235,7 +235,7 @@ def serve_and_search(index: str, chroma_url: str | None, queries: list[str]) -> 
     # (into this process in embedded mode), measured after it.
     retrievers: dict[str, Retriever] = {
         "hybrid": assistant.retriever,
-        "keyword": KeywordRetriever(assistant.keyword, assistant.store),
+        "keyword": KeywordRetriever(assistant.index),
         "dense": DenseRetriever(assistant.embedder, assistant.store),
     }
     # The passages searched (a kept index may have grown since its ingest figures).

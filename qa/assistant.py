@@ -112,12 +112,12 @@ class Assistant:
     @cached_property
     def retriever(self) -> Retriever:
         backends.check_index_space(self.settings, self.store, self.embedder)
-        return backends.build_retriever(self.settings, self.embedder, self.store, self.keyword)
+        return backends.build_retriever(self.settings, self.embedder, self.index)
 
     @cached_property
     def answerer(self) -> Answerer:
         return backends.build_answerer(
-            self.settings, self.embedder, self.sources, self.keyword, llm=self._llm
+            self.settings, self.embedder, self.sources, self.index, llm=self._llm
         )
 
     def ingest(
@@ -308,16 +308,25 @@ class Assistant:
             similarity_top_k or self.settings.top_k,
         )
 
-    def as_query_engine(self, **filters: Any) -> NewsdeskQueryEngine:
+    def as_query_engine(self, streaming: bool = False, **filters: Any) -> NewsdeskQueryEngine:
         """This archive's answers as a llama-index query engine: ``query(question)`` gives a
         ``Response`` holding :meth:`ask`'s checked answer with [n] markers, the cited passages
         as its source nodes (numbered in their metadata's ``citation``), and in its metadata
         ``refused``, ``reason``, ``notes`` and the Answer. A refusal stays a refusal.
+
+        With `streaming`, a ``StreamingResponse`` instead: its ``response_gen`` yields the text
+        as :meth:`ask_stream` gives it (an LLM's words as written, unchecked; the extractive
+        answer whole), and once it ends the response holds the same checked answer, source
+        nodes and metadata (``str(response)`` and ``get_response()`` give the checked answer).
         `filters` as for :meth:`as_retriever`."""
         from qa.answers.llamaindex import NewsdeskQueryEngine
 
         bound = _search_filters(filters)
-        return NewsdeskQueryEngine(ask=lambda question: self.ask(question, bound))
+        return NewsdeskQueryEngine(
+            ask=lambda question: self.ask(question, bound),
+            stream=lambda question: self.ask_stream(question, bound),
+            streaming=streaming,
+        )
 
     def article(self, article_id: str) -> Article:
         """One stored article, whole (title, outlet, byline, date, link, body, wire copies).

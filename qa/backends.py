@@ -19,7 +19,6 @@ from qa.embedding import (
 )
 from qa.errors import ConfigError, ModelError
 from qa.index import keys
-from qa.index.keyword import KeywordIndex
 from qa.index.passage_index import PassageIndex
 from qa.index.sentences import SentenceVectors
 from qa.index.store import ChromaStore
@@ -117,21 +116,20 @@ def build_index(settings: Settings, store: ChromaStore) -> PassageIndex:
     return PassageIndex.open(store, settings.index_dir / "keyword.sqlite")
 
 
-def build_retriever(
-    settings: Settings, embedder: Embedder, store: ChromaStore, keyword: KeywordIndex
-) -> Retriever:
-    """The configured retriever (hybrid, or a baseline alone), behind a reranker if configured."""
+def build_retriever(settings: Settings, embedder: Embedder, index: PassageIndex) -> Retriever:
+    """The configured retriever (hybrid, or a baseline alone) over `index`, behind a reranker
+    if configured."""
     group = settings.retrieval
     base: Retriever
     match group.retriever:
         case "dense":
-            base = DenseRetriever(embedder, store)
+            base = DenseRetriever(embedder, index.store)
         case "bm25":
-            base = KeywordRetriever(keyword, store)
+            base = KeywordRetriever(index)
         case "hybrid":
             from qa.retrieval.hybrid import HybridRetriever
 
-            base = HybridRetriever(embedder, store, keyword, group)
+            base = HybridRetriever(embedder, index, group)
     if group.reranker_model_path is None:
         return base
     from qa.retrieval.rerank import CrossEncoderReranker, RerankingRetriever
@@ -144,13 +142,14 @@ def build_answerer(
     settings: Settings,
     embedder: Embedder,
     outlets: Callable[[], Sequence[str]] | None = None,
-    keyword: KeywordIndex | None = None,
+    index: PassageIndex | None = None,
     llm: LLM | None = None,
 ) -> Answerer:
     """The extractive answerer, or an LLM answerer that falls back to it (over `llm`, any
     llama-index LLM, else the one the settings describe); both read the sentence vectors
-    `keyword` stored at ingest (embedding those it lacks)."""
-    sentences = SentenceVectors(embedder, keyword.sentence_vectors if keyword else None)
+    `index` stored at ingest (embedding those it lacks)."""
+    stored = index.keyword.sentence_vectors if index is not None else None
+    sentences = SentenceVectors(embedder, stored)
     extractive = ExtractiveAnswerer(
         embedder, settings.answers, outlets=outlets, sentences=sentences
     )
@@ -263,7 +262,8 @@ def _chat_template(model: Any) -> Callable[[Sequence[Any]], str] | None:
     )
 
     def to_prompt(messages: Sequence[Any]) -> str:
-        chat = [{"role": str(m.role.value), "content": m.content or ""} for m in messages]
+        # list[Any]: llama_cpp types a message as a TypedDict per role.
+        chat: list[Any] = [{"role": m.role.value, "content": m.content or ""} for m in messages]
         return str(formatter(messages=chat).prompt)
 
     return to_prompt

@@ -11,7 +11,7 @@ from typing import Annotated, Any, ClassVar
 import typer
 from typer.core import TyperGroup
 
-from qa.errors import NewsdeskError
+from qa.errors import NewsdeskError, error_text
 
 # Command groups whose code lives outside qa: name -> (module, its Typer app). They are loaded
 # by module name when named (or listed in --help), so that qa never imports eval.
@@ -380,10 +380,11 @@ def serve(
 ) -> None:
     """Serve the web chat and the HTTP API (docs at /docs)."""
     serve_app = importlib.import_module(_SERVER_MODULE).serve
-    extra = {"insecure_no_auth": True} if insecure_no_auth else {}
+    given = {"host": host, "port": port, "insecure_no_auth": insecure_no_auth}
+    extra = {name: value for name, value in given.items() if value}
     # create=True: serve checks the bind first, then that the index exists
     assistant = _assistant(index, chroma_url, collection, create=True, **extra)
-    serve_app(assistant, host=host or assistant.settings.host, port=port or assistant.settings.port)
+    serve_app(assistant, assistant.settings.server)
 
 
 def _field_map(pairs: list[str]) -> dict[str, str]:
@@ -422,12 +423,9 @@ _OPTIONS = {
 }
 
 
-def error_text(exc: NewsdeskError) -> str:
-    """The CLI's one rendering of an error: "error: MESSAGE" (after the option of a bad filter)
-    and, when there is one, "hint: HINT" on the next line."""
-    option = _OPTIONS.get(getattr(exc, "field", ""), "")
-    text = f"error: {option + ': ' if option else ''}{exc.message}"
-    return f"{text}\nhint: {exc.hint}" if exc.hint else text
+def _option(exc: NewsdeskError) -> str:
+    """The option a bad filter came from ("" for any other error)."""
+    return _OPTIONS.get(getattr(exc, "field", ""), "")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -440,7 +438,7 @@ def main(argv: list[str] | None = None) -> None:
     except NewsdeskError as exc:
         if _State.debug:
             raise
-        typer.echo(error_text(exc), err=True)
+        typer.echo(error_text(exc, _option(exc)), err=True)
         sys.exit(exc.exit_code)
     except typer.Abort:
         typer.echo("Aborted.", err=True)

@@ -1,6 +1,7 @@
 """User-facing errors: one small hierarchy. Each class carries its CLI exit code and HTTP status
-(as click's exceptions carry theirs); each surface renders them in one place: the CLI
-(qa.cli), the HTTP APIs (qa.serve.http_api) and the web chat (app.py)."""
+(as click's exceptions carry theirs); each surface renders them with one function: a terminal
+(the CLI, ``python -m`` commands) with :func:`error_text`, the HTTP APIs, the web chat and the
+server's HTML pages with those of qa.serve.errors."""
 
 from __future__ import annotations
 
@@ -85,3 +86,11 @@ class TooLargeError(NewsdeskError):
     """An upload to the HTTP API is over its size or file-count limit."""
 
     http_status = 413
+
+
+def error_text(exc: NewsdeskError, option: str = "") -> str:
+    """The terminal's rendering of an error (the CLI, ``python -m qa.onnx_export``):
+    "error: MESSAGE" (after `option`, the command-line option a bad filter came from) and, when
+    there is one, "hint: HINT" on the next line."""
+    text = f"error: {option + ': ' if option else ''}{exc.message}"
+    return f"{text}\nhint: {exc.hint}" if exc.hint else text

@@ -29,7 +29,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from qa.errors import ModelError
+from qa.errors import ModelError, error_text
 
 VARIANTS = ("fp32", "int8")
 FORMAT = 1
@@ -250,8 +250,8 @@ def main() -> None:
         for variant in VARIANTS:
             print(ensure_exported(source, variant, cache, name))
     except ModelError as exc:
-        print(f"error: {exc.message}\nhint: {exc.hint}", file=sys.stderr)
-        sys.exit(1)
+        print(error_text(exc), file=sys.stderr)
+        sys.exit(exc.exit_code)
 
 
 if __name__ == "__main__":

@@ -110,7 +110,8 @@ def multihop_articles(evidence: int = 12, first: int = 12) -> list[dict[str, Any
 
 
 def serve_in_thread(assistant: Assistant) -> Iterator[str]:
-    """`build_server(assistant)` under uvicorn in a thread on a free port; its URL."""
+    """`build_server` of `assistant` (its server settings) under uvicorn in a thread on a free
+    port; its URL."""
     import threading
     import time
 
@@ -120,7 +121,10 @@ def serve_in_thread(assistant: Assistant) -> Iterator[str]:
 
     port = free_port()
     config = uvicorn.Config(
-        build_server(assistant), host="127.0.0.1", port=port, log_level="warning"
+        build_server(assistant, assistant.settings.server),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

@@ -97,10 +97,16 @@ def test_sources_say_where_else_a_wire_story_ran(fake_assistant: Assistant, tmp_
     )
     reply = history[-1]["content"]
     assert "[\\[1\\]](article/" in reply and "twelve daily sailings" in reply
-    assert (
-        "Also published by: <a href='https://b.example/ferry' target='_blank' "
-        "rel='noopener noreferrer'>Beta Post</a>" in panel
+    also = (
+        "<div class='nd-meta nd-also'>Also published by: <a href='https://b.example/ferry' "
+        "target='_blank' rel='noopener noreferrer'>Beta Post</a></div>"
     )
+    assert also in panel
+    # The article view says it in the same words and links (qa.answers.citations.also_html).
+    from qa.serve.http_api import article_page
+
+    article = fake_assistant.article("https://a.example/ferry")
+    assert article.source == "Alpha Daily" and also in article_page(article)
 
 
 def test_turn_applies_outlet_and_date_filters(fake_assistant: Assistant) -> None:
@@ -138,7 +144,11 @@ def test_a_date_field_is_flagged_when_left_with_a_bad_date() -> None:
 
     bad = check_field("since", "last tuesday")
     assert bad["elem_classes"] == ["nd-bad"]
-    assert bad["info"].startswith("Not an ISO-8601 date: 'last tuesday'")
+    # As the chat shows errors (qa.serve.errors), without naming the field it stands under.
+    assert bad["info"] == (
+        "⚠️ Not an ISO-8601 date: 'last tuesday'\n\n"
+        "_write dates like 2023-10-31 or 2023-10-31T12:00_"
+    )
     good = check_field("as_of", "2023-10-05")
     assert good["elem_classes"] == [] and good["info"].startswith("Read the archive")
 

@@ -307,3 +307,20 @@ def test_search_filters_from_the_command_line(
         "error: --source: The archive holds no articles from an outlet named 'Kingsport Couirer'",
         "hint: did you mean Kingsport Courier?",
     ]
+
+
+def test_serve_is_handed_the_server_group_with_the_options_given(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import qa.serve.server
+    from qa.config import ServerSettings, Settings
+
+    handed: list[ServerSettings] = []
+    monkeypatch.setattr(qa.serve.server, "serve", lambda _assistant, server: handed.append(server))
+    monkeypatch.setenv("NEWSDESK_EMBEDDER", "fake")
+    assert run(capsys, "--index", str(tmp_path), "serve")[0] == 0
+    assert handed[-1] == Settings(index_dir=tmp_path).server  # the settings' host and port
+    args = ["serve", "--host", "127.0.0.2", "--port", "8123", "--insecure-no-auth"]
+    assert run(capsys, "--index", str(tmp_path), *args)[0] == 0
+    given = Settings(index_dir=tmp_path, host="127.0.0.2", port=8123, insecure_no_auth=True)
+    assert handed[-1] == given.server

@@ -224,7 +224,8 @@ import json, sys
 from fastapi.testclient import TestClient
 from qa import Assistant
 from qa.serve.server import build_server
-client = TestClient(build_server(Assistant.open({str(sample_index)!r})))
+assistant = Assistant.open({str(sample_index)!r})
+client = TestClient(build_server(assistant, assistant.settings.server))
 reply = client.post("/api/ask", json={{"question": {next(iter(SAMPLE_QUESTIONS))!r}}})
 assert reply.status_code == 200, reply.text
 print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))

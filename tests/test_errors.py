@@ -1,8 +1,10 @@
-"""Every error class carries its CLI exit code and HTTP status; each surface renders it once."""
+"""Every error class carries its CLI exit code and HTTP status; each surface renders it with one
+function (qa.errors.error_text for a terminal, qa.serve.errors for the server), message and hint."""
 
 from __future__ import annotations
 
 import ast
+import html
 from pathlib import Path
 
 import pytest
@@ -128,7 +130,7 @@ def test_a_filter_error_names_its_option_or_field_on_every_surface(
 
     import qa.cli
     from qa.assistant import Assistant
-    from qa.serve import chat
+    from qa.serve.errors import error_markdown
     from qa.serve.http_api import build_api
 
     error = FilterError("No such outlet", "did you mean X?", "sources")
@@ -150,4 +152,93 @@ def test_a_filter_error_names_its_option_or_field_on_every_surface(
     assert body == {
         "error": {"message": "No such outlet", "hint": "did you mean X?", "field": "sources"}
     }
-    assert chat.error_markdown(error) == "⚠️ **Outlets:** No such outlet\n\n_did you mean X?_"
+    assert error_markdown(error) == "⚠️ **Outlets:** No such outlet\n\n_did you mean X?_"
+
+
+def test_only_the_renderers_read_an_error_s_hint() -> None:
+    """Message and hint are put together in one function per surface (qa.errors.error_text, the
+    three of qa.serve.errors), never inline: the hint is read nowhere else."""
+    renderers = {ROOT / "qa" / "errors.py", ROOT / "qa" / "serve" / "errors.py"}
+    files = [
+        ROOT / "app.py",
+        *(p for d in ("qa", "ingest", "eval") for p in (ROOT / d).rglob("*.py")),
+    ]
+    inline = [
+        f"{path.relative_to(ROOT)}:{node.lineno}"
+        for path in files
+        if path not in renderers
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Attribute) and node.attr == "hint"
+    ]
+    assert inline == []
+
+
+def test_python_m_onnx_export_renders_errors_as_the_cli_does(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    from qa import onnx_export
+
+    def fail(*_args: object) -> None:
+        raise ModelError("Could not export the embedding model", "check the model folder")
+
+    monkeypatch.setattr(onnx_export, "ensure_exported", fail)
+    monkeypatch.setattr(sys, "argv", ["qa.onnx_export", "/nowhere"])
+    with pytest.raises(SystemExit) as exited:
+        onnx_export.main()
+    assert exited.value.code == ModelError.exit_code
+    assert capsys.readouterr().err.splitlines() == [
+        "error: Could not export the embedding model",
+        "hint: check the model folder",
+    ]
+
+
+def test_models_that_fail_to_load_are_reported_with_their_hint(tmp_path: Path) -> None:
+    from qa.assistant import Assistant
+    from qa.serve.startup import Warmup
+
+    # An LLM answerer without its model file: loading the answerer fails.
+    assistant = Assistant.open(tmp_path / "ix", embedder="fake", answerer="llama-cpp")
+    warmup = Warmup(assistant).start()
+    assert warmup.wait(60)
+    status = warmup.status()
+    assert status["ready"] is True
+    assert status["status"] == "failed: The llama-cpp answerer needs a GGUF model file"
+    assert status["error"]["message"] == "The llama-cpp answerer needs a GGUF model file"
+    assert "NEWSDESK_LLM_MODEL_PATH" in status["error"]["hint"]
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [ConfigError("Cannot read the auth file /x", "check NEWSDESK_AUTH_FILE"), OSError("disk <x>")],
+    ids=["newsdesk-error", "unexpected"],
+)
+def test_a_server_that_failed_to_start_says_why_in_json_and_html(failure: Exception) -> None:
+    import asyncio
+
+    import httpx
+
+    from qa.serve.startup import StartingApp
+
+    def build() -> None:
+        raise failure
+
+    async def requests() -> tuple[httpx.Response, httpx.Response]:
+        transport = httpx.ASGITransport(app=StartingApp(build))
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            api = await client.get("/api/stats")  # waits for the build, which fails
+            page = await client.get("/")
+            return api, page
+
+    api, page = asyncio.run(requests())
+    message, hint = (
+        (failure.message, failure.hint)
+        if isinstance(failure, NewsdeskError)
+        else ("disk <x>", "the server's log has the details")
+    )
+    assert api.status_code == page.status_code == 500
+    assert api.json() == {"error": {"message": message, "hint": hint}}
+    assert page.headers["content-type"].startswith("text/html")
+    assert "<h1>newsdesk failed to start</h1>" in page.text
+    assert f"<p>{html.escape(message)}.</p><p class='meta'>{html.escape(hint)}</p>" in page.text

@@ -1,6 +1,7 @@
 """newsdesk as llama-index parts, over the real sample index: the retriever's nodes (metadata,
-offsets into the article), the query engine's checked answers and refusals, newsdesk's
-retriever inside llama-index's own query engine, and the README example."""
+offsets into the article), the query engine's checked answers and refusals (whole or streamed,
+with the extractive answerer and with llama-index's MockLLM writing), newsdesk's retriever
+inside llama-index's own query engine, and the README example."""
 
 from __future__ import annotations
 
@@ -10,13 +11,14 @@ from pathlib import Path
 import pytest
 from llama_index.core.base.base_query_engine import BaseQueryEngine
 from llama_index.core.base.base_retriever import BaseRetriever
+from llama_index.core.base.response.schema import StreamingResponse
 from llama_index.core.llms import MockLLM
 from llama_index.core.query_engine import RetrieverQueryEngine
 from llama_index.core.schema import MetadataMode, NodeWithScore, TextNode
 
 from conftest import ROOT, SAMPLE_QUESTIONS, UNANSWERABLE
 from qa import Assistant
-from qa.errors import FilterError
+from qa.errors import EmptyIndexError, FilterError
 
 QUESTION = next(iter(SAMPLE_QUESTIONS))
 
@@ -84,6 +86,75 @@ def test_a_refusal_stays_a_refusal(sample_assistant: Assistant) -> None:
     assert response.metadata and response.metadata["refused"] is True
     assert response.metadata["reason"] == answer.reason
     assert response.source_nodes == []
+
+
+def test_a_streaming_query_engine_gives_the_extractive_answer_and_its_sources(
+    sample_assistant: Assistant, capsys: pytest.CaptureFixture[str]
+) -> None:
+    whole = sample_assistant.as_query_engine().query(QUESTION)
+    response = sample_assistant.as_query_engine(streaming=True).query(QUESTION)
+    assert isinstance(response, StreamingResponse)
+    # The extractive answerer writes nothing before its answer: the stream is the answer whole.
+    assert list(response.response_gen) == [str(whole)]
+    assert str(response) == str(whole) == response.get_response().response
+    assert response.metadata and response.metadata["refused"] is False
+    ids = [s.node.node_id for s in whole.source_nodes]
+    assert ids and [s.node.node_id for s in response.source_nodes] == ids
+    assert [s.node.metadata for s in response.source_nodes] == [
+        s.node.metadata for s in whole.source_nodes
+    ]
+    sample_assistant.as_query_engine(streaming=True).query(QUESTION).print_response_stream()
+    assert capsys.readouterr().out == str(whole) + "\n"
+    refused = sample_assistant.as_query_engine(streaming=True).query(UNANSWERABLE)
+    assert str(refused) == sample_assistant.ask(UNANSWERABLE).text
+    assert refused.metadata and refused.metadata["refused"] is True
+    # A bad filter is raised by query(), as without streaming, not from inside the stream.
+    with pytest.raises(FilterError, match="Bloomberg"):
+        sample_assistant.as_query_engine(streaming=True, sources="Bloomberg").query(QUESTION)
+
+
+def _writes(reply: str) -> MockLLM:
+    """llama-index's MockLLM writing `reply` (it writes back its prompt, character by
+    character; the prompt is made `reply`)."""
+    return MockLLM(messages_to_prompt=lambda messages: reply)
+
+
+def test_a_streaming_query_engine_streams_an_llm_s_words_then_holds_the_checked_answer(
+    tmp_path: Path,
+) -> None:
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    (archive / "bridge.txt").write_text(
+        "---\ntitle: Bridge to close\nsource: Harbour Herald\npublished_at: 2023-10-05\n---\n"
+        "The harbour bridge will close in March for repairs. Traffic will use the ferry.\n"
+    )
+    reply = (
+        "The harbour bridge will close in March for repairs [1]. "
+        "The mayor was arrested for fraud in Paris [1]."
+    )
+    assistant = Assistant.open(
+        tmp_path / "index", llm=_writes(reply), embedder="fake", min_evidence=0.0
+    )
+    engine = assistant.as_query_engine(streaming=True)
+    with pytest.raises(EmptyIndexError):
+        engine.query("When will the harbour bridge close?")
+    assistant.ingest([archive])
+    response = engine.query("When will the harbour bridge close?")
+    assert isinstance(response, StreamingResponse)
+    pieces = []
+    for piece in response.response_gen:
+        assert response.source_nodes == []  # the sources come with the checked answer
+        pieces.append(piece)
+    # The model's words as it wrote them, then the answer its checks kept.
+    assert "".join(pieces) == reply and len(pieces) > 10
+    checked = "The harbour bridge will close in March for repairs. [1]"
+    assert str(response) == checked == response.get_response().response
+    assert [s.node.metadata["title"] for s in response.source_nodes] == ["Bridge to close"]
+    assert response.source_nodes[0].node.metadata["citation"] == 1
+    assert response.metadata and response.metadata["refused"] is False
+    assert any("mayor was arrested" in note for note in response.metadata["notes"])
+    # The same checked answer as the engine gives without streaming.
+    assert str(assistant.as_query_engine().query("When will the harbour bridge close?")) == checked
 
 
 def test_the_retriever_plugs_into_llama_index_s_own_query_engine(

@@ -213,7 +213,7 @@ def test_a_new_signal_is_one_object_weighed_by_name(news: Assistant) -> None:
     assert top.article_id != bridge.article_id
     pinned = Pinned(bridge.article_id)
     fitted, _, _ = load_ranker()
-    args = (news.embedder, news.store, news.keyword, news.settings.retrieval)
+    args = (news.embedder, news.index, news.settings.retrieval)
     with_pin = HybridRetriever(
         *args, weights={**fitted, "pinned": 10.0}, signals=(*SIGNALS, pinned)
     )

@@ -14,7 +14,8 @@ Renderers of an :class:`~qa.types.Answer`:
 - :func:`conversation_markdown`: a whole conversation, each question with its answer and
   sources (the chat's Markdown export).
 - :func:`sources_html` and :func:`evidence_html`: the chat's sources panel (a card per citation,
-  the quoted sentence highlighted) and its evidence view (the search, scores, refusal reasons).
+  the quoted sentence highlighted) and its evidence view (the search, scores, refusal reasons);
+  :func:`also_html`: the outlets that also ran a story (the cards and the article view).
 
 Article text is inert everywhere: HTML is escaped and the punctuation of Markdown links, images,
 emphasis and code is backslashed, so markup in an article shows as text and never runs.
@@ -233,7 +234,10 @@ def _meta_html(p: Passage) -> str:
     return " · ".join(_escape(x) for x in (p.source, _date(p), p.author) if x)
 
 
-def _also_html(also: list[dict[str, str | None]]) -> str:
+def also_html(also: list[dict[str, str | None]]) -> str:
+    """The other outlets that ran a story (its wire copies: ``{"source", "url"}`` each), linked
+    to their copies, as one line (class ``nd-meta nd-also``); "" when there are none. The
+    sources panel's cards and the article view both show it."""
     if not also:
         return ""
     names = []
@@ -275,7 +279,7 @@ def source_card_html(c: Citation) -> str:
     return (
         f"<div class='nd-source' id='source-{c.n}'>"
         f"<div class='nd-title'><b>{marker(c.n)}</b> {_title_html(p)}</div>"
-        f"<div class='nd-meta'>{_meta_html(p)}</div>{_also_html(p.also)}"
+        f"<div class='nd-meta'>{_meta_html(p)}</div>{also_html(p.also)}"
         f"<p>{_passage_html(c)}</p>"
         f"<a class='nd-open' href='{_escape(citation_link(c))}' target='_blank'>"
         "Read the whole article</a></div>"

@@ -32,9 +32,8 @@ import numpy as np
 
 from qa.config import RetrievalSettings
 from qa.embedding import Embedder
-from qa.index.keyword import KeywordIndex
+from qa.index.passage_index import PassageIndex
 from qa.index.snapshot import Snapshot
-from qa.index.store import ChromaStore
 from qa.retrieval.filters import keyword_mask
 from qa.retrieval.retrieve import with_scores
 from qa.retrieval.signals import SIGNALS, Candidates, Signal, search
@@ -79,8 +78,7 @@ class HybridRetriever:
     def __init__(
         self,
         embedder: Embedder,
-        store: ChromaStore,
-        keyword: KeywordIndex,
+        index: PassageIndex,
         settings: RetrievalSettings,
         weights: Mapping[str, float] | None = None,
         signals: Sequence[Signal] = SIGNALS,
@@ -88,8 +86,8 @@ class HybridRetriever:
         """`weights` by signal name replace the fitted ones; `signals` are the blend's columns
         (qa.retrieval.signals.SIGNALS; tests add their own)."""
         self._embedder = embedder
-        self._store = store
-        self._keyword = keyword
+        self._store = index.store
+        self._keyword = index.keyword
         self.signals = tuple(signals)
         fitted_weights, fitted_cap, fitted_head = load_ranker(self.signals)
         self.weights = dict(weights or fitted_weights)

@@ -10,6 +10,7 @@ import numpy as np
 
 from qa.embedding import Embedder
 from qa.index.keyword import KeywordIndex
+from qa.index.passage_index import PassageIndex
 from qa.index.store import ChromaStore
 from qa.retrieval.filters import chroma_where, keyword_mask
 from qa.types import Passage, SearchFilters
@@ -38,9 +39,9 @@ class DenseRetriever:
 class KeywordRetriever:
     """BM25 over passage text with its title and outlet."""
 
-    def __init__(self, keyword: KeywordIndex, store: ChromaStore) -> None:
-        self._keyword = keyword
-        self._store = store
+    def __init__(self, index: PassageIndex) -> None:
+        self._keyword = index.keyword
+        self._store = index.store
 
     def retrieve(self, query: str, k: int, filters: SearchFilters | None = None) -> list[Passage]:
         matrix = self._keyword.snapshot()

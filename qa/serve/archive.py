@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from qa.answers.citations import article_link, markdown_text
 from qa.errors import NewsdeskError
-from qa.serve.chat import error_markdown
+from qa.serve.errors import error_markdown
 from qa.text import plural
 
 if TYPE_CHECKING:

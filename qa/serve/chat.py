@@ -1,7 +1,8 @@
 """The web chat's turn: a question answered (streamed) with the filters of the panel, the
-conversation carried into follow-ups, errors made readable, and the conversation exported.
+conversation carried into follow-ups, and the conversation exported.
 
-What a reply shows is rendered by qa.answers.citations; app.py lays out the page and wires these in.
+What a reply shows is rendered by qa.answers.citations, an error by qa.serve.errors; app.py lays
+out the page and wires these in.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from qa.answers.citations import (
     sources_html,
 )
 from qa.errors import NewsdeskError
+from qa.serve.errors import error_markdown
 
 if TYPE_CHECKING:
     from qa.assistant import Assistant
@@ -28,14 +30,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("newsdesk.app")
 
 Message = dict[str, str]
-# What the filter panel's fields are called on the page, to name them in errors.
-FIELD_LABELS = {
-    "sources": "Outlets",
-    "authors": "Authors",
-    "since": "Published since",
-    "until": "Published until",
-    "as_of": "As of",
-}
 
 
 def turn_filters(
@@ -54,15 +48,6 @@ def turn_filters(
         )
         or None
     )
-
-
-def error_markdown(exc: NewsdeskError) -> str:
-    """The web chat's one rendering of an error: a warning, the filter control it concerns,
-    the message and the hint, as Markdown."""
-    label = FIELD_LABELS.get(getattr(exc, "field", ""), "")
-    where = f"**{label}:** " if label else ""
-    hint = f"\n\n_{markdown_text(exc.hint)}_" if exc.hint else ""
-    return f"⚠️ {where}{markdown_text(exc.message)}{hint}"
 
 
 def answer_turn_stream(

@@ -51,6 +51,7 @@ from pydantic import BaseModel, Field
 from starlette.requests import Request  # a route parameter: FastAPI must resolve the name
 
 from qa.answers.citations import (
+    also_html,
     answer_markdown,
     cited_numbers,
     highlight_html,
@@ -65,6 +66,7 @@ from qa.errors import (
     NotFoundError,
     TooLargeError,
 )
+from qa.serve.errors import error_html, error_json
 from qa.types import Answer, Article, SearchFilters, search_rows
 
 if TYPE_CHECKING:
@@ -182,7 +184,7 @@ ARTICLE_CSS = """
 body {font-family: system-ui, sans-serif; max-width: 46em; margin: 1.5em auto; padding: 0 1em;
       line-height: 1.55; color: #222;}
 nav a {font-size: 0.95em;} h1 {line-height: 1.25; margin: 0.6em 0 0.3em;}
-.meta {color: #555; margin: 0.2em 0;} .body p {margin: 0 0 1em; white-space: pre-wrap;}
+.meta, .nd-meta {color: #555; margin: 0.2em 0;} .body p {margin: 0 0 1em; white-space: pre-wrap;}
 mark {background: #ffe066; padding: 0 1px; scroll-margin-top: 45vh;}
 .original {word-break: break-all;}
 """
@@ -239,8 +241,6 @@ def article_page(
         if url
         else ""
     )
-    also = ", ".join(html.escape(str(a.get("source") or a.get("url") or "")) for a in article.also)
-    also_html = f"<p class='meta'>Also published by: {also}</p>" if also else ""
     back = (
         f"<nav><a id='back' href='{html.escape(chat_url, quote=True)}'>← Back to the chat</a></nav>"
     )
@@ -248,7 +248,8 @@ def article_page(
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
         f"<title>{title}</title><style>{ARTICLE_CSS}</style></head><body>{back}"
-        f"<article><h1>{title}</h1><p class='meta' id='byline'>{meta}</p>{link}{also_html}"
+        f"<article><h1>{title}</h1><p class='meta' id='byline'>{meta}</p>{link}"
+        f"{also_html(article.also)}"
         f"<div class='body' id='article-body'>{''.join(blocks)}</div></article></body></html>"
     )
 
@@ -259,8 +260,7 @@ def missing_page(exc: NewsdeskError, chat_url: str = "/") -> str:
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
         f"<title>No such article</title><style>{ARTICLE_CSS}</style></head><body>"
         f"<nav><a id='back' href='{html.escape(chat_url, quote=True)}'>← Back to the chat</a>"
-        f"</nav><h1>No such article</h1><p>{html.escape(exc.message)}.</p>"
-        f"<p class='meta'>{html.escape(exc.hint)}</p></body></html>"
+        f"</nav><h1>No such article</h1>{error_html(exc)}</body></html>"
     )
 
 
@@ -318,11 +318,11 @@ def authorized(header: str | None, users: dict[str, str]) -> bool:
 
 
 def _error(exc: NewsdeskError, **more: Any) -> Any:
-    """The one JSON rendering of an error: ``{"error": {message, hint, ...}}`` with the status
-    its class carries."""
+    """An error as the API answers it: its JSON rendering (qa.serve.errors) with the status its
+    class carries."""
     from fastapi.responses import JSONResponse
 
-    return JSONResponse({"error": {**exc.to_dict(), **more}}, status_code=exc.http_status)
+    return JSONResponse(error_json(exc, **more), status_code=exc.http_status)
 
 
 def _usage(assistant: Assistant, messages: list[dict[str, str]], content: str) -> dict[str, int]:
@@ -560,7 +560,7 @@ def _sse(
                 sent.append(item)
                 yield chunk({"content": markdown_text(item)})  # a model's words, made inert
     except NewsdeskError as exc:  # the stream is open: say it in the stream, as OpenAI does
-        yield f"data: {json.dumps({'error': exc.to_dict()})}\n\n"
+        yield f"data: {json.dumps(error_json(exc))}\n\n"
         yield "data: [DONE]\n\n"
         return
     if answer is None:

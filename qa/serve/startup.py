@@ -7,6 +7,9 @@ models load in the background.
 - :class:`Warmup` loads what answering needs (the embedding model, the store, the keyword index,
   the answerer) in a thread; the API's routes and the chat's events wait for it, and the chat
   shows "Loading the model" until it is done.
+
+A failure is shown with its message and hint by the renderers of qa.serve.errors: JSON for the
+APIs (``/api/status`` included), a page of HTML for the rest.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import TYPE_CHECKING, Any
 
 from qa.errors import NewsdeskError
+from qa.serve.errors import error_html, error_json
 
 if TYPE_CHECKING:
     from qa.assistant import Assistant
@@ -48,7 +52,7 @@ class Warmup:
         self._assistant = assistant
         self._done = threading.Event()
         self._started = False
-        self.error: str | None = None
+        self.error: NewsdeskError | None = None
         self.seconds: float | None = None
 
     def start(self) -> Warmup:
@@ -65,10 +69,10 @@ class Warmup:
             assistant.keyword.snapshot()
             _ = assistant.answerer
         except NewsdeskError as exc:
-            self.error = exc.message
+            self.error = exc
         except Exception as exc:  # a thread has no one to raise to: keep it for /api/status
             log.exception("loading the models failed")
-            self.error = str(exc)
+            self.error = _unexpected(exc)
         finally:
             self.seconds = time.monotonic() - began
             self._done.set()
@@ -82,11 +86,13 @@ class Warmup:
         return self._done.wait(timeout)
 
     def status(self) -> dict[str, Any]:
-        """``{"ready": bool, "status": "loading the model" | "ready" | "failed: ..."}``."""
+        """``{"ready": bool, "status": "loading the model" | "ready" | "failed: MESSAGE"}``;
+        a failure also as the API renders errors (``"error": {message, hint}``)."""
         if not self.ready:
             return {"ready": False, "status": "loading the model"}
         if self.error:
-            return {"ready": True, "status": f"failed: {self.error}"}
+            failed = f"failed: {self.error.message}"
+            return {"ready": True, "status": failed, **error_json(self.error)}
         return {"ready": True, "status": "ready", "seconds": round(self.seconds or 0.0, 2)}
 
 
@@ -96,7 +102,8 @@ class StartingApp:
 
     Until then: ``GET /`` is a page saying the model is loading, ``/api/status`` says
     ``{"ready": false}``, and other requests wait. `allowed(headers)` guards both answers when
-    the server requires authentication. If `build` fails, requests get a 500 naming the error.
+    the server requires authentication. If `build` fails, requests get a 500 with the error's
+    message and hint: JSON under /api/ and /v1/, a page for the rest.
     """
 
     def __init__(
@@ -107,7 +114,7 @@ class StartingApp:
         self._build = build
         self._allowed = allowed
         self._app: Any = None
-        self._error: str | None = None
+        self._error: NewsdeskError | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._made: asyncio.Event | None = None
         self._stop: asyncio.Event | None = None
@@ -126,9 +133,8 @@ class StartingApp:
             assert self._made is not None
             await self._made.wait()
         if self._app is None:
-            if scope["type"] == "http":
-                body = f"newsdesk failed to start: {self._error}"
-                await _respond(send, 500, "text/plain; charset=utf-8", body)
+            if scope["type"] == "http" and self._error is not None:
+                await _failed(scope, send, self._error)
             return
         await self._app(scope, receive, send)
 
@@ -169,15 +175,15 @@ class StartingApp:
         try:
             app = self._build()
         except NewsdeskError as exc:
-            self._fail(exc.message)
+            self._fail(exc)
             return
         except Exception as exc:  # a thread has no one to raise to: say it in every answer
             log.exception("building the web app failed")
-            self._fail(str(exc))
+            self._fail(_unexpected(exc))
             return
         self._loop.call_soon_threadsafe(self._enter, app)
 
-    def _fail(self, error: str) -> None:
+    def _fail(self, error: NewsdeskError) -> None:
         assert self._loop is not None and self._made is not None
         self._error = error
         self._loop.call_soon_threadsafe(self._made.set)
@@ -195,8 +201,33 @@ class StartingApp:
                 await self._stop.wait()
         except Exception as exc:
             log.exception("the web app's start-up failed")
-            self._error = self._error or str(exc)
+            self._error = self._error or _unexpected(exc)
             self._made.set()
+
+
+def _unexpected(exc: Exception) -> NewsdeskError:
+    """An exception newsdesk did not foresee (logged with its traceback where it was caught), as
+    the error a request is shown."""
+    return NewsdeskError(str(exc) or type(exc).__name__, "the server's log has the details")
+
+
+async def _failed(scope: Scope, send: Send, error: NewsdeskError) -> None:
+    """The answer of a server that failed to start: a 500 with the error's message and hint."""
+    if str(scope.get("path", "")).startswith(("/api/", "/v1/")):
+        body = json.dumps(error_json(error), ensure_ascii=False)
+        await _respond(send, 500, "application/json", body)
+    else:
+        await _respond(send, 500, "text/html; charset=utf-8", _failed_page(error))
+
+
+def _failed_page(error: NewsdeskError) -> str:
+    """The page of a server that failed to start."""
+    return (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        "<title>newsdesk failed to start</title><style>body{font-family:system-ui,sans-serif;"
+        "max-width:40em;margin:3em auto;padding:0 1em;color:#333}.meta{color:#555}</style>"
+        f"</head><body><h1>newsdesk failed to start</h1>{error_html(error)}</body></html>"
+    )
 
 
 async def _respond(send: Send, status: int, kind: str, body: str, auth: bool = False) -> None:
