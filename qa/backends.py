@@ -20,6 +20,7 @@ from qa.embedding import (
 from qa.errors import ConfigError, ModelError
 from qa.index import keys
 from qa.index.passage_index import PassageIndex
+from qa.index.sentence_map import SentenceMap
 from qa.index.sentences import SentenceVectors
 from qa.index.store import ChromaStore
 from qa.retrieval.retrieve import DenseRetriever, KeywordRetriever, Retriever
@@ -148,8 +149,13 @@ def build_answerer(
     """The extractive answerer, or an LLM answerer that falls back to it (over `llm`, any
     llama-index LLM, else the one the settings describe); both read the sentence vectors
     `index` stored at ingest (embedding those it lacks)."""
-    stored = index.keyword.sentence_vectors if index is not None else None
-    sentences = SentenceVectors(embedder, stored)
+    keyword = index.keyword if index is not None else None
+    sentences = SentenceVectors(
+        embedder,
+        keyword.sentence_vectors if keyword else None,
+        keyword.passage_vectors if keyword else None,
+        SentenceMap.for_space(getattr(embedder, "space", None)),
+    )
     extractive = ExtractiveAnswerer(
         embedder, settings.answers, outlets=outlets, sentences=sentences
     )

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import qa.answers.reading
-from conftest import ARCHIVE, ROOT, make_passage
+from conftest import ARCHIVE, ROOT, SAMPLE_DIR, make_passage
 from qa import Assistant
 from qa.answers.extractive import ExtractiveAnswerer
 from qa.config import Settings
@@ -153,3 +153,79 @@ local = np.array([matrix.vectors[matrix.passage_ids.index(i)] for i in ids])
 print((np.array([stored[i] for i in ids]) * expected).sum(axis=1).min(),
       (local * expected).sum(axis=1).min(), fp32.reindex().passages)
 """
+
+
+def test_a_fitted_sentence_map_recovers_a_linear_correction(tmp_path: Path) -> None:
+    from qa.index.sentence_map import SentenceMap, fit, mean_cosine
+
+    rng = np.random.default_rng(5)
+    dim = 16
+    true = rng.standard_normal((2 * dim, dim)).astype(np.float32)
+    pooled = rng.standard_normal((400, dim)).astype(np.float32)
+    passages = np.repeat(rng.standard_normal((40, dim)).astype(np.float32), 10, axis=0)
+    alone = np.hstack([pooled, passages]) @ true
+    mapping = SentenceMap(fit(pooled, passages, alone, ridge=1e-3), {"space": "test/fp32"})
+    mapped = np.concatenate(
+        [mapping.apply(pooled[i : i + 10], passages[i]) for i in range(0, 400, 10)]
+    )
+    assert mean_cosine(mapped, alone) > 0.999 > mean_cosine(pooled, alone)
+    assert np.allclose(np.linalg.norm(mapped, axis=1), 1.0, atol=1e-5)
+    path = tmp_path / "map.npz"
+    mapping.save(path)
+    again = SentenceMap.load(path)
+    assert again.meta == {"space": "test/fp32"}
+    assert mean_cosine(again.apply(pooled[:10], passages[0]), alone[:10]) > 0.999
+    assert SentenceMap.for_space("no-such-model/int8") is None
+    with pytest.raises(ValueError):
+        SentenceMap(np.zeros((10, 4)))
+
+
+def test_the_shipped_map_brings_stored_vectors_closer_to_sentences_alone() -> None:
+    """On an article nobody fitted it on, the mapped vectors of the default int8 embedder are
+    nearer each sentence embedded on its own than the vectors ingest stores."""
+    from ingest.chunk import Chunker
+    from ingest.readers import read_path
+    from qa.backends import build_embedder
+    from qa.index.sentence_map import SentenceMap, mean_cosine
+    from qa.types import Article
+
+    settings = Settings(embed_variant="int8")
+    embedder = build_embedder(settings)
+    mapping = SentenceMap.for_space(embedder.space)
+    assert mapping is not None, f"no sentence map ships for {embedder.space}"
+    [article] = [
+        a for a in read_path(SAMPLE_DIR / "sullivan-russia-talks.txt") if isinstance(a, Article)
+    ]
+    chunks = Chunker(embedder, settings.ingest).split(article, "h")
+    texts = [c.embed_text for c in chunks]
+    spans = []
+    for c in chunks:
+        at = len(c.embed_text) - len(c.passage.text)
+        spans.append([(at + a, at + b) for a, b in spans_of(c.passage.text)])
+    vectors, stored = embedder.embed_with_sentences(texts, spans)  # type: ignore[attr-defined]
+    before, after = [], []
+    for text, vector, pooled, sp in zip(texts, vectors, stored, spans, strict=True):
+        alone = embedder.embed([text[a:b] for a, b in sp])
+        before.append(mean_cosine(pooled, alone))
+        after.append(mean_cosine(mapping.apply(pooled, vector), alone))
+    assert np.mean(after) > np.mean(before) + 0.03, (before, after)
+
+
+def test_sentence_vectors_map_stored_vectors_with_their_passages() -> None:
+    from qa.index.sentence_map import SentenceMap
+
+    embedder = FakeEmbedder(dim=8)
+    a = make_passage("a", "The council approved the budget. Critics called it reckless spending.")
+    spans = spans_of(a.text)
+    stored_vectors = embedder.embed([a.text[s:e] for s, e in spans])
+    own = embedder.embed([a.text])[0]
+    # A map that returns the passage's own vector for every sentence.
+    weights = np.vstack([np.zeros((8, 8)), np.eye(8)]).astype(np.float32)
+    read = lambda ids: {"a": (np.asarray(spans), stored_vectors)}  # noqa: E731
+    mapped = SentenceVectors(embedder, read, lambda ids: {"a": own}, SentenceMap(weights))
+    got = mapped.vectors([(a, *spans[0]), (a, *spans[1])])
+    assert np.allclose(got, own[None, :], atol=1e-6)
+    plain = SentenceVectors(embedder, read).vectors([(a, *spans[0])])
+    assert np.allclose(plain[0], stored_vectors[0])
+    missing = SentenceVectors(embedder, read, lambda ids: {}, SentenceMap(weights))
+    assert np.allclose(missing.vectors([(a, *spans[0])])[0], stored_vectors[0])

@@ -136,6 +136,16 @@ class KeywordIndex:
                     out[pid] = unpack_sentences(blob)
         return out
 
+    def passage_vectors(self, passage_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """The stored vectors of these passages (those that have one), by id."""
+        out: dict[str, np.ndarray] = {}
+        for chunk, marks in in_chunks(passage_ids):
+            sql = f"SELECT passage_id, vector FROM docs WHERE passage_id IN ({marks})"
+            for pid, blob in self._db.execute(sql, chunk):
+                if blob:
+                    out[pid] = np.frombuffer(blob, dtype=np.float32)
+        return out
+
     def set_vectors(self, items: Sequence[tuple[str, np.ndarray, bytes | None]]) -> None:
         """Replace the vectors (and sentence vectors) of passages the index holds: a reindex."""
         with self._write():

@@ -17,6 +17,7 @@ from typing import Protocol
 
 import numpy as np
 
+from qa.index.sentence_map import SentenceMap
 from qa.text import sentence_spans
 from qa.types import Passage
 
@@ -74,16 +75,22 @@ class SentenceVectors:
     another process wrote to a shared Chroma, or a sentence the answerer cut differently).
 
     `stored` reads the stored vectors of passages by id (qa.index.keyword.KeywordIndex.
-    sentence_vectors); without it every sentence is embedded, as before they were stored.
+    sentence_vectors); without it every sentence is embedded, as before they were stored. With a
+    `mapping` (qa.index.sentence_map) and `passages` (the passages' own vectors by id), stored
+    vectors are mapped towards the sentences embedded alone before they are returned.
     """
 
     def __init__(
         self,
         embedder: _Embeds,
         stored: Callable[[Sequence[str]], Mapping[str, Stored]] | None = None,
+        passages: Callable[[Sequence[str]], Mapping[str, np.ndarray]] | None = None,
+        mapping: SentenceMap | None = None,
     ) -> None:
         self._embedder = embedder
         self._stored = stored
+        self._passages = passages if mapping is not None else None
+        self._mapping = mapping
 
     def vectors(self, sentences: Sequence[tuple[Passage, int, int]]) -> np.ndarray:
         """One unit-length vector per (passage, start, end) sentence of a passage's text."""
@@ -98,6 +105,13 @@ class SentenceVectors:
         found: Mapping[str, Stored] = {}
         if self._stored is not None and sentences:
             found = self._stored(list(dict.fromkeys(p.id for p, _, _ in sentences)))
+            if self._passages is not None and self._mapping is not None and found:
+                own = self._passages(list(found))
+                mapping = self._mapping
+                found = {
+                    pid: (spans, mapping.apply(vectors, own[pid]) if pid in own else vectors)
+                    for pid, (spans, vectors) in found.items()
+                }
         lookup = {
             pid: {(int(a), int(b)): k for k, (a, b) in enumerate(spans)}
             for pid, (spans, _) in found.items()
