@@ -461,3 +461,25 @@ def test_a_name_the_articles_found_lack_is_said_of_them_not_of_the_archive() -> 
     assert answer.refused
     assert answer.text.startswith("No article found for this question mentions Ekta Bisht.")
     assert "in the archive" not in answer.text
+
+
+def test_one_missing_detail_does_not_refuse_a_question_of_several_claims() -> None:
+    from qa.answers.evidence import refusal_reason
+
+    passages = [
+        _p("a", "Sam Bankman-Fried founded FTX and Alameda Research, prosecutors said."),
+        _p("b", "Caroline Ellison testified that Sam Bankman-Fried directed the transfers."),
+    ]
+    question = (
+        "Who founded FTX and Alameda Research, recruited a trader from Jane Street, "
+        "and was named by Caroline Ellison as directing the transfers?"
+    )
+    args = (question, passages, [], 0.9, 0.3, 0.0)
+    # One claim: the missing name decides.
+    assert refusal_reason(*args) == "None of the retrieved articles mentions Jane Street."
+    # Several claims, most of whose names the passages hold: not refused for the one detail.
+    assert refusal_reason(*args, claims=3) is None
+    # Several claims, but most of the names missing: refused.
+    other = "Who did Ekta Bisht meet at Jane Street after leaving Nikola Tesla Motors?"
+    reason = refusal_reason(other, passages, [], 0.9, 0.3, 0.0, claims=2)
+    assert reason is not None and reason.startswith("None of the retrieved articles mentions")

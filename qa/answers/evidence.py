@@ -516,11 +516,14 @@ def refusal_reason(
     best_score: float,
     min_evidence: float,
     min_coverage: float,
+    claims: int = 1,
 ) -> str | None:
     """Why the evidence does not answer `question`, or None when it may.
 
     In order: nothing retrieved; the question asks for articles of an outlet the archive does
-    not hold; it names someone or something no retrieved passage mentions; fewer than
+    not hold; it names someone or something no retrieved passage mentions (a question of
+    several `claims` only when a third of its names or more are missing: one detail of one
+    claim, absent from the passages retrieved, does not make the rest unanswerable); fewer than
     `min_coverage` of its content words occur in the passages; no sentence of the passages
     matches it well enough (`best_score` below `min_evidence`).
     """
@@ -532,7 +535,7 @@ def refusal_reason(
             return f"The archive holds no articles from {_join(unknown)}."
     vocab = vocabulary(passages)
     missing = missing_names(question, passages, outlets, vocab)
-    if missing:
+    if missing and (claims < 2 or 3 * len(missing) >= len(names_in(question))):
         return f"{_MISSING}{_join(missing)}."
     terms = set(content_terms(question))
     covered = sum(t in vocab for t in terms) / len(terms) if terms else 1.0

@@ -180,6 +180,7 @@ class EvidenceReader:
             best,
             self.min_evidence,
             self.min_coverage,
+            claims=len(reading.claims),
         )
         if reason is None:
             return None
