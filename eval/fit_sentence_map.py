@@ -77,9 +77,7 @@ def main() -> None:
 
     def report(name: str, data: tuple[np.ndarray, np.ndarray, np.ndarray]) -> dict[str, Any]:
         pooled, passage, alone = data
-        mapped = np.concatenate(
-            [mapping.apply(pooled[i : i + 1], passage[i]) for i in range(len(pooled))]
-        )
+        mapped = mapping.apply(pooled, passage)
         row = {
             "sentences": len(pooled),
             "cosine_stored": round(mean_cosine(pooled, alone), 4),

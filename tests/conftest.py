@@ -55,6 +55,17 @@ def make_passage(
     )
 
 
+def bridge_archive(tmp_path: Path) -> Path:
+    """A one-article archive (a harbour bridge closing), with outlet and date, for LLM tests."""
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    (archive / "bridge.txt").write_text(
+        "---\ntitle: Bridge to close\nsource: Harbour Herald\npublished_at: 2023-10-05\n---\n"
+        "The harbour bridge will close in March for repairs. Traffic will use the ferry.\n"
+    )
+    return archive
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
     import socket

@@ -16,7 +16,7 @@ from llama_index.core.llms import MockLLM
 from llama_index.core.query_engine import RetrieverQueryEngine
 from llama_index.core.schema import MetadataMode, NodeWithScore, TextNode
 
-from conftest import ROOT, SAMPLE_QUESTIONS, UNANSWERABLE
+from conftest import ROOT, SAMPLE_QUESTIONS, UNANSWERABLE, bridge_archive
 from qa import Assistant
 from qa.errors import EmptyIndexError, FilterError
 
@@ -122,12 +122,7 @@ def _writes(reply: str) -> MockLLM:
 def test_a_streaming_query_engine_streams_an_llm_s_words_then_holds_the_checked_answer(
     tmp_path: Path,
 ) -> None:
-    archive = tmp_path / "archive"
-    archive.mkdir()
-    (archive / "bridge.txt").write_text(
-        "---\ntitle: Bridge to close\nsource: Harbour Herald\npublished_at: 2023-10-05\n---\n"
-        "The harbour bridge will close in March for repairs. Traffic will use the ferry.\n"
-    )
+    archive = bridge_archive(tmp_path)
     reply = (
         "The harbour bridge will close in March for repairs [1]. "
         "The mayor was arrested for fraud in Paris [1]."

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from llama_index.core.llms import LLM, ChatMessage, MockLLM
 
-from conftest import free_port, make_passage
+from conftest import bridge_archive, free_port, make_passage
 from qa import Assistant, Settings
 from qa.answers.extractive import ExtractiveAnswerer
 from qa.answers.llm import LLMAnswerer, answer_messages, passages_block
@@ -181,12 +181,7 @@ def test_the_prompt_is_package_data_with_the_question() -> None:
 def test_the_assistant_uses_the_configured_server_and_streams(
     llm: ScriptedLLM, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    archive = tmp_path / "archive"
-    archive.mkdir()
-    (archive / "bridge.txt").write_text(
-        "---\ntitle: Bridge to close\nsource: Harbour Herald\npublished_at: 2023-10-05\n---\n"
-        "The harbour bridge will close in March for repairs. Traffic will use the ferry.\n"
-    )
+    archive = bridge_archive(tmp_path)
     monkeypatch.setenv("NEWSDESK_LLM_API_KEY", "sk-from-env")
     assistant = Assistant.open(
         tmp_path / "index",
@@ -352,12 +347,7 @@ def test_a_mock_llm_rewrites_a_follow_up_and_a_failing_one_leaves_it_to_the_rule
 
 
 def test_the_assistant_takes_any_llama_index_llm(tmp_path: Path) -> None:
-    archive = tmp_path / "archive"
-    archive.mkdir()
-    (archive / "bridge.txt").write_text(
-        "---\ntitle: Bridge to close\nsource: Harbour Herald\npublished_at: 2023-10-05\n---\n"
-        "The harbour bridge will close in March for repairs. Traffic will use the ferry.\n"
-    )
+    archive = bridge_archive(tmp_path)
     reply = "The harbour bridge will close in March for repairs [1]."
     assistant = Assistant.open(
         tmp_path / "index", llm=_mock(reply), embedder="fake", min_evidence=0.0

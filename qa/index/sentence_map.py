@@ -62,8 +62,8 @@ class SentenceMap:
             )
 
     def apply(self, sentences: np.ndarray, passage: np.ndarray) -> np.ndarray:
-        """The mapped, unit-length vectors of one passage's stored `sentences` (n, dim), given
-        the passage's own vector (dim,)."""
+        """The mapped, unit-length vectors of stored `sentences` (n, dim), given their passage's
+        own vector: one (dim,) for all of them, or one row each (n, dim)."""
         if not len(sentences):
             return sentences
         n = len(sentences)

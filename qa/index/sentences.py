@@ -89,7 +89,7 @@ class SentenceVectors:
     ) -> None:
         self._embedder = embedder
         self._stored = stored
-        self._passages = passages if mapping is not None else None
+        self._passages = passages
         self._mapping = mapping
 
     def vectors(self, sentences: Sequence[tuple[Passage, int, int]]) -> np.ndarray:
