@@ -78,3 +78,20 @@ def test_refuses_when_no_sentence_is_good_enough() -> None:
 def test_refuses_without_passages() -> None:
     answer = ExtractiveAnswerer(FakeEmbedder(), Settings().answers).answer("Anything?", [])
     assert answer.refused
+
+
+def test_a_who_answer_names_a_person_before_a_name_standing_in_for_one() -> None:
+    # The first sentence is closer to the question's words, but names no person: 'Verizon'
+    # would only stand in for one. The answer is the person of the second sentence.
+    passages = [
+        _passage(
+            "q",
+            "The letter from Qwest said it would submit a modified offer to acquire MCI once "
+            "its review of the Verizon merger agreement was complete. "
+            "Qwest chairman Richard Notebaert sent the letter to the MCI board on Thursday.",
+        )
+    ]
+    answerer = ExtractiveAnswerer(FakeEmbedder(), Settings(min_evidence=0.2).answers)
+    question = "Who is the Qwest chairman whose letter said Qwest would submit a modified offer?"
+    answer = answerer.answer(question, passages)
+    assert answer.text.startswith("Richard Notebaert [1]."), answer.text

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from qa.answers.question import Slot, read_question
-from qa.answers.slots import fillers
+from qa.answers.slots import NAME, Filler, capitalised_names, fillers, fit
 from qa.nlp import entity_reader
 
 
@@ -14,9 +14,13 @@ def _ask(question: str):
     return read_question(question, tuple(entity_reader().tokens(question)))
 
 
-def _spans(question: str, sentence: str) -> list[str]:
+def _fillers(question, sentence: str) -> list[Filler]:
     entities = next(entity_reader().read([sentence]))
-    return [f.text for f in fillers(sentence, entities, _ask(question))]
+    return fillers(sentence, entities, question)
+
+
+def _spans(question: str, sentence: str) -> list[str]:
+    return [f.text for f in _fillers(_ask(question), sentence)]
 
 
 @pytest.mark.parametrize(
@@ -87,6 +91,46 @@ def test_percentages_dates_and_places() -> None:
     assert _spans("What percentage of staff would go?", sentence) == ["18%"]
     assert _spans("When did the firm announce the cuts?", sentence) == ["20 January"]
     assert _spans("Where would the staff go?", sentence) == ["Oslo"]
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The warning came just 24 hours after the bank raised its target.",
+        "The awards, now in their second year, are held in London.",
+        "The firm has been in talks for five years.",
+    ],
+)
+def test_a_span_of_time_does_not_answer_when(sentence: str) -> None:
+    assert _spans("When was the warning given?", sentence) == []
+
+
+def test_a_point_in_time_answers_when() -> None:
+    sentence = "Talks began last week and the deal closed on Sunday, a year ago."
+    assert set(_spans("When did the deal close?", sentence)) >= {"Sunday"}
+
+
+def test_on_what_date_is_surely_answered_only_by_a_day() -> None:
+    question = _ask("On what date will the awards be handed out?")
+    day = _fillers(question, "The awards will be handed out on 20 March in London.")
+    year = _fillers(question, "The awards were first handed out in 2004.")
+    assert [f.text for f in day] == ["20 March"] and fit(day, question) == 1
+    assert [f.text for f in year] == ["2004"] and fit(year, question) == 0
+
+
+def test_how_surely_fillers_are_of_the_asked_kind() -> None:
+    question = _ask("Which drug's suspension sent shares in Elan down?")
+    named = _fillers(question, "Elan suspended sales of the new drug Tysabri on Monday.")
+    assert "Tysabri" in [f.text for f in named] and fit(named, question) == 2
+    who = _ask("Who is the Qwest chairman who wrote to MCI's board?")
+    person = _fillers(who, "Qwest chairman Richard Notebaert sent a letter to MCI's board.")
+    assert [f.text for f in person] == ["Richard Notebaert"] and fit(person, who) == 1
+    # A sentence naming no person: its capitalised names only stand in for one.
+    sentence = "The letter said Qwest would review the Verizon merger agreement."
+    stand_in = capitalised_names(
+        sentence, who.text, next(entity_reader().read([sentence])), who.slot
+    )
+    assert stand_in and all(f.label == NAME for f in stand_in) and fit(stand_in, who) == 0
 
 
 def test_a_name_beside_the_noun_asked_about_counts_though_the_model_misses_it() -> None:

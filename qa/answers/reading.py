@@ -33,7 +33,15 @@ from qa.answers.evidence import (
     refusal_reason,
 )
 from qa.answers.question import Question, Slot, read_question
-from qa.answers.slots import NAME_SLOTS, EntityCache, Filler, capitalised_names, fillers, in_span
+from qa.answers.slots import (
+    NAME_SLOTS,
+    EntityCache,
+    Filler,
+    capitalised_names,
+    fillers,
+    fit,
+    in_span,
+)
 from qa.config import AnswerSettings
 from qa.embedding import Embedder
 from qa.index.sentences import SentenceVectors
@@ -101,6 +109,7 @@ class SlotReading:
     predicate: float = 1.0  # how well it states one of the question's verbs (0..1)
     answers: bool = True  # about what the question names, stating what it asks (read_slot)
     about: bool = True  # its article mentions every name the question uses
+    fit: int = 1  # how surely its fillers are of the asked kind (qa.answers.slots.fit)
 
 
 @dataclass
@@ -242,9 +251,10 @@ class EvidenceReader:
                     round(said, 4),
                     answers,
                     about,
+                    fit(spans, analysis),
                 )
             )
-        out.sort(key=lambda r: (not r.answers, -r.support, r.sentence.passage, r.sentence.start))
+        out.sort(key=_slot_order)
         return out
 
     def entities(self, texts: Sequence[str]) -> list[list[Entity]]:
@@ -335,6 +345,12 @@ def _spacy_reader(name: str) -> Callable[[list[str]], list[list[Entity]]]:
         return list(entity_reader(name).read(texts))
 
     return read
+
+
+def _slot_order(r: SlotReading) -> tuple[bool, bool, float, int, int]:
+    """Sentences that answer first; among them, those with a filler of the asked kind before
+    those whose names only stand in for one (qa.answers.slots.fit); then by support."""
+    return (not r.answers, r.fit == 0, -r.support, r.sentence.passage, r.sentence.start)
 
 
 def focus_weights(question: Question, scored: Sequence[Sentence]) -> dict[str, float]:

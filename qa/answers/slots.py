@@ -32,6 +32,12 @@ class Filler:
     end: int
 
 
+# Labels of fillers no model tagged: a capitalised name standing in for an entity of the
+# asked kind (capitalised_names), and a name written beside the noun the question asks about
+# ('the drug Tysabri', 'MSP Karen Whitefield': _named_by_unit).
+NAME = "NAME"
+UNIT = "UNIT"
+
 _NUMBER_WORDS = (
     "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
     "sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety "
@@ -121,7 +127,7 @@ def _tidy(sentence: str, f: Filler) -> Filler:
     for suffix in ("'s", "’s"):
         if text.endswith(suffix):
             end -= len(suffix)
-    if f.label in ("PERSON", "NAME"):
+    if f.label in ("PERSON", NAME):
         while True:
             m = re.match(r"([\w-]+)\s+", sentence[start:end])
             first = m.group(1).lower() if m else ""
@@ -137,10 +143,10 @@ def _named_by_unit(sentence: str, unit: str) -> list[Filler]:
     out = []
     noun = rf"\b(?i:{re.escape(unit)})\w*"
     for m in re.finditer(rf"{noun},?\s+({_CAPS})", sentence):
-        out.append(Filler(m.group(1), "ORG", m.start(1), m.end(1)))
+        out.append(Filler(m.group(1), UNIT, m.start(1), m.end(1)))
     for m in re.finditer(rf"\b({_CAPS})\s+{noun}", sentence):
         if m.start(1) > 0 or len(m.group(1).split()) > 1:  # not a sentence's capital opening
-            out.append(Filler(m.group(1), "ORG", m.start(1), m.end(1)))
+            out.append(Filler(m.group(1), UNIT, m.start(1), m.end(1)))
     return [f for f in out if f.text.split()[0].lower() not in STOP_WORDS]
 
 
@@ -166,13 +172,64 @@ def _usable(text: str, label: str, slot: Slot) -> bool:
         return False
     if label in ("PERSON", "ORG", "GPE", "LOC", "FAC", "PRODUCT", "WORK_OF_ART", "EVENT", "LAW"):
         return any(c.isupper() for c in text)
+    if slot is Slot.DATE and label in ("DATE", "TIME") and _is_duration(text):
+        return False
     return text.lower() not in ("today", "now", "currently")
+
+
+_MONTHS = r"jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec"
+_WEEKDAYS = r"(?:mon|tues|wednes|thurs|fri|satur|sun)day"
+# A point in time: a number (a year, a day of the month, a clock time), a month, a weekday, or a
+# word that places a span in time ('last week', 'next month', 'a year ago').
+_POINT = re.compile(
+    rf"\d|\b(?:(?:{_MONTHS})\w*|{_WEEKDAYS}|yesterday|today|tomorrow|tonight|ago|last|next|"
+    r"this|previous|following|weekend|morning|afternoon|evening|night|spring|summer|autumn|"
+    r"winter|christmas|easter|earlier|later|since|until|by|early|late|mid|end|start)\b",
+    re.I,
+)
+_SPAN_OF_TIME = re.compile(
+    r"\b(?:seconds?|minutes?|hours?|days?|weeks?|fortnights?|months?|years?|decades?|"
+    r"centuries|century)\s*$",
+    re.I,
+)
+_COUNTED_TIME = re.compile(
+    r"^\W*(?:\w+\s+)?\d[\d,.]*\s+(?:\w+\s+)?"
+    r"(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?)\s*$",
+    re.I,
+)
+
+
+def _is_duration(text: str) -> bool:
+    """Whether a DATE/TIME entity measures a span of time ('24 hours', 'just a month', 'their
+    second year') rather than naming a point in time: it does not answer 'when'."""
+    if _COUNTED_TIME.match(text):
+        return True
+    return bool(_SPAN_OF_TIME.search(text)) and not _POINT.search(text)
+
+
+def fit(found: Sequence[Filler], question: Question) -> int:
+    """How surely a sentence's fillers are of the asked kind: 2 when one is named beside the
+    noun the question asks about ('which drug' - 'the drug Tysabri'); 1 when one is an entity
+    the model read as that kind; 0 when all stand in (capitalised names the model read as
+    another kind or not at all; for 'on what date', no day named)."""
+    if any(f.label == UNIT for f in found):
+        return 2
+    if question.slot is Slot.DATE and question.unit == "date":
+        return int(any(is_calendar_date(f.text) for f in found))
+    return int(any(f.label != NAME for f in found))
+
+
+def is_calendar_date(text: str) -> bool:
+    """Whether a date names a day: a month or a weekday ('20 January', 'Sunday', '3/4' is not
+    read), as 'on what date' asks; '2004' and 'last year' are points in time but not dates."""
+    return bool(re.search(rf"\b(?:(?:{_MONTHS})[a-z]*|{_WEEKDAYS})\b", text, re.I))
 
 
 def _merge(found: list[Filler]) -> list[Filler]:
     """Overlapping spans merged into the longest, in sentence order."""
     out: list[Filler] = []
-    for f in sorted(found, key=lambda f: (f.start, -(f.end - f.start))):
+    # Of two equal spans, the one named beside the question's noun keeps that label.
+    for f in sorted(found, key=lambda f: (f.start, -(f.end - f.start), f.label != UNIT)):
         if out and f.start < out[-1].end:
             continue  # the longer span that starts first stands
         out.append(f)
@@ -236,7 +293,7 @@ def capitalised_names(
             continue
         if slot is Slot.PERSON and len(name.terms) > 1 and not _may_be_person(name.text):
             continue
-        out.append(_tidy(sentence, Filler(name.text, "NAME", start, end)))
+        out.append(_tidy(sentence, Filler(name.text, NAME, start, end)))
     return out
 
 
