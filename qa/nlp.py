@@ -39,14 +39,21 @@ class Entity:
 
 @dataclass(frozen=True)
 class Token:
-    """A word of a tagged text: its part of speech (universal `pos`, fine `tag`), lemma, and
-    where it sits in the text."""
+    """A word of a tagged text: its part of speech (universal `pos`, fine `tag`), lemma, where
+    it sits in the text, and its place in the sentence's parse: `dep` its relation to the word
+    it depends on, `head` that word's index in the token list (its own index at the root)."""
 
     text: str
     start: int
     pos: str
     tag: str
     lemma: str
+    dep: str = ""
+    head: int = -1
+
+    @property
+    def end(self) -> int:
+        return self.start + len(self.text)
 
 
 class EntityReader:
@@ -65,10 +72,10 @@ class EntityReader:
             yield [Entity(e.text, e.label_, e.start_char, e.end_char) for e in doc.ents]
 
     def tokens(self, text: str) -> list[Token]:
-        """The words of `text` with their parts of speech and lemmas."""
+        """The words of `text` with their parts of speech, lemmas and parse."""
         with _LOCK:
             doc = self._nlp(text)
-        return [Token(t.text, t.idx, t.pos_, t.tag_, t.lemma_) for t in doc]
+        return [Token(t.text, t.idx, t.pos_, t.tag_, t.lemma_, t.dep_, t.head.i) for t in doc]
 
 
 @lru_cache(maxsize=4)

@@ -95,3 +95,17 @@ def test_a_who_answer_names_a_person_before_a_name_standing_in_for_one() -> None
     question = "Who is the Qwest chairman whose letter said Qwest would submit a modified offer?"
     answer = answerer.answer(question, passages)
     assert answer.text.startswith("Richard Notebaert [1]."), answer.text
+
+
+def test_a_why_answer_opens_with_the_reason_not_a_restatement_of_the_question() -> None:
+    passages = [
+        _passage(
+            "e",
+            "Shares in Elan plunged on Monday as the firm suspended sales of its new drug "
+            "Tysabri after a patient's death in the US. The drug had been approved in November.",
+        )
+    ]
+    answerer = ExtractiveAnswerer(FakeEmbedder(), Settings(min_evidence=0.2).answers)
+    answer = answerer.answer("Why did Elan suspend sales of its new drug?", passages)
+    assert answer.text.startswith("After a patient's death in the US [1]. Test Times"), answer.text
+    assert "\u201cShares in Elan plunged on Monday" in answer.text

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from qa.answers.question import Slot, read_question
-from qa.answers.slots import NAME, Filler, capitalised_names, fillers, fit
+from qa.answers.slots import NAME, Filler, capitalised_names, fillers, fit, reason_spans
 from qa.nlp import entity_reader
 
 
@@ -141,3 +141,56 @@ def test_a_name_beside_the_noun_asked_about_counts_though_the_model_misses_it() 
 def test_what_the_question_names_is_not_its_answer() -> None:
     sentence = "Roberts and Sullivan met in Oslo."
     assert _spans("Who did Sullivan meet?", sentence) == ["Roberts"]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "reason"),
+    [
+        (
+            "The match was called off because of a waterlogged pitch.",
+            "because of a waterlogged pitch",
+        ),
+        (
+            "He resigned because he wanted to spend more time with his family.",
+            "because he wanted to spend more time with his family",
+        ),
+        (
+            "The tie-up has been delayed due to concerns by Chinese regulators, the paper said.",
+            "due to concerns by Chinese regulators",
+        ),
+        ("The deal was thrown out by the court on competition grounds.", "on competition grounds"),
+        (
+            "Scientists have expressed concerns that her views could hamper research.",
+            "concerns that her views could hamper research",
+        ),
+        ("The company was fined for breaching takeover rules.", "for breaching takeover rules"),
+        ("The council met on Tuesday in the town hall.", None),
+    ],
+)
+def test_the_reason_a_sentence_gives(sentence: str, reason: str | None) -> None:
+    spans = reason_spans(entity_reader().tokens(sentence))
+    assert (sentence[slice(*spans[0])] if spans else None) == reason
+
+
+def test_a_cause_inside_a_cause_is_offered_too() -> None:
+    sentence = "Shares plunged as the firms suspended sales of the drug after a patient's death."
+    found = [sentence[a:b] for a, b in reason_spans(entity_reader().tokens(sentence))]
+    assert found[0].startswith("as the firms suspended sales")
+    assert "after a patient's death" in found
+
+
+def test_a_size_is_not_answered_by_a_date_but_a_length_of_time_is() -> None:
+    sentence = "The firm was fined 11m euros for breaking takeover rules five years ago."
+    assert _spans("How large was the fine imposed on the firm?", sentence) == ["11m euros"]
+    assert "three hours" in _spans("How long did the meeting last?", "It lasted three hours.")
+
+
+def test_a_name_written_where_a_place_is_stands_in_for_a_place() -> None:
+    sentence = "Papers were found in a street in Mayfair and given to the Mirror newspaper."
+    question = _ask("In which part of London were the files found?")
+    found = capitalised_names(
+        sentence, question.text, next(entity_reader().read([sentence])), question.slot
+    )
+    assert [f.text for f in found] == ["Mayfair"] and fit(found, question) == 0
+    other = "The Mirror newspaper said the files were handed to Scotland Yard."
+    assert capitalised_names(other, question.text, [], question.slot) == []

@@ -49,7 +49,7 @@ from qa.answers.reading import (
     overlap,
     terms_of,
 )
-from qa.answers.slots import NAME_SLOTS, Filler, join_names
+from qa.answers.slots import NAME_SLOTS, Filler, join_names, reason_spans
 from qa.config import AnswerSettings
 from qa.embedding import Embedder
 from qa.index.records import iso_to_ts
@@ -268,9 +268,27 @@ class ExtractiveAnswerer(Answerer):
         p = reading.passages[best.passage]
         quoted = " ".join(f"{_quote(s.text)} {marker(n)}" for s, n in marks)
         parts = [f"{_attribution(p)}: {quoted}", *_as_of(citations)]
+        if reading.analysis.slot is Slot.REASON:
+            by_score = sorted(marks, key=lambda m: -m[0].score)
+            reason = self._reason(reading, [s for s, _ in by_score])
+            if reason is not None:
+                k, text = reason
+                parts.insert(0, f"{text[:1].upper()}{text[1:]} {marker(by_score[k][1])}.")
         return Answer(
             reading.question, " ".join(parts), citations, refused=False, passages=reading.passages
         )
+
+    def _reason(self, reading: Reading, sentences: list[Sentence]) -> tuple[int, str] | None:
+        """The reason the best of `sentences` gives, to open the answer with: (which sentence,
+        the span's words), or None. A cause that restates what the question asks about ('as
+        the firms suspended sales' for 'Why did they suspend sales?') is not its reason."""
+        asked = {stem(lemma) for _, lemma in reading.analysis.predicates}
+        for k, s in enumerate(sentences[:2]):
+            for start, end in reason_spans(self.reader.tokens(s.text)):
+                said = {stem(w) for w in words(s.text[start:end])}
+                if not said & asked:
+                    return k, s.text[start:end].rstrip(" ,;:.")
+        return None
 
     # -- questions drawn from several reports ----------------------------------------------
 

@@ -156,19 +156,21 @@ class EvidenceReader:
         self._words = WordMatcher(embedder)
         self._tagged = entities is None  # a pipeline of our own: tag questions with it too
 
-    def _tokens(self, question: str) -> list[Token]:
+    def tokens(self, text: str) -> list[Token]:
+        """The words of `text` (a question or a sentence), tagged and parsed by the spaCy
+        pipeline (qa.nlp); none when the reader was given another entity reader."""
         if not self._tagged:
             return []
         from qa.nlp import entity_reader
 
-        return entity_reader(self._ner_model).tokens(question)
+        return entity_reader(self._ner_model).tokens(text)
 
     def read(self, question: str, passages: Sequence[Passage]) -> Reading:
         """The reading of `passages` (best first) for `question`: the first `read_passages` are
         read sentence by sentence; all of them count as coverage."""
         passages = list(passages)
         claims = question_claims(question, [p.source or "" for p in passages])
-        tokens = tuple(self._tokens(question))
+        tokens = tuple(self.tokens(question))
         analysis = read_question(question, tokens)
         scored = self.score_sentences(question, passages[: self.read_passages], claims)
         outlets = named_outlets(question, [p.source or "" for p in passages])
@@ -231,6 +233,12 @@ class EvidenceReader:
         wanted = list(dict.fromkeys([*weights, *verbs]))
         near = self._words.near(reading.question, wanted, [s.text for s, _ in read])
         subjects = _subjects(reading.question, self._outlets())
+        # What an article mentions is read from all its retrieved passages: a name the
+        # question uses may be written in another passage than the answer's.
+        article_text: dict[str, str] = {}
+        for p in reading.passages:
+            known = article_text.get(p.article_id, p.title)
+            article_text[p.article_id] = f"{known} {p.text}"
         out = []
         for (sent, spans), soft in zip(read, near, strict=True):
             focus = focus_share(weights, sent.text, soft)
@@ -239,7 +247,7 @@ class EvidenceReader:
                 focus *= 0.5  # the sentence does not state what the question asks was done
             support = (1 - FOCUS_SHARE) * sent.score + FOCUS_SHARE * focus
             p = reading.passages[sent.passage]
-            about = _mentions_all(subjects, f"{p.title} {p.text}")
+            about = _mentions_all(subjects, article_text[p.article_id])
             stated = said >= MIN_PREDICATE or sent.semantic >= PARAPHRASE
             answers = about and stated and focus >= MIN_FOCUS
             out.append(
@@ -419,10 +427,13 @@ def _subjects(question: str, outlets: Sequence[str]) -> list[frozenset[str]]:
 
 def _mentions_all(subjects: Sequence[frozenset[str]], text: str) -> bool:
     """Whether `text` mentions most of the subjects (each by at least half of its words, a
-    word by its first five letters: 'German' in 'Germany'). A question's incidental names
-    ('on New Year's Day') may be worded otherwise in the article ('1 January')."""
-    have = {w.lower()[:5] for w in words(text)}
-    found = sum(sum(t[:5] in have for t in name) * 2 >= len(name) for name in subjects)
+    word by its first five letters or its stem: 'German' in 'Germany', 'PCs' in 'PC'). A
+    question's incidental names ('on New Year's Day') may be worded otherwise in the article
+    ('1 January')."""
+    have = {w.lower()[:5] for w in words(text)} | {stem(w) for w in words(text)}
+    found = sum(
+        sum(t[:5] in have or stem(t) in have for t in name) * 2 >= len(name) for name in subjects
+    )
     return found * 2 > len(subjects) if subjects else True
 
 

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from qa.answers.question import Question, Slot
-from qa.nlp import Entity
+from qa.nlp import Entity, Token
 from qa.text import STOP_WORDS, stem, words
 
 CACHE_PASSAGES = 4096
@@ -59,6 +59,8 @@ _COUNT = re.compile(
     re.I,
 )
 _YEAR = re.compile(r"^(?:1[89]|20)\d\d$")
+# The measures of a 'how ...' question that a span of time answers ('how long', 'how old').
+_TIME_MEASURES = frozenset({"long", "old", "often", "soon"})
 
 
 def fillers(sentence: str, entities: Sequence[Entity], question: Question) -> list[Filler]:
@@ -69,10 +71,13 @@ def fillers(sentence: str, entities: Sequence[Entity], question: Question) -> li
     slot = question.slot
     if slot is None or not question.labels:
         return []
+    labels = question.labels
+    if slot is Slot.QUANTITY and question.unit not in _TIME_MEASURES:
+        labels = labels - {"DATE", "TIME"}  # 'how large was the fine' is not a date
     found: list[Filler] = [
         Filler(e.text, e.label, e.start, e.end)
         for e in entities
-        if e.label in question.labels and _usable(e.text, e.label, slot)
+        if e.label in labels and _usable(e.text, e.label, slot)
     ]
     if slot in (Slot.MONEY, Slot.COUNT, Slot.QUANTITY):
         found += [
@@ -266,7 +271,10 @@ def _is_asked(text: str, asked: frozenset[str]) -> bool:
 
 # Slots a name answers: when the model tags no entity in a sentence, its capitalised names
 # stand in (a small model misses names it has not seen: 'Spears', 'Vard').
-NAME_SLOTS = frozenset({Slot.PERSON, Slot.ORG, Slot.THING})
+NAME_SLOTS = frozenset({Slot.PERSON, Slot.ORG, Slot.THING, Slot.PLACE})
+
+# A name written after one of these may stand in for a place ('found in a street in Mayfair').
+_LOCATIVE = re.compile(r"\b(?:in|at|near|outside|inside|across|throughout)\s+(?:the\s+)?$", re.I)
 
 
 # Entity labels a small model may give a name of another kind ('Spears' as an organisation):
@@ -279,7 +287,8 @@ def capitalised_names(
 ) -> list[Filler]:
     """Runs of capitalised words in `sentence` the question does not name and the model did
     not read as a place, date or number, as fillers; for a person, only names that may be a
-    person's ('Britney Spears', 'Spears'; not 'Group B')."""
+    person's ('Britney Spears', 'Spears'; not 'Group B'); for a place, only names written
+    where a place is ('in Mayfair')."""
     from qa.answers.evidence import _may_be_person, names_in
 
     asked = _asked(question)
@@ -292,6 +301,8 @@ def capitalised_names(
         if any(e.start < end and start < e.end and e.label not in _CONFUSABLE for e in entities):
             continue
         if slot is Slot.PERSON and len(name.terms) > 1 and not _may_be_person(name.text):
+            continue
+        if slot is Slot.PLACE and not _LOCATIVE.search(sentence[max(0, start - 20) : start]):
             continue
         out.append(_tidy(sentence, Filler(name.text, NAME, start, end)))
     return out
@@ -338,3 +349,92 @@ def in_span(entities: Sequence[Entity], start: int, end: int) -> list[Entity]:
         for e in entities
         if e.start >= start and e.end <= end
     ]
+
+
+# -- the reason a sentence gives ------------------------------------------------------------
+
+# Words that open a cause: a clause ('because the firm ...', 'as costs rose'), a phrase
+# ('because of', 'due to', 'after a patient's death'), or grounds ('on competition grounds').
+_CAUSE_MARKS = frozenset({"because", "since", "as"})
+_CAUSE_PHRASES = frozenset({"because", "due", "owing", "thanks"})
+_CAUSE_PREPS = frozenset({"after", "amid", "following"})
+_GROUNDS = frozenset({"ground", "grounds", "basis"})
+_WORRIES = frozenset({"concern", "fear", "worry", "suspicion", "belief"})
+_PURPOSE_HEADS = frozenset({"use", "design", "aim", "intend", "mean"})
+MAX_REASON_WORDS = 30
+
+
+def reason_spans(tokens: Sequence[Token]) -> list[tuple[int, int]]:
+    """Where a sentence (its tagged words, qa.nlp) gives a reason, as (start, end) offsets,
+    surest first: an explicit cause ('because ...', 'due to ...', 'on ... grounds'), a worry
+    ('concerns that ...'), an event it followed or a deed it punished ('after ...', 'fined
+    for breaching ...'), a purpose ('used to prevent ...'). Spans over MAX_REASON_WORDS words
+    are left out."""
+    children: dict[int, list[int]] = {}
+    for i, t in enumerate(tokens):
+        if t.head != i:
+            children.setdefault(t.head, []).append(i)
+
+    def below(i: int) -> list[int]:
+        out, todo = [], [i]
+        while todo:
+            j = todo.pop()
+            out.append(j)
+            todo.extend(children.get(j, ()))
+        return out
+
+    def span(first: int, root: int) -> tuple[int, int]:
+        idx = [j for j in below(root) if j >= first]
+        return tokens[first].start, max(tokens[j].end for j in idx)
+
+    found: list[tuple[int, int, int]] = []  # (rank, start token, root token)
+    for i, t in enumerate(tokens):
+        low, kids = t.text.lower(), children.get(i, [])
+        if low in _CAUSE_MARKS and t.dep == "mark" and 0 <= t.head != i:
+            found.append((0, i, t.head))
+        elif low in _CAUSE_PHRASES and t.dep in ("prep", "amod", "advmod", "mark") and kids:
+            found.append((0, i, i))
+        elif (
+            t.dep == "prep"
+            and low in ("on", "for")
+            and any(
+                tokens[k].lemma.lower() in _GROUNDS or tokens[k].text.lower() in _GROUNDS
+                for k in kids
+            )
+        ):
+            found.append((1, i, i))
+        elif (
+            t.lemma.lower() in _WORRIES
+            and t.pos == "NOUN"
+            and any(
+                tokens[k].dep in ("acl", "ccomp") and _has_mark(tokens, children, k, "that")
+                for k in kids
+            )
+        ):
+            found.append((2, i, i))
+        elif t.dep == "prep" and _followed_or_punished(tokens, low, kids):
+            found.append((3, i, i))
+        elif t.dep in ("advcl", "xcomp") and t.pos == "VERB":
+            to = [k for k in kids if tokens[k].dep == "aux" and tokens[k].text.lower() == "to"]
+            head = tokens[t.head] if 0 <= t.head < len(tokens) else t
+            if to and (t.dep == "advcl" or head.lemma.lower() in _PURPOSE_HEADS):
+                found.append((4, to[0], i))
+    out = []
+    for _, first, root in sorted(found):
+        start, end = span(first, root)
+        if sum(start <= tok.start < end for tok in tokens) <= MAX_REASON_WORDS:
+            out.append((start, end))
+    return out
+
+
+def _followed_or_punished(tokens: Sequence[Token], word: str, kids: list[int]) -> bool:
+    """'after ...', 'amid ...', or 'for' with a deed ('fined for breaching ...')."""
+    if word in _CAUSE_PREPS:
+        return bool(kids)
+    return word == "for" and any(tokens[k].dep == "pcomp" for k in kids)
+
+
+def _has_mark(tokens: Sequence[Token], children: dict[int, list[int]], i: int, mark: str) -> bool:
+    return any(
+        tokens[k].dep == "mark" and tokens[k].text.lower() == mark for k in children.get(i, ())
+    )
