@@ -35,6 +35,7 @@ from qa.answers.reading import (
     overlap,
 )
 from qa.index.records import iso_to_ts
+from qa.nlp import Token
 from qa.text import content_terms
 from qa.types import Answer, Citation, Passage
 
@@ -101,7 +102,7 @@ def _verdict(reading: Reading, chosen: list[Sentence]) -> tuple[str, str]:
         answer = _order(reading, order)
         if answer is not None:
             return answer
-    kind = _consistency(q, opening)
+    kind = _consistency(q, opening, reading.tokens)
     if kind is not None or reading.analysis.alternatives:
         if not _two_reports(reading, chosen):
             return UNKNOWN, ""
@@ -121,11 +122,12 @@ _REPORTING_VERB = re.compile(
 )
 
 
-def _consistency(question: str, opening: int) -> str | None:
+def _consistency(question: str, opening: int, tokens: Sequence[Token] = ()) -> str | None:
     """'change' or 'same' when the question asks whether reports agree ('was there a change in
     ...', 'did X contradict Y', 'remain consistent'): the word that says so comes before any
     verb of reporting. In 'Does X suggest a different approach than Y?' it is part of a claim
-    (answered as claims)."""
+    (answered as claims). With the question's parse (`tokens`, qa.nlp), a negated word asks
+    the opposite: 'was there no change' asks whether the reports agree."""
     change = _CHANGE.search(question, opening)
     same = _SAME.search(question, opening)
     first = min((m for m in (change, same) if m), key=lambda m: m.start(), default=None)
@@ -134,7 +136,20 @@ def _consistency(question: str, opening: int) -> str | None:
     reporting = _REPORTING_VERB.search(question, opening)
     if reporting is not None and reporting.start() < first.start():
         return None
-    return "change" if first is change else "same"
+    kind = "change" if first is change else "same"
+    word = next((k for k, t in enumerate(tokens) if t.start == first.start()), None)
+    if word is not None and _negated(tokens, word):
+        kind = "same" if kind == "change" else "change"
+    return kind
+
+
+def _negated(tokens: Sequence[Token], i: int) -> bool:
+    """Whether word i, or the verb it belongs to, is negated ('no change', 'did not change')."""
+    heads = {i, tokens[i].head}
+    return any(
+        t.head in heads and j != i and (t.dep == "neg" or t.text.lower() in ("no", "never"))
+        for j, t in enumerate(tokens)
+    )
 
 
 _PREAMBLE = re.compile(
@@ -149,6 +164,12 @@ _REPORT_AHEAD = re.compile(
 )
 
 
+_DATE_AHEAD = re.compile(
+    r"\s+(?:the\s+)?(?:\d|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d|'\d)",
+    re.I,
+)
+
+
 def _report_order(reading: Reading, opening: int) -> re.Match[str] | None:
     """A 'before' / 'after' of the question's own clause that compares two reports: what
     follows it names an outlet or a report ('after The Verge discussed ...', 'before the
@@ -156,6 +177,8 @@ def _report_order(reading: Reading, opening: int) -> re.Match[str] | None:
     sources = [p.source or "" for p in reading.passages]
     for m in _ORDER.finditer(reading.question, opening):
         ahead = reading.question[m.end() : m.end() + 60]
+        if _DATE_AHEAD.match(ahead):
+            continue  # 'the report published after December 5': a date, not another report
         if _REPORT_AHEAD.match(ahead) or named_outlets(ahead[:40], sources):
             return m
     return None
