@@ -235,3 +235,17 @@ print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+
+
+def test_texts_run_in_batches_of_about_one_length() -> None:
+    from qa.onnx_embedder import PAD_RATIO, length_batches
+
+    lengths = [12, 80, 75, 30, 9, 78, 31, 200]
+    batches = length_batches(lengths, size=2)
+    assert sorted(i for b in batches for i in b) == list(range(len(lengths)))
+    for batch in batches:
+        longest = lengths[batch[0]]
+        assert len(batch) <= 2 and all(lengths[i] <= longest for i in batch)
+        assert all(lengths[i] >= PAD_RATIO * longest for i in batch)
+    assert batches[0] == [7] and batches[1] == [1, 5]  # longest first
+    assert len(length_batches([50] * 70, size=32)) == 3  # one length: full batches
