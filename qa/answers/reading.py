@@ -176,7 +176,9 @@ class EvidenceReader:
         outlets = named_outlets(question, [p.source or "" for p in passages])
         reading = Reading(question, passages, analysis, claims, scored, outlets, tokens=tokens)
         reading.refusal = self._refusal(reading)
-        if reading.refusal is None and analysis.wants_entity and scored:
+        # The slot is read for a question asked of the archive as a whole; one put together
+        # from what named reports say is answered claim by claim (qa.answers.extractive).
+        if reading.refusal is None and analysis.wants_entity and scored and reading.single_claim:
             reading.slots = self.read_slot(reading)
             reading.refusal = self._unfilled(reading)
         return reading
