@@ -6,7 +6,15 @@ from __future__ import annotations
 import pytest
 
 from qa.answers.question import Slot, read_question
-from qa.answers.slots import NAME, Filler, capitalised_names, fillers, fit, reason_spans
+from qa.answers.slots import (
+    NAME,
+    Filler,
+    capitalised_names,
+    fillers,
+    fit,
+    reason_spans,
+    unasserted,
+)
 from qa.nlp import entity_reader
 
 
@@ -194,3 +202,57 @@ def test_a_name_written_where_a_place_is_stands_in_for_a_place() -> None:
     assert [f.text for f in found] == ["Mayfair"] and fit(found, question) == 0
     other = "The Mirror newspaper said the files were handed to Scotland Yard."
     assert capitalised_names(other, question.text, [], question.slot) == []
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Security firm Hexwall said the worm was designed to spread quickly.",
+        "Reports said a drink was thrown at Rovers boss Sir Tom Kemp in the tunnel.",
+        "Speaking on the Kestrel Television station, he denied the claims.",
+        "The winning goal was scored against Harbour United on Saturday.",
+    ],
+)
+def test_a_body_is_not_a_person(sentence: str) -> None:
+    """A name written after a noun for a body, before a role it holds, or ending like a
+    body's name answers no 'who' question, whether the model tagged it or it stands in."""
+    who = _ask("Which player wrote the worm that was thrown in the tunnel?")
+    tagged = [f.text for f in _fillers(who, sentence)]
+    entities = next(entity_reader().read([sentence]))
+    stand_ins = [f.text for f in capitalised_names(sentence, who.text, entities, who.slot)]
+    for body in ("Hexwall", "Rovers", "Kestrel Television", "Harbour United"):
+        assert body not in tagged and body not in stand_ins
+
+
+def test_a_title_does_not_make_a_name_the_question_uses_an_answer() -> None:
+    question = _ask("Who runs the drugmaker Dr Mehta's?")
+    sentence = "Instead, Prof Mehta decided to think of farmers as a market."
+    found = capitalised_names(sentence, question.text, [], question.slot)
+    assert "Mehta" not in [f.text for f in found]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "verbs", "unreal"),
+    [
+        ("The coach has said he would like to succeed Ann Lee as manager.", "succeed", True),
+        ("The coach was appointed to succeed Ann Lee as manager.", "succeed appoint", False),
+        ("The bank may be fined £5m by the regulator.", "fine", True),
+        ("The bank was fined £5m by the regulator.", "fine", False),
+        ("The novelist did not win the prize.", "win", True),
+        ("She hopes to win the prize next year.", "win", True),
+        ("She won the prize, and hopes to win it again.", "won win", False),
+        ("The airline said it would cut 2,500 jobs.", "cut", False),
+        ("The council met on Tuesday.", "win", False),
+    ],
+)
+def test_a_sentence_that_only_wants_or_denies_the_asked_event(
+    sentence: str, verbs: str, unreal: bool
+) -> None:
+    pairs = [(v, v) for v in verbs.split()]
+    assert unasserted(entity_reader().tokens(sentence), pairs) is unreal
+
+
+def test_a_question_asked_in_such_a_frame_is_read_with_any() -> None:
+    tokens = entity_reader().tokens("How many jobs could be shifted abroad to save costs?")
+    pairs = [("shifted", "shift"), ("save", "save")]
+    assert not unasserted(tokens, pairs) and unasserted(tokens, pairs, every=False)

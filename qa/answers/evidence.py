@@ -237,13 +237,18 @@ _ACRONYM = re.compile(r"^[A-Z0-9&]{2,}$")
 
 def _may_be_person(name: str) -> bool:
     """Whether `name` could be a person's: two words or more, none an acronym ('FTX'), and
-    not ending with a word bodies' names end with."""
+    not a body's name (ends_like_body)."""
     parts = words(name)
     return (
-        len(parts) >= 2
-        and not any(_ACRONYM.match(w) for w in parts)
-        and stem(parts[-1]) not in _BODY_WORDS
+        len(parts) >= 2 and not any(_ACRONYM.match(w) for w in parts) and not ends_like_body(name)
     )
+
+
+def ends_like_body(name: str) -> bool:
+    """Whether `name` ends with a word bodies' names end with ('Manchester United', 'Labour
+    Party')."""
+    parts = words(name)
+    return bool(parts) and stem(parts[-1]) in _BODY_WORDS
 
 
 class _NameForms:

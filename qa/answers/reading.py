@@ -19,7 +19,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 import numpy as np
@@ -41,6 +41,7 @@ from qa.answers.slots import (
     fillers,
     fit,
     in_span,
+    unasserted,
 )
 from qa.config import AnswerSettings
 from qa.embedding import Embedder
@@ -71,6 +72,8 @@ PARAPHRASE = 0.6
 # A sentence answers only when it holds at least this share of the question's distinguishing
 # words (weighted; see focus_weights).
 MIN_FOCUS = 0.2
+# How many of the best slot readings are parsed to check that they state what was asked.
+CHECK_ASSERTED = 3
 
 _MONTHS = (
     "january february march april may june july august september october november december"
@@ -265,7 +268,30 @@ class EvidenceReader:
                 )
             )
         out.sort(key=_slot_order)
-        return out
+        return self._asserted(reading, out)
+
+    def _asserted(self, reading: Reading, read: list[SlotReading]) -> list[SlotReading]:
+        """The slot readings with those of the best that only want, plan, expect or deny
+        what the question asks was done ('he would like to succeed Keegan' for 'Who was
+        appointed to succeed Keegan?') no longer answering, nor then those that only
+        resemble the question without stating its verbs: the evidence that speaks of the
+        asked event says it has not happened. Unchanged when the question asks in such a
+        frame itself ('Who hopes to succeed ...?', 'How many jobs could go?')."""
+        verbs = reading.analysis.predicates
+        if not verbs or not self._tagged or unasserted(reading.tokens, verbs, every=False):
+            return read
+        unreal = [
+            i
+            for i, r in enumerate(read[:CHECK_ASSERTED])
+            if r.answers and unasserted(self.tokens(r.sentence.text), verbs)
+        ]
+        if not unreal:
+            return read
+        for i, r in enumerate(read):
+            if i in unreal or (r.answers and r.predicate < MIN_PREDICATE):
+                read[i] = replace(r, answers=False)
+        read.sort(key=_slot_order)
+        return read
 
     def entities(self, texts: Sequence[str]) -> list[list[Entity]]:
         """The entities of whole passage texts (remembered)."""

@@ -97,7 +97,11 @@ def fillers(sentence: str, entities: Sequence[Entity], question: Question) -> li
         found += _named_by_unit(sentence, question.unit)
     found = [_tidy(sentence, f) for f in _merge(found)]
     if slot is Slot.PERSON:
-        found = [f for f in found if not _describes_another(sentence, f)]
+        found = [
+            f
+            for f in found
+            if not _describes_another(sentence, f) and not _names_a_body(sentence, f.start, f.end)
+        ]
     if slot is Slot.COUNT and question.unit:
         counted = [u for f in found if (u := _with_unit(sentence, f, question.unit)) is not None]
         # No count next to its noun: any count of a sentence that names the noun ('... 25
@@ -168,6 +172,39 @@ _ROLE_BEFORE = re.compile(
 
 def _describes_another(sentence: str, f: Filler) -> bool:
     return bool(_ROLE_BEFORE.search(sentence[max(0, f.start - 80) : f.start]))
+
+
+# Nouns that, written just before a name, make it a body's rather than a person's ('filtering
+# firm Clearswift', 'the broadcaster Alter').
+_BODY_NOUNS = frozenset(
+    """firm company group broadcaster station channel newspaper paper magazine website site
+    maker carrier retailer label studio network bank club party agency team insurer lender
+    operator giant airline manufacturer developer publisher charity union""".split()
+)
+
+
+def _names_a_body(sentence: str, start: int, end: int) -> bool:
+    """Whether the name at sentence[start:end] is a body's, not a person's: it is one word
+    bodies' names end with ('United'), written after a noun for a body ('firm Clearswift'), or
+    before a role or such a noun, as what the role belongs to ('United boss Sir Alex
+    Ferguson', 'Alter Television station')."""
+    from qa.answers.evidence import ends_like_body
+
+    if ends_like_body(sentence[start:end]):
+        return True
+    before = re.search(r"([a-z]+)\s+$", sentence[max(0, start - 30) : start])
+    if before and before.group(1) in _BODY_NOUNS:
+        return True
+    after = re.match(r"\s+([a-z]+)\b", sentence[end : end + 30])
+    return bool(after and (after.group(1) in _BODY_NOUNS or after.group(1) in _ROLE_AFTER))
+
+
+# Roles written after the name of what they belong to ('United boss', 'Labour MP' is
+# written in capitals and not read here).
+_ROLE_AFTER = frozenset(
+    """boss manager coach chief chairman president player players striker captain owner
+    executive director spokesman spokeswoman spokesperson""".split()
+)
 
 
 def _usable(text: str, label: str, slot: Slot) -> bool:
@@ -296,15 +333,21 @@ def capitalised_names(
     for name in names_in(sentence, titles=False):
         start = sentence.find(name.text)
         end = start + len(name.text)
-        if start < 0 or _is_asked(name.text, asked):
+        if start < 0:
+            continue
+        filler = _tidy(sentence, Filler(name.text, NAME, start, end))
+        if _is_asked(filler.text, asked):  # 'Prof Reddy' where the question names 'Dr Reddy'
             continue
         if any(e.start < end and start < e.end and e.label not in _CONFUSABLE for e in entities):
             continue
-        if slot is Slot.PERSON and len(name.terms) > 1 and not _may_be_person(name.text):
+        if slot is Slot.PERSON and (
+            (len(name.terms) > 1 and not _may_be_person(name.text))
+            or _names_a_body(sentence, filler.start, filler.end)
+        ):
             continue
         if slot is Slot.PLACE and not _LOCATIVE.search(sentence[max(0, start - 20) : start]):
             continue
-        out.append(_tidy(sentence, Filler(name.text, NAME, start, end)))
+        out.append(filler)
     return out
 
 
@@ -438,3 +481,55 @@ def _has_mark(tokens: Sequence[Token], children: dict[int, list[int]], i: int, m
     return any(
         tokens[k].dep == "mark" and tokens[k].text.lower() == mark for k in children.get(i, ())
     )
+
+
+# -- whether a sentence states what the question asks was done -------------------------------
+
+# Verbs and adjectives whose complement is wanted, planned or expected, not done ('he would
+# like to succeed Keegan', 'is keen to buy', 'hopes to win'), and modals of what may happen.
+_WISHES = """want like love hope wish plan intend aim seek try attempt consider expect propose
+    threaten offer aspire prefer keen eager poised""".split()
+_MAY = frozenset({"could", "might", "may"})
+
+
+def _same_word(word: str, lemma: str) -> bool:
+    """Whether `word` is a form of `lemma` ('hopes', 'hoped' of 'hope'; 'fined' of 'fine'):
+    the small pipeline's lemmas of unseen forms are unreliable ('hopes' -> 'hop')."""
+    w, root = word.lower(), lemma.lower()
+    return w == root or stem(w) == stem(root) or (len(root) > 3 and w.startswith(root[:-1]))
+
+
+def unasserted(
+    tokens: Sequence[Token], verbs: Sequence[tuple[str, str]], every: bool = True
+) -> bool:
+    """Whether every form (with `every` false: any form) of the question's verbs ((as
+    written, lemma) pairs) in a parsed sentence is wanted, planned, expected, possible or
+    denied rather than stated: 'Pearce would like to succeed Keegan' does not say who
+    succeeded him; 'the firm may be fined £5m' does not say how much it was fined. False when
+    the sentence holds none of them."""
+    found = [
+        i
+        for i, t in enumerate(tokens)
+        if t.pos == "VERB"
+        and any(t.text.lower() == w.lower() or _same_word(t.text, lemma) for w, lemma in verbs)
+    ]
+    unreal = [_in_unreal_frame(tokens, i) for i in found]
+    return bool(found) and (all(unreal) if every else any(unreal))
+
+
+def _in_unreal_frame(tokens: Sequence[Token], i: int) -> bool:
+    seen = set()
+    while i not in seen:
+        seen.add(i)
+        for child in tokens:
+            if child.head != i or child is tokens[i]:
+                continue
+            if child.dep == "neg" or (child.dep == "aux" and child.text.lower() in _MAY):
+                return True
+        token = tokens[i]
+        if token.dep != "xcomp" or token.head == i:
+            return False
+        if any(_same_word(tokens[token.head].text, w) for w in _WISHES):
+            return True
+        i = token.head
+    return False
