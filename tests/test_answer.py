@@ -109,3 +109,34 @@ def test_a_why_answer_opens_with_the_reason_not_a_restatement_of_the_question() 
     answer = answerer.answer("Why did Elan suspend sales of its new drug?", passages)
     assert answer.text.startswith("After a patient's death in the US [1]. Test Times"), answer.text
     assert "\u201cShares in Elan plunged on Monday" in answer.text
+
+
+def test_a_when_answer_gives_the_date_not_the_time_since_it() -> None:
+    passages = [
+        _passage(
+            "m",
+            "Guitarist Ray Dunn vanished ten years ago, on 1 February 1995, from a hotel in "
+            "London. His car was later found near a bridge.",
+        )
+    ]
+    answerer = ExtractiveAnswerer(FakeEmbedder(), Settings(min_evidence=0.2).answers)
+    answer = answerer.answer("When did guitarist Ray Dunn vanish?", passages)
+    assert answer.text.startswith("1 February 1995 [1]."), answer.text
+
+
+def test_a_sentence_that_only_wants_the_asked_event_does_not_answer_it() -> None:
+    passages = [
+        _passage(
+            "k",
+            "Assistant coach Tom Reed has admitted he would like to succeed Ann Lee as manager "
+            "at Harbour City. Lee praised striker Sam Cole for his return to form.",
+        )
+    ]
+    answerer = ExtractiveAnswerer(FakeEmbedder(), Settings(min_evidence=0.2).answers)
+    answer = answerer.answer(
+        "Who was appointed to succeed Ann Lee as Harbour City manager?", passages
+    )
+    assert not answer.text.startswith(("Tom Reed", "Sam Cole")), answer.text
+    # Asked in the same frame, the sentence answers.
+    answer = answerer.answer("Who would like to succeed Ann Lee as Harbour City manager?", passages)
+    assert answer.text.startswith("Tom Reed [1]."), answer.text

@@ -211,6 +211,7 @@ def test_a_name_written_where_a_place_is_stands_in_for_a_place() -> None:
         "Reports said a drink was thrown at Rovers boss Sir Tom Kemp in the tunnel.",
         "Speaking on the Kestrel Television station, he denied the claims.",
         "The winning goal was scored against Harbour United on Saturday.",
+        "Opposition members and some Rovers MPs had called for her removal.",
     ],
 )
 def test_a_body_is_not_a_person(sentence: str) -> None:
@@ -256,3 +257,16 @@ def test_a_question_asked_in_such_a_frame_is_read_with_any() -> None:
     tokens = entity_reader().tokens("How many jobs could be shifted abroad to save costs?")
     pairs = [("shifted", "shift"), ("save", "save")]
     assert not unasserted(tokens, pairs) and unasserted(tokens, pairs, every=False)
+
+
+def test_a_number_in_a_name_is_not_a_count_and_an_age_is_not_a_date() -> None:
+    halls = "Organisers have built a digital home in Hall 25 of the 27 buildings at the fair."
+    assert _spans("How many exhibition halls are there at the fair?", halls) == ["27"]
+    age = "Mrs Dane, 59, who led the charity in Iraq, was abducted in Baghdad on 19 October."
+    assert _spans("On what date was Mrs Dane abducted?", age) == ["19 October"]
+
+
+def test_a_score_is_not_part_of_a_name() -> None:
+    sentence = "Slovakia won when Karol Kucera and Karina Habsudova beat Chile 3-0 in the final."
+    found = _spans("Which players won the cup for Slovakia?", sentence)
+    assert "Karol Kucera" in found and not any(any(c.isdigit() for c in f) for f in found)

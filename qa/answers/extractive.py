@@ -49,7 +49,7 @@ from qa.answers.reading import (
     overlap,
     terms_of,
 )
-from qa.answers.slots import NAME_SLOTS, Filler, join_names, reason_spans
+from qa.answers.slots import NAME_SLOTS, Filler, join_names, names_a_day_or_year, reason_spans
 from qa.config import AnswerSettings
 from qa.embedding import Embedder
 from qa.index.records import iso_to_ts
@@ -492,6 +492,8 @@ def pick_spans(
     found = list(reading.fillers)
     if slot is Slot.PERSON or len(found) <= 1:
         return found
+    if slot is Slot.DATE:  # a date the reader can place before one relative to the report
+        found = [f for f in found if names_a_day_or_year(f.text)] or found
     text = reading.sentence.text
     anchors = [
         m.start()

@@ -439,6 +439,9 @@ def predicate_match(verbs: Sequence[tuple[str, str]], text: str, near: dict[str,
     return best
 
 
+_PLURAL_ACRONYM = re.compile(r"^[A-Z]{2,}s$")
+
+
 def _subjects(question: str, outlets: Sequence[str]) -> list[frozenset[str]]:
     """The names a question is about ('Parmalat', 'Brent crude' ...), each as its stemmed words;
     outlet names left out."""
@@ -448,6 +451,8 @@ def _subjects(question: str, outlets: Sequence[str]) -> list[frozenset[str]]:
     out = []
     for name in names_in(question):
         terms = frozenset(name.terms) - {"the"}
+        if _PLURAL_ACRONYM.match(name.text):
+            continue  # 'PCs', 'MPs': a common noun written in capitals
         if terms and not terms <= outlet_terms:
             out.append(terms)
     return out

@@ -102,6 +102,8 @@ def fillers(sentence: str, entities: Sequence[Entity], question: Question) -> li
             for f in found
             if not _describes_another(sentence, f) and not _names_a_body(sentence, f.start, f.end)
         ]
+    if slot is Slot.COUNT:
+        found = [f for f in found if not _names_a_thing(sentence, f)]
     if slot is Slot.COUNT and question.unit:
         counted = [u for f in found if (u := _with_unit(sentence, f, question.unit)) is not None]
         # No count next to its noun: any count of a sentence that names the noun ('... 25
@@ -124,7 +126,8 @@ _LEADING = frozenset(
     coach manager boss chief executive chairman president minister secretary former ex
     veteran rival sir dame lord lady mr mrs ms dr prof professor judge lawyer spokesman
     spokeswoman director producer presenter host author writer rapper comedian
-    councillor senator governor mayor mp msp mep general captain skipper""".split()
+    councillor senator governor mayor mp msp mep general captain skipper gen col maj lt capt
+    sgt cllr rev det insp supt""".split()
 )
 
 
@@ -195,15 +198,22 @@ def _names_a_body(sentence: str, start: int, end: int) -> bool:
     before = re.search(r"([a-z]+)\s+$", sentence[max(0, start - 30) : start])
     if before and before.group(1) in _BODY_NOUNS:
         return True
-    after = re.match(r"\s+([a-z]+)\b", sentence[end : end + 30])
-    return bool(after and (after.group(1) in _BODY_NOUNS or after.group(1) in _ROLE_AFTER))
+    after = re.match(r"\s+([A-Za-z]+)\b", sentence[end : end + 30])
+    word = after.group(1) if after else ""
+    if word.islower():
+        return word in _BODY_NOUNS or word in _ROLE_AFTER
+    return _PLURAL_ROLE.match(word) is not None  # 'Labour MPs'
 
 
-# Roles written after the name of what they belong to ('United boss', 'Labour MP' is
-# written in capitals and not read here).
+_PLURAL_ROLE = re.compile(r"^(?:MPs|MSPs|MEPs|AMs|MLAs|TDs)$")
+
+
+# Roles written after the name of what they belong to ('United boss', 'United fans'); a
+# role in capitals only in the plural ('Labour MPs'): 'Tom McCabe MSP' is a person.
 _ROLE_AFTER = frozenset(
     """boss manager coach chief chairman president player players striker captain owner
-    executive director spokesman spokeswoman spokesperson""".split()
+    executive director spokesman spokeswoman spokesperson fans supporters members officials
+    staff workers""".split()
 )
 
 
@@ -212,11 +222,33 @@ def _usable(text: str, label: str, slot: Slot) -> bool:
     'today', a name holds a capital letter."""
     if slot is Slot.COUNT and _YEAR.match(text.strip()):
         return False
+    if slot is Slot.PERSON and any(c.isdigit() for c in text):
+        return False  # 'Argentina 3-0': a score, not a name
     if label in ("PERSON", "ORG", "GPE", "LOC", "FAC", "PRODUCT", "WORK_OF_ART", "EVENT", "LAW"):
         return any(c.isupper() for c in text)
-    if slot is Slot.DATE and label in ("DATE", "TIME") and _is_duration(text):
-        return False
+    if slot is Slot.DATE and label in ("DATE", "TIME"):
+        if _is_duration(text):
+            return False
+        # A bare number the model read as a date is an age ('Mrs Hassan, 59, ...') or a day
+        # without its month; a year ('2004') names a point in time.
+        if text.strip().isdigit() and not _YEAR.match(text.strip()):
+            return False
     return text.lower() not in ("today", "now", "currently")
+
+
+def _names_a_thing(sentence: str, f: Filler) -> bool:
+    """Whether a bare number is part of a name ('Hall 25', 'Windows 95', 'Route 66'), not a
+    count: it follows a capitalised word that does not open the sentence."""
+    if not f.text.strip().replace(",", "").isdigit():
+        return False
+    before = re.search(r"(\S+)\s+$", sentence[: f.start])
+    return bool(
+        before
+        and before.group(1)[:1].isupper()
+        and before.group(1).isalpha()
+        and before.group(1).lower() not in STOP_WORDS
+        and before.start(1) > 0
+    )
 
 
 _MONTHS = r"jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec"
@@ -265,6 +297,12 @@ def is_calendar_date(text: str) -> bool:
     """Whether a date names a day: a month or a weekday ('20 January', 'Sunday', '3/4' is not
     read), as 'on what date' asks; '2004' and 'last year' are points in time but not dates."""
     return bool(re.search(rf"\b(?:(?:{_MONTHS})[a-z]*|{_WEEKDAYS})\b", text, re.I))
+
+
+def names_a_day_or_year(text: str) -> bool:
+    """Whether a date stands on its own: it names a day or a year ('1 February 1995', 'in
+    2004'), not only a time relative to the report ('10 years ago', 'last week')."""
+    return is_calendar_date(text) or any(_YEAR.match(w) for w in re.findall(r"\d+", text))
 
 
 def _merge(found: list[Filler]) -> list[Filler]:
@@ -343,6 +381,7 @@ def capitalised_names(
         if slot is Slot.PERSON and (
             (len(name.terms) > 1 and not _may_be_person(name.text))
             or _names_a_body(sentence, filler.start, filler.end)
+            or any(c.isdigit() for c in filler.text)
         ):
             continue
         if slot is Slot.PLACE and not _LOCATIVE.search(sentence[max(0, start - 20) : start]):
