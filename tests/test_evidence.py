@@ -70,6 +70,15 @@ def test_name_answers_agree_across_articles_and_take_the_long_form() -> None:
     assert not asks_for_name("Did both outlets agree?")
 
 
+def test_which_individual_asks_for_a_person_not_a_body() -> None:
+    texts = [
+        ("a", "The crypto exchange FTX collapsed in November.", 0.9),
+        ("b", "FTX customers lost money, and Sam Bankman-Fried was charged.", 0.5),
+    ]
+    question = "Which individual is accused of misusing customer funds at the exchange?"
+    assert candidate_names(texts, question)[0][0] == "Sam Bankman-Fried"
+
+
 def test_a_possessive_ends_a_name() -> None:
     text = "Prosecutors said Sam Bankman-Fried's FTX and Taylor Swift’s Eras Tour lost money."
     assert [n.text for n in names_in(text)] == [

@@ -211,11 +211,17 @@ def candidate_names(
         ((surface[t], sum(seen.values())) for t, seen in totals.items()),
         key=lambda item: -item[1],
     )
-    if re.match(r"\s*(who|whom|whose)\b", question, re.I):
+    if _ASKS_PERSON.match(question):
         # 'Who' asks for a person: a first and last name, not 'FTX' or 'Alameda Research'.
         people = [item for item in ranked if _may_be_person(item[0])]
         ranked = people or [item for item in ranked if len(words(item[0])) >= 2]
     return ranked
+
+
+# A question asking for a person: 'Who ...', 'Which individual ...'.
+_ASKS_PERSON = re.compile(
+    r"\s*(?:who|whom|whose|(?:which|what)\s+(?:individual|person|man|woman))\b", re.I
+)
 
 
 # Last words of the names of bodies, not of people ('Securities and Exchange Commission',
