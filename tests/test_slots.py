@@ -270,3 +270,23 @@ def test_a_score_is_not_part_of_a_name() -> None:
     sentence = "Slovakia won when Karol Kucera and Karina Habsudova beat Chile 3-0 in the final."
     found = _spans("Which players won the cup for Slovakia?", sentence)
     assert "Karol Kucera" in found and not any(any(c.isdigit() for c in f) for f in found)
+
+
+@pytest.mark.parametrize(
+    ("question", "verbs"),
+    [
+        # A verb of a clause that only identifies something need not be restated.
+        ("What fee is Acme getting from Unilever for developing new snacks?", set()),
+        (
+            "On what date did the ferry limp back to port, before the owner warned of losses?",
+            {"limp"},
+        ),
+        # With no verb of its own, the main clause leaves the others to be stated.
+        ("How old was the minister when she became education secretary?", {"became"}),
+        ("Who was appointed to succeed the manager?", {"appointed", "succeed"}),
+    ],
+)
+def test_the_verbs_an_answer_must_state_are_those_of_the_main_clause(
+    question: str, verbs: set[str]
+) -> None:
+    assert {written for written, _ in _ask(question).predicates} == verbs

@@ -194,11 +194,15 @@ def read_question(text: str, tokens: tuple[Token, ...] = ()) -> Question:
         unit = _tagged_head(text, tokens) or unit
     if slot is Slot.PERSON and unit is None:
         unit = _role(text)
+    verbs = [i for i, t in enumerate(tokens) if _is_verb(tokens, i) and t.text.lower() not in _AUX]
+    # The verbs of the main clause, when it has one ('Which fee is X getting ... for developing
+    # snacks?' asks what X gets; the snacks' developing identifies them).
+    main = [i for i in verbs if _in_main_clause(tokens, i)] or verbs
     predicates = tuple(
         dict.fromkeys(
-            (t.text.lower(), t.lemma.lower())
-            for t in tokens
-            if t.pos == "VERB" and t.text.lower() not in _AUX and t.lemma.lower() not in _LIGHT
+            (tokens[i].text.lower(), tokens[i].lemma.lower())
+            for i in main
+            if tokens[i].lemma.lower() not in _LIGHT
         )
     )
     # 'Which pop star ...': the words naming the kind of answer are not what the answer's
@@ -209,6 +213,37 @@ def read_question(text: str, tokens: tuple[Token, ...] = ()) -> Question:
         t.tag in ("NNS", "NNPS") and stem(t.text) == unit for t in tokens
     )
     return Question(text, slot, unit, terms, alternatives, predicates, several)
+
+
+# Relations that make a verb part of a modifier: what identifies a thing the question names
+# ('for developing Hoodia snacks', 'before Carnival warned', 'the film starring Julia
+# Roberts'), which the answer's sentence need not restate, not what the question asks.
+_MODIFIER_DEPS = frozenset({"advcl", "pcomp", "acl"})
+_DO = frozenset({"did", "does", "do", "will", "would", "can", "could"})
+
+
+def _in_main_clause(tokens: Sequence[Token], i: int) -> bool:
+    """Whether the word at `i` belongs to the question's main clause, or a clause reported or
+    relative to it, rather than to a modifier (_MODIFIER_DEPS)."""
+    seen: set[int] = set()
+    while i not in seen and 0 <= i < len(tokens):
+        seen.add(i)
+        if tokens[i].dep in _MODIFIER_DEPS:
+            return False
+        if tokens[i].head == i:
+            return True
+        i = tokens[i].head
+    return True
+
+
+def _is_verb(tokens: Sequence[Token], i: int) -> bool:
+    """A verb, or the word a 'did' / 'will' makes one though the tagger read it otherwise
+    ('did the ship limp back')."""
+    if tokens[i].pos == "VERB":
+        return True
+    return tokens[i].dep == "ROOT" and any(
+        t.head == i and t.dep == "aux" and t.text.lower() in _DO for t in tokens
+    )
 
 
 _SEVERAL = re.compile(r"^\s*(?:who|what|which)\s+(?:are|were)\b|^\s*(?:which|what)\s+two\b", re.I)
@@ -229,7 +264,7 @@ def _verb_after_what(text: str, tokens: Sequence[Token]) -> str | None:
 
 
 # Verbs that say little of their own ('Who is set to lead ...', 'Which firm is going to ...').
-_LIGHT = frozenset("be have do get make set go take say report tell accord include".split())
+_LIGHT = frozenset("be have do get make set go take say report tell accord include put".split())
 _ROLE = re.compile(r"^\s*(?:who|whom)\s+(?:is|was|are|were)\s+(?:the|a|an)\s+(\w+)", re.I)
 
 
