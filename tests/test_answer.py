@@ -140,3 +140,14 @@ def test_a_sentence_that_only_wants_the_asked_event_does_not_answer_it() -> None
     # Asked in the same frame, the sentence answers.
     answer = answerer.answer("Who would like to succeed Ann Lee as Harbour City manager?", passages)
     assert answer.text.startswith("Tom Reed [1]."), answer.text
+
+
+def test_a_report_about_something_else_neither_agrees_nor_differs() -> None:
+    passages = [
+        _passage("z", "Doctors said 5,000 patients had been treated with Zylomab by March."),
+        _passage("w", "Doctors said 300 patients had been treated in the hospital by March."),
+    ]
+    answerer = ExtractiveAnswerer(FakeEmbedder(), Settings(min_evidence=0.2).answers)
+    answer = answerer.answer("How many patients had been treated with Zylomab?", passages)
+    assert answer.text.startswith("5,000 patients [1]."), answer.text
+    assert "Reports differ" not in answer.text and len(answer.citations) == 1

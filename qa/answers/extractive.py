@@ -40,7 +40,6 @@ from qa.answers.evidence import (
 )
 from qa.answers.question import Slot
 from qa.answers.reading import (
-    MIN_FOCUS,
     EvidenceReader,
     Reading,
     Sentence,
@@ -203,7 +202,9 @@ class ExtractiveAnswerer(Answerer):
             if len(chosen) >= min(self._max_sentences, 3) or article in articles:
                 continue
             close = other.sentence.score >= CORROBORATE_RATIO * best.sentence.score
-            if close and other.focus >= MIN_FOCUS:
+            # Another report counts (agreeing or differing) only when it answers too: about
+            # what the question names, stating what it asks.
+            if close and other.answers:
                 chosen.append(other)
                 articles.add(article)
         numbers: dict[int, int] = {}
