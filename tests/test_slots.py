@@ -290,3 +290,8 @@ def test_the_verbs_an_answer_must_state_are_those_of_the_main_clause(
     question: str, verbs: set[str]
 ) -> None:
     assert {written for written, _ in _ask(question).predicates} == verbs
+
+
+def test_a_name_before_people_in_the_plural_says_where_they_are_from() -> None:
+    sentence = "The prize was once open only to British and Commonwealth authors, said Ann Lee."
+    assert "Commonwealth" not in _spans("Which British authors made the shortlist?", sentence)

@@ -520,7 +520,9 @@ def _gather(reading: Reading, best: SlotReading, spans: list[Filler]) -> list[Fi
     out = list(spans)
     for other in reading.slots[1:]:
         same = reading.passages[other.sentence.passage].article_id == article
-        if same and other.answers and other.support >= GATHER_RATIO * best.support:
+        # Names that only stand in for a person (fit 0) do not join a list of people.
+        typed = other.fit > 0 or best.fit == 0 or reading.analysis.slot is not Slot.PERSON
+        if same and other.answers and typed and other.support >= GATHER_RATIO * best.support:
             out += other.fillers
     return list({f.text: f for f in out}.values())
 

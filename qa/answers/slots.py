@@ -94,7 +94,7 @@ def fillers(sentence: str, entities: Sequence[Entity], question: Question) -> li
             if not _YEAR.match(m.group(0))
         ]
     if slot in (Slot.ORG, Slot.PLACE, Slot.THING, Slot.PERSON) and question.unit:
-        found += _named_by_unit(sentence, question.unit)
+        found += _named_by_unit(sentence, question.unit, person=slot is Slot.PERSON)
     found = [_tidy(sentence, f) for f in _merge(found)]
     if slot is Slot.PERSON:
         found = [
@@ -149,14 +149,16 @@ def _tidy(sentence: str, f: Filler) -> Filler:
     return Filler(sentence[start:end], f.label, start, end) if end > start else f
 
 
-def _named_by_unit(sentence: str, unit: str) -> list[Filler]:
+def _named_by_unit(sentence: str, unit: str, person: bool = False) -> list[Filler]:
     """Names written beside the noun the question asks about, which a small model may not
     tag: 'the Norwegian shipyard Vard', 'the Vard shipyard', 'lawyer Grigoris Ioannidis'."""
     out = []
     noun = rf"\b(?i:{re.escape(unit)})\w*"
     for m in re.finditer(rf"{noun},?\s+({_CAPS})", sentence):
         out.append(Filler(m.group(1), UNIT, m.start(1), m.end(1)))
-    for m in re.finditer(rf"\b({_CAPS})\s+{noun}", sentence):
+    for m in re.finditer(rf"\b({_CAPS})\s+({noun})", sentence):
+        if person and m.group(2).lower().endswith("s") and not unit.endswith("s"):
+            continue  # 'British and Commonwealth authors': where they are from, not who
         if m.start(1) > 0 or len(m.group(1).split()) > 1:  # not a sentence's capital opening
             out.append(Filler(m.group(1), UNIT, m.start(1), m.end(1)))
     return [f for f in out if f.text.split()[0].lower() not in STOP_WORDS]
