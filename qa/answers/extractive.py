@@ -40,6 +40,7 @@ from qa.answers.evidence import (
 )
 from qa.answers.question import Slot
 from qa.answers.reading import (
+    MIN_FOCUS,
     EvidenceReader,
     Reading,
     Sentence,
@@ -202,9 +203,10 @@ class ExtractiveAnswerer(Answerer):
             if len(chosen) >= min(self._max_sentences, 3) or article in articles:
                 continue
             close = other.sentence.score >= CORROBORATE_RATIO * best.sentence.score
-            # Another report counts (agreeing or differing) only when it answers too: about
-            # what the question names, stating what it asks.
-            if close and other.answers:
+            # Another report counts (agreeing or differing) only when it is about what the
+            # question names and holds enough of its distinguishing words; it may state the
+            # asked event in other words ('involved' for 'joined').
+            if close and other.about and other.focus >= MIN_FOCUS:
                 chosen.append(other)
                 articles.add(article)
         numbers: dict[int, int] = {}
