@@ -249,3 +249,17 @@ def test_texts_run_in_batches_of_about_one_length() -> None:
         assert all(lengths[i] >= PAD_RATIO * longest for i in batch)
     assert batches[0] == [7] and batches[1] == [1, 5]  # longest first
     assert len(length_batches([50] * 70, size=32)) == 3  # one length: full batches
+
+
+def test_word_nearness_does_not_depend_on_the_questions_before(onnx_cache: Path) -> None:
+    """int8 vectors depend on their batch-mates; the word matcher embeds each word alone, so
+    an answer does not change with the words earlier questions left in its cache."""
+    from qa.answers.reading import WordMatcher
+
+    sentence = ["Phytopharm said Japan's Yamanouchi was likely to end a licensing agreement."]
+    question = "Which company was expected to pull out of the deal?"
+    terms = ["expect", "pull", "deal"]
+    fresh = WordMatcher(_onnx("int8", onnx_cache)).near(question, terms, sentence)  # type: ignore[arg-type]
+    warmed = WordMatcher(_onnx("int8", onnx_cache))  # type: ignore[arg-type]
+    warmed.near("Who signed the deal?", ["sign"], ["Unilever agreed to end it with a fee."])
+    assert warmed.near(question, terms, sentence) == fresh

@@ -521,7 +521,9 @@ class WordMatcher:
             known = {w: self._cache[w] for w in vocab if w in self._cache}
         missing = [w for w in vocab if w not in known]
         if missing:
-            known.update(zip(missing, self._embedder.embed(missing), strict=True))
+            # One word at a time: int8's dynamic quantisation makes a vector depend on its
+            # batch-mates, and so an answer on the words the questions before it left cached.
+            known.update((w, self._embedder.embed([w])[0]) for w in missing)
             with self._lock:
                 for w in missing:
                     self._cache[w] = known[w]
