@@ -537,7 +537,15 @@ def _same_word(word: str, lemma: str) -> bool:
     """Whether `word` is a form of `lemma` ('hopes', 'hoped' of 'hope'; 'fined' of 'fine'):
     the small pipeline's lemmas of unseen forms are unreliable ('hopes' -> 'hop')."""
     w, root = word.lower(), lemma.lower()
-    return w == root or stem(w) == stem(root) or (len(root) > 3 and w.startswith(root[:-1]))
+    if w == root or stem(w) == stem(root):
+        return True
+    base = root[:-1] if root.endswith("e") else root  # 'hop' of 'hope': 'hoped', 'hoping'
+    # 'tried' of 'try', 'planned' of 'plan'
+    stems = {root, base, root[:-1] + "i" if root.endswith("y") else root, root + root[-1:]}
+    return any(w == s + end for s in stems for end in _ENDINGS)
+
+
+_ENDINGS = ("s", "es", "d", "ed", "ing")
 
 
 def unasserted(
