@@ -24,6 +24,12 @@ def _passage(pid: str, text: str, start: int = 100) -> Passage:
     )
 
 
+def _answer(question: str, text: str) -> str:
+    """The extractive answer to `question` from one passage holding `text`."""
+    answerer = ExtractiveAnswerer(FakeEmbedder(), Settings(min_evidence=0.2).answers)
+    return answerer.answer(question, [_passage("p", text)]).text
+
+
 PASSAGES = [
     _passage("a", "The mayor opened the fair on Friday. The harbour bridge will close in March."),
     _passage(
@@ -112,34 +118,24 @@ def test_a_why_answer_opens_with_the_reason_not_a_restatement_of_the_question() 
 
 
 def test_a_when_answer_gives_the_date_not_the_time_since_it() -> None:
-    passages = [
-        _passage(
-            "m",
-            "Guitarist Ray Dunn vanished ten years ago, on 1 February 1995, from a hotel in "
-            "London. His car was later found near a bridge.",
-        )
-    ]
-    answerer = ExtractiveAnswerer(FakeEmbedder(), Settings(min_evidence=0.2).answers)
-    answer = answerer.answer("When did guitarist Ray Dunn vanish?", passages)
-    assert answer.text.startswith("1 February 1995 [1]."), answer.text
+    text = (
+        "Guitarist Ray Dunn vanished ten years ago, on 1 February 1995, from a hotel in "
+        "London. His car was later found near a bridge."
+    )
+    answer = _answer("When did guitarist Ray Dunn vanish?", text)
+    assert answer.startswith("1 February 1995 [1]."), answer
 
 
 def test_a_sentence_that_only_wants_the_asked_event_does_not_answer_it() -> None:
-    passages = [
-        _passage(
-            "k",
-            "Assistant coach Tom Reed has admitted he would like to succeed Ann Lee as manager "
-            "at Harbour City. Lee praised striker Sam Cole for his return to form.",
-        )
-    ]
-    answerer = ExtractiveAnswerer(FakeEmbedder(), Settings(min_evidence=0.2).answers)
-    answer = answerer.answer(
-        "Who was appointed to succeed Ann Lee as Harbour City manager?", passages
+    text = (
+        "Assistant coach Tom Reed has admitted he would like to succeed Ann Lee as manager "
+        "at Harbour City. Lee praised striker Sam Cole for his return to form."
     )
-    assert not answer.text.startswith(("Tom Reed", "Sam Cole")), answer.text
+    answer = _answer("Who was appointed to succeed Ann Lee as Harbour City manager?", text)
+    assert not answer.startswith(("Tom Reed", "Sam Cole")), answer
     # Asked in the same frame, the sentence answers.
-    answer = answerer.answer("Who would like to succeed Ann Lee as Harbour City manager?", passages)
-    assert answer.text.startswith("Tom Reed [1]."), answer.text
+    answer = _answer("Who would like to succeed Ann Lee as Harbour City manager?", text)
+    assert answer.startswith("Tom Reed [1]."), answer
 
 
 def test_a_report_about_something_else_neither_agrees_nor_differs() -> None:

@@ -15,7 +15,7 @@ from qa.answers.slots import (
     reason_spans,
     unasserted,
 )
-from qa.nlp import entity_reader
+from qa.nlp import Entity, entity_reader
 
 
 def _ask(question: str):
@@ -211,7 +211,6 @@ def test_a_name_written_where_a_place_is_stands_in_for_a_place() -> None:
         "Reports said a drink was thrown at Rovers boss Sir Tom Kemp in the tunnel.",
         "Speaking on the Kestrel Television station, he denied the claims.",
         "The winning goal was scored against Harbour United on Saturday.",
-        "Opposition members and some Rovers MPs had called for her removal.",
     ],
 )
 def test_a_body_is_not_a_person(sentence: str) -> None:
@@ -268,9 +267,16 @@ def test_a_number_in_a_name_is_not_a_count_and_an_age_is_not_a_date() -> None:
 
 
 def test_a_score_is_not_part_of_a_name() -> None:
-    sentence = "Slovakia won when Karol Kucera and Karina Habsudova beat Chile 3-0 in the final."
-    found = _spans("Which players won the cup for Slovakia?", sentence)
-    assert "Karol Kucera" in found and not any(any(c.isdigit() for c in f) for f in found)
+    sentence = "Karol Kucera and Karina Habsudova beat Argentina 3-0 in the final."
+    # The small model sometimes reads a team and its score as a person.
+    entities = [
+        Entity("Karol Kucera", "PERSON", 0, 12),
+        Entity("Karina Habsudova", "PERSON", 17, 33),
+        Entity("Argentina 3-0", "PERSON", 39, 52),
+    ]
+    question = _ask("Which players won the cup for Slovakia?")
+    found = [f.text for f in fillers(sentence, entities, question)]
+    assert found == ["Karol Kucera", "Karina Habsudova"]
 
 
 @pytest.mark.parametrize(

@@ -200,18 +200,12 @@ def _names_a_body(sentence: str, start: int, end: int) -> bool:
     before = re.search(r"([a-z]+)\s+$", sentence[max(0, start - 30) : start])
     if before and before.group(1) in _BODY_NOUNS:
         return True
-    after = re.match(r"\s+([A-Za-z]+)\b", sentence[end : end + 30])
-    word = after.group(1) if after else ""
-    if word.islower():
-        return word in _BODY_NOUNS or word in _ROLE_AFTER
-    return _PLURAL_ROLE.match(word) is not None  # 'Labour MPs'
+    after = re.match(r"\s+([a-z]+)\b", sentence[end : end + 30])
+    return bool(after and (after.group(1) in _BODY_NOUNS or after.group(1) in _ROLE_AFTER))
 
 
-_PLURAL_ROLE = re.compile(r"^(?:MPs|MSPs|MEPs|AMs|MLAs|TDs)$")
-
-
-# Roles written after the name of what they belong to ('United boss', 'United fans'); a
-# role in capitals only in the plural ('Labour MPs'): 'Tom McCabe MSP' is a person.
+# Roles written after the name of what they belong to ('United boss', 'United fans'; a role
+# in capitals is not read: 'Tom McCabe MSP' is a person).
 _ROLE_AFTER = frozenset(
     """boss manager coach chief chairman president player players striker captain owner
     executive director spokesman spokeswoman spokesperson fans supporters members officials
@@ -454,10 +448,7 @@ def reason_spans(tokens: Sequence[Token]) -> list[tuple[int, int]]:
     ('concerns that ...'), an event it followed or a deed it punished ('after ...', 'fined
     for breaching ...'), a purpose ('used to prevent ...'). Spans over MAX_REASON_WORDS words
     are left out."""
-    children: dict[int, list[int]] = {}
-    for i, t in enumerate(tokens):
-        if t.head != i:
-            children.setdefault(t.head, []).append(i)
+    children = _children(tokens)
 
     def below(i: int) -> list[int]:
         out, todo = [], [i]
@@ -518,6 +509,15 @@ def _followed_or_punished(tokens: Sequence[Token], word: str, kids: list[int]) -
     return word == "for" and any(tokens[k].dep == "pcomp" for k in kids)
 
 
+def _children(tokens: Sequence[Token]) -> dict[int, list[int]]:
+    """Each word's dependents in the parse, by index."""
+    children: dict[int, list[int]] = {}
+    for i, t in enumerate(tokens):
+        if t.head != i:
+            children.setdefault(t.head, []).append(i)
+    return children
+
+
 def _has_mark(tokens: Sequence[Token], children: dict[int, list[int]], i: int, mark: str) -> bool:
     return any(
         tokens[k].dep == "mark" and tokens[k].text.lower() == mark for k in children.get(i, ())
@@ -562,17 +562,17 @@ def unasserted(
         if t.pos == "VERB"
         and any(t.text.lower() == w.lower() or _same_word(t.text, lemma) for w, lemma in verbs)
     ]
-    unreal = [_in_unreal_frame(tokens, i) for i in found]
+    children = _children(tokens)
+    unreal = [_in_unreal_frame(tokens, children, i) for i in found]
     return bool(found) and (all(unreal) if every else any(unreal))
 
 
-def _in_unreal_frame(tokens: Sequence[Token], i: int) -> bool:
+def _in_unreal_frame(tokens: Sequence[Token], children: dict[int, list[int]], i: int) -> bool:
     seen = set()
     while i not in seen:
         seen.add(i)
-        for child in tokens:
-            if child.head != i or child is tokens[i]:
-                continue
+        for k in children.get(i, ()):
+            child = tokens[k]
             if child.dep == "neg" or (child.dep == "aux" and child.text.lower() in _MAY):
                 return True
         token = tokens[i]
