@@ -10,6 +10,8 @@ Figures, each overall and per question type:
   refused);
 - ``entity_present``: over queries of the entity type (``inference_query``), the share of answers
   containing the gold answer, normalised (case, accents, punctuation) and as whole words;
+- ``other_present``: over the other queries with a gold answer that is neither Yes nor No (a
+  comparison's 'Consistent', 'Agree', 'Larger' or a name), the same share as ``entity_present``;
 - ``yes_no_accuracy``: over queries whose gold answer is Yes or No, the share of answers that
   open with that verdict (a refusal, 'The reports disagree' or 'The archive doesn't say' counts
   as wrong);
@@ -134,6 +136,11 @@ def answer_metrics(runs: Sequence[AnswerRun]) -> dict[str, Any]:
     precisions = [p for r in answerable if (p := r.precision()) is not None]
     entity = [r for r in answerable if r.question_type == ENTITY_TYPE and r.gold_answer]
     yes_no = [r for r in answerable if r.is_yes_no]
+    other = [
+        r
+        for r in answerable
+        if r.question_type != ENTITY_TYPE and r.gold_answer and not r.is_yes_no
+    ]
 
     def mean(values: Sequence[float]) -> float | None:
         return round(sum(values) / len(values), DIGITS) if values else None
@@ -147,6 +154,8 @@ def answer_metrics(runs: Sequence[AnswerRun]) -> dict[str, Any]:
         "citation_precision": mean(precisions),
         "citation_recall": mean([r.recall() for r in answerable]),
         "entity_present": mean([float(r.entity_present()) for r in entity]),
+        "n_other": len(other),
+        "other_present": mean([float(r.entity_present()) for r in other]),
         "n_yes_no": len(yes_no),
         "yes_no_accuracy": mean([float(r.verdict_right()) for r in yes_no]),
         "median_chars": statistics.median([len(r.answer) for r in runs]) if runs else None,
@@ -240,6 +249,7 @@ def format_answer_table(results: dict[str, Any]) -> str:
         "citation_precision",
         "citation_recall",
         "entity_present",
+        "other_present",
         "yes_no_accuracy",
         "median_chars",
         "ask_p50_ms",

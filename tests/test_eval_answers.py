@@ -38,14 +38,18 @@ def test_metrics_by_hand() -> None:
         _run("inference_query", True, [], ["c"], "", "Bob"),
         _run("null_query", True, [], []),
         _run("null_query", False, [{"z"}], []),
+        # an option the comparison asked to choose, and a comparison answered Yes (not scored)
+        _run("temporal_query", False, [{"d"}], ["d"], "Consistent: they agree.", "Consistent"),
+        _run("comparison_query", False, [{"e"}], ["e"], "Yes.", "Yes"),
     ]
     m = answer_metrics(runs)
-    assert m["n"] == 5 and m["n_null"] == 2
+    assert m["n"] == 7 and m["n_null"] == 2
     assert m["null_refusal"] == 0.5
-    assert m["false_refusal"] == round(1 / 3, 4)
-    assert m["citation_precision"] == 0.75  # mean of 0.5 and 1.0 (answers with citations)
-    assert m["citation_recall"] == 0.5  # mean of 0.5, 1.0, 0.0
+    assert m["false_refusal"] == 0.2
+    assert m["citation_precision"] == 0.875  # mean of 0.5, 1, 1, 1 (answers with citations)
+    assert m["citation_recall"] == 0.7  # mean of 0.5, 1, 0, 1, 1
     assert m["entity_present"] == 0.5
+    assert m["n_other"] == 1 and m["other_present"] == 1.0
     assert m["ask_p50_ms"] == 100.0
 
 

@@ -56,9 +56,40 @@ def test_the_slot_is_read_from_the_question_grammar(
     assert got.unit == unit
 
 
-def test_an_x_or_y_question_has_its_options() -> None:
-    q = "Did the later report reflect a consistent or inconsistent viewpoint?"
-    assert _ask(q).alternatives == ("consistent", "inconsistent")
+@pytest.mark.parametrize(
+    ("question", "options"),
+    [
+        (
+            "Did the later report reflect a consistent or inconsistent viewpoint?",
+            ("consistent", "inconsistent"),
+        ),
+        # A word and its negation, anywhere in the question.
+        (
+            "Did the Courier's review agree or disagree with the Herald on the new ferry?",
+            ("agree", "disagree"),
+        ),
+        (
+            "Did the second report show an agreement or disagreement with the earlier one?",
+            ("agreement", "disagreement"),
+        ),
+        # A clause that says the reports agree, and an ', or' clause that says they differ.
+        (
+            "Does the Courier report align with the Herald's account of the fire, or do they "
+            "give differing causes?",
+            ("align", "differing"),
+        ),
+        (
+            "Has the council's stance remained consistent since May, or has there been a "
+            "change in its plans?",
+            ("consistent", "change"),
+        ),
+        # Two events, not two readings of the reports: no options read.
+        ("Did the council approve the plan, or did it delay the vote?", None),
+        ("Did prices rise or fall in 2004?", None),
+    ],
+)
+def test_an_x_or_y_question_has_its_options(question: str, options: tuple[str, str] | None) -> None:
+    assert _ask(question).alternatives == options
 
 
 def test_who_lists_every_person_the_sentence_names_not_the_ones_describing_them() -> None:

@@ -89,3 +89,23 @@ def test_a_report_published_after_a_date_is_not_a_question_of_order() -> None:
         "after October 1, 2023, and the City Times report on the bridge closure?"
     )
     assert "is dated" not in text.split(".")[0], text
+
+
+@pytest.mark.parametrize(
+    ("question", "verdict"),
+    [
+        (
+            "Did the City Times report agree or disagree with the Harbour Herald report on the "
+            "bridge closure?",
+            "Agree: the reports agree on this.",
+        ),
+        (
+            "Does the City Times report on the closure align with the Harbour Herald report on "
+            "the bridge, or do they give differing dates for the closure?",
+            "Align: the reports agree on this.",
+        ),
+    ],
+)
+def test_an_x_or_y_question_is_answered_with_an_option(question: str, verdict: str) -> None:
+    text = _ask(question)
+    assert text.startswith(verdict), text

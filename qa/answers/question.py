@@ -312,17 +312,62 @@ def _tagged_head(text: str, tokens: Sequence[Token]) -> str | None:
 
 _QUESTION_TERMS = frozenset({"who", "whom", "whose", "which", "what", "when", "where", "why"})
 _ALTERNATIVE = re.compile(r"\b(\w+(?:\s+\w+)?)\s+or\s+(\w+(?:\s+\w+)?)\s*\??\s*$", re.I)
+_PAIR = re.compile(r"\b(\w+)\s+or\s+(\w+)\b")
+_NEGATING = ("in", "dis", "un", "non", "im", "ir", "il")
+# Words that say reports differ, or agree (a question's 'was there a change', 'remain
+# consistent'); qa.answers.yesno reads them too.
+CHANGE_WORDS = re.compile(
+    r"\b(change[ds]?|changing|shift(?:ed)?|inconsisten\w*|contradict\w*|differ\w*|"
+    r"disagree\w*|conflict\w*|discrepanc\w*|evolv\w*)\b",
+    re.I,
+)
+SAME_WORDS = re.compile(
+    r"\b(consisten\w*|same|similar\w*|agree\w*|align\w*|remain\w*|unchanged|uniform\w*|"
+    r"coheren\w*|in line)\b",
+    re.I,
+)
 
 
 def _alternatives(text: str) -> tuple[str, str] | None:
-    """The options of a question ending 'X or Y?' ('... consistent or inconsistent?')."""
+    """The two options an 'X or Y' question offers, as written:
+    - two words joined by 'or' that end it ('... consistent or inconsistent?');
+    - anywhere, a word and its negation ('did X agree or disagree with ...', 'show an
+      agreement or disagreement');
+    - a yes/no clause that says the reports agree (or differ) and an ', or ...' clause that
+      says the other ('Does A align with B, or do they present differing views?': align,
+      differing)."""
     m = _ALTERNATIVE.search(text)
-    if not m:
+    if m:
+        a, b = m.group(1).split()[-1], m.group(2).split()[0]
+        if a.lower() in _AUX or b.lower() in _AUX or a.lower() == b.lower():
+            return None
+        return a, b
+    for m in _PAIR.finditer(text):
+        a, b = m.group(1), m.group(2)
+        if _negates(a, b) or _negates(b, a):
+            return a, b
+    head, sep, tail = text.rpartition(", or ")
+    if not sep or _opening_verb(head) is None:
         return None
-    a, b = m.group(1).split()[-1], m.group(2).split()[0]
-    if a.lower() in _AUX or b.lower() in _AUX or a.lower() == b.lower():
+    # 'remained consistent': the adjective names the option, not 'remain'.
+    same = sorted(SAME_WORDS.finditer(head), key=lambda w: w.group(0).lower().startswith("remain"))
+    first = min(
+        (w for w in (same[0] if same else None, CHANGE_WORDS.search(head)) if w),
+        key=lambda w: w.start(),
+        default=None,
+    )
+    if first is None:
         return None
-    return a, b
+    other = (CHANGE_WORDS if first.re is SAME_WORDS else SAME_WORDS).search(tail)
+    if other is None:
+        return None
+    return first.group(0), other.group(0)
+
+
+def _negates(word: str, other: str) -> bool:
+    """Whether `word` is `other` negated by a prefix ('inconsistent', 'disagree')."""
+    w, o = word.lower(), other.lower()
+    return any(w == p + o for p in _NEGATING)
 
 
 def _slot(text: str) -> tuple[Slot | None, str | None]:
@@ -422,7 +467,7 @@ def _opening_verb(text: str) -> int | None:
         return None
     if tokens[0].group(0).lower() in _AUX:
         return tokens[0].start()
-    for comma in re.finditer(r",\s*", text):
+    for comma in re.finditer(r",[\"'”’]?\s*", text):
         nxt = next((t for t in tokens if t.start() >= comma.end()), None)
         if nxt is not None and nxt.start() == comma.end() and nxt.group(0).lower() in _AUX:
             return nxt.start()

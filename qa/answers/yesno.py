@@ -26,6 +26,7 @@ from collections.abc import Sequence
 
 from qa.answers.citations import marker
 from qa.answers.evidence import named_outlets
+from qa.answers.question import CHANGE_WORDS, SAME_WORDS
 from qa.answers.reading import (
     LEXICAL_WEIGHT,
     SEMANTIC_WEIGHT,
@@ -50,20 +51,6 @@ _ORDER = re.compile(
     r"\b(before|after|earlier than|later than|prior to|preceding|following|subsequent to|"
     r"subsequently to)\b",
     re.I,
-)
-_CHANGE = re.compile(
-    r"\b(change[ds]?|changing|shift(?:ed)?|inconsisten\w*|contradict\w*|differ\w*|"
-    r"disagree\w*|conflict\w*|discrepanc\w*|evolv\w*)\b",
-    re.I,
-)
-_SAME = re.compile(
-    r"\b(consisten\w*|same|similar\w*|agree\w*|align\w*|remain\w*|uniform\w*|coheren\w*|"
-    r"in line)\b",
-    re.I,
-)
-_POSITIVE_OPTIONS = frozenset(
-    "consistent consistency same similar similarity agree agreement aligned align yes "
-    "unchanged true".split()
 )
 
 
@@ -128,8 +115,8 @@ def _consistency(question: str, opening: int, tokens: Sequence[Token] = ()) -> s
     verb of reporting. In 'Does X suggest a different approach than Y?' it is part of a claim
     (answered as claims). With the question's parse (`tokens`, qa.nlp), a negated word asks
     the opposite: 'was there no change' asks whether the reports agree."""
-    change = _CHANGE.search(question, opening)
-    same = _SAME.search(question, opening)
+    change = CHANGE_WORDS.search(question, opening)
+    same = SAME_WORDS.search(question, opening)
     first = min((m for m in (change, same) if m), key=lambda m: m.start(), default=None)
     if first is None:
         return None
@@ -272,12 +259,17 @@ def _claim_support(reading: Reading, k: int, s: Sentence) -> float:
 
 
 def _option(options: tuple[str, str], agree: bool) -> str:
-    """The option of an 'X or Y?' question that says the reports agree (or not)."""
+    """The option of an 'X or Y?' question that says the reports agree (or not), as an
+    adjective ('similarly' is answered 'Similar')."""
     first, second = options
-    positive = first.lower() in _POSITIVE_OPTIONS or first.lower().rstrip("t") in (
-        _POSITIVE_OPTIONS
-    )
-    if second.lower() in _POSITIVE_OPTIONS:
-        positive = False
+    positive = _says_same(first) and not _says_same(second)
     pick = first if positive == agree else second
+    if pick.lower().endswith("ly") and len(pick) > 5:
+        pick = pick[:-2]
     return pick[:1].upper() + pick[1:]
+
+
+def _says_same(word: str) -> bool:
+    if word.lower() in ("yes", "true", "unchanged"):
+        return True
+    return SAME_WORDS.fullmatch(word) is not None and CHANGE_WORDS.fullmatch(word) is None
