@@ -492,3 +492,22 @@ def test_one_missing_detail_does_not_refuse_a_question_of_several_claims() -> No
     other = "Who did Ekta Bisht meet at Jane Street after leaving Nikola Tesla Motors?"
     reason = refusal_reason(other, passages, [], 0.9, 0.3, 0.0, claims=2)
     assert reason is not None and reason.startswith("None of the retrieved articles mentions")
+
+
+def test_a_common_word_opening_a_sentence_is_not_part_of_the_name_after_it() -> None:
+    context = [
+        "Current Fed officials said the current rate would hold.",
+        "Investors expect the Fed to pause its rate rises.",
+        "New York Times reporters said new rules were coming.",
+        "Officials told the New York Times on Monday.",
+    ]
+    texts = [("a", "Investors expect the Fed to pause its rate rises.", 1.0)]
+    # 'Fed' is written alone elsewhere and 'current' in lower case: 'Current' opens the
+    # sentence only. 'New York Times' is written whole mid-sentence too, so it stays whole.
+    assert candidate_names(texts, "Which institution will pause?", context=context) == [
+        ("Fed", 1.0)
+    ]
+    texts = [("b", "New York Times reporters said new rules were coming.", 1.0)]
+    assert candidate_names(texts, "Which paper reported it?", context=context)[0][0] == (
+        "New York Times"
+    )

@@ -68,6 +68,7 @@ class Name:
     text: str
     terms: tuple[str, ...]  # the stemmed lower-case words that identify it
     initial: bool = False  # a single word opening a sentence (may be any capitalised word)
+    opens: bool = False  # the run opens a sentence (its first word is capitalised anyway)
 
 
 def _clean(token: str) -> str:
@@ -91,7 +92,7 @@ def names_in(text: str, keep_initial: bool = False, titles: bool = True) -> list
         initial = run_at_start and len(run) == 1
         if run and (keep_initial or not initial):
             terms = tuple(stem(w) for t in run for w in words(t))
-            out.append(Name(" ".join(run), terms, initial))
+            out.append(Name(" ".join(run), terms, initial, run_at_start))
         run.clear()
 
     for match in _TOKEN.finditer(text):
@@ -177,8 +178,11 @@ def candidate_names(
     surface: dict[tuple[str, ...], str] = {}
     initial: set[tuple[str, ...]] = set()
     full: set[tuple[str, ...]] = set()
-    for article, text, weight in texts:
-        for name in names_in(text, keep_initial=True, titles=False):
+    found = names_of(
+        [t for _, t, _ in texts], keep_initial=True, context=[*(t for _, t, _ in texts), *context]
+    )
+    for (article, _, weight), names in zip(texts, found, strict=True):
+        for name in names:
             (initial if name.initial else full).add(name.terms)
             if any(t in asked for t in name.terms) or all(t.isdigit() for t in name.terms):
                 continue
@@ -265,8 +269,9 @@ class _NameForms:
     def __init__(self, texts: Iterable[str]) -> None:
         self.counts: Counter[tuple[str, ...]] = Counter()
         self.surface: dict[tuple[str, ...], str] = {}
-        for text in texts:
-            for found in names_in(text, titles=False):
+        texts = list(texts)
+        for names in names_of(texts, context=texts):
+            for found in names:
                 self.counts[found.terms] += 1
                 self.surface.setdefault(found.terms, found.text)
 
@@ -276,6 +281,32 @@ class _NameForms:
         n = len(terms)
         longer = [t for t in self.counts if len(t) > n and t[-n:] == terms]
         return max(longer, key=lambda t: (self.counts[t], -len(t))) if longer else None
+
+
+def names_of(
+    texts: Sequence[str], keep_initial: bool = False, context: Sequence[str] = ()
+) -> list[list[Name]]:
+    """The names of each of `texts` (names_in, without titles), a name opening a sentence
+    without its first word when `context` shows that word is not part of it: the word is
+    written in lower case there, the longer run never appears but at a sentence's start, and
+    the rest is a name of its own ('Current Fed Chair' opening a sentence, 'the Fed'
+    elsewhere, is 'Fed Chair'; 'New York Times' keeps 'New' when written mid-sentence too)."""
+    found = [names_in(t, keep_initial=keep_initial, titles=False) for t in texts]
+    seen = [n for t in context for n in names_in(t, keep_initial=True, titles=False)]
+    inside = {n.terms for n in seen if not n.opens}
+    runs = {n.terms for n in seen} | {n.terms for names in found for n in names}
+    lower = {w for t in context for w in _TOKEN.findall(t) if w.islower()}
+
+    def trimmed(n: Name) -> Name:
+        first, _, rest = n.text.partition(" ")
+        if not (n.opens and rest and first.lower() in lower and n.terms not in inside):
+            return n
+        terms = n.terms[len(words(first)) :]
+        if not terms or (terms not in runs and not any(_contains(r, terms) for r in inside)):
+            return n
+        return Name(rest, terms, False, False)
+
+    return [[trimmed(n) for n in names] for names in found]
 
 
 def _contains(longer: tuple[str, ...], shorter: tuple[str, ...]) -> bool:
