@@ -147,3 +147,16 @@ def test_a_report_about_something_else_neither_agrees_nor_differs() -> None:
     answer = answerer.answer("How many patients had been treated with Zylomab?", passages)
     assert answer.text.startswith("5,000 patients [1]."), answer.text
     assert "Reports differ" not in answer.text and len(answer.citations) == 1
+
+
+def test_a_report_naming_another_show_does_not_answer_for_the_asked_one() -> None:
+    passages = [
+        _passage("c", "Natasha Kaplinsky won Strictly Come Dancing on BBC One at Christmas."),
+        _passage("i", "Paul Gascoigne will skate in BBC One's Strictly Ice Dancing at Christmas."),
+    ]
+    answerer = ExtractiveAnswerer(FakeEmbedder(), Settings(min_evidence=0.2).answers)
+    # 'Strictly Come Dancing' is not 'Strictly Ice Dancing', though it shares two words.
+    answer = answerer.answer("Who won BBC One's Strictly Ice Dancing at Christmas?", passages)
+    assert not answer.text.startswith("Natasha Kaplinsky"), answer.text
+    answer = answerer.answer("Who won BBC One's Strictly Come Dancing at Christmas?", passages)
+    assert answer.text.startswith("Natasha Kaplinsky [1]."), answer.text

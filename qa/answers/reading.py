@@ -462,12 +462,28 @@ def _mentions_all(subjects: Sequence[frozenset[str]], text: str) -> bool:
     """Whether `text` mentions most of the subjects (each by at least half of its words, a
     word by its first five letters or its stem: 'German' in 'Germany', 'PCs' in 'PC'). A
     question's incidental names ('on New Year's Day') may be worded otherwise in the article
-    ('1 January')."""
+    ('1 January'). But a text that names a subject otherwise (another_name) is about
+    something else."""
+    from qa.answers.evidence import names_in
+
     have = {w.lower()[:5] for w in words(text)} | {stem(w) for w in words(text)}
-    found = sum(
-        sum(t[:5] in have or stem(t) in have for t in name) * 2 >= len(name) for name in subjects
-    )
+    runs = [frozenset(n.terms) for n in names_in(text, titles=False)]
+    present = [{t for t in name if t[:5] in have or stem(t) in have} for name in subjects]
+    if any(another_name(n, p, runs) for n, p in zip(subjects, present, strict=True)):
+        return False
+    found = sum(len(p) * 2 >= len(n) for n, p in zip(subjects, present, strict=True))
     return found * 2 > len(subjects) if subjects else True
+
+
+def another_name(name: frozenset[str], present: set[str], runs: Sequence[frozenset[str]]) -> bool:
+    """Whether a text names something else where it seems to name `name`: a word of `name` is
+    nowhere in the text, and a name of the text (`runs`) shares two of its other words and puts
+    another word in the missing one's place ('Strictly Come Dancing' for 'Strictly Ice
+    Dancing'). (With two words shared at least: 'Cherie Blair' does not rule out that an
+    article naming her speaks of Tony Blair too.)"""
+    if len(present) == len(name):
+        return False
+    return any(len(run & present) >= 2 and run - name for run in runs)
 
 
 # Word cosines (MiniLM, one word each) at or below NEAR_FLOOR count as unrelated, at or above
