@@ -333,3 +333,11 @@ def test_the_verbs_an_answer_must_state_are_those_of_the_main_clause(
 def test_a_name_before_people_in_the_plural_says_where_they_are_from() -> None:
     sentence = "The prize was once open only to British and Commonwealth authors, said Ann Lee."
     assert "Commonwealth" not in _spans("Which British authors made the shortlist?", sentence)
+
+
+def test_a_name_the_question_uses_is_no_answer_behind_a_title_the_model_read_into_it() -> None:
+    sentence = "The files held plans for Gen Pervez Musharraf's visit this week."
+    # The small model may read a titled name as an organisation's.
+    model = [Entity("Gen Pervez Musharraf's", "ORG", 25, 47)]
+    question = _ask("Which newspaper was given the files about Pervez Musharraf's visit?")
+    assert fillers(sentence, model, question) == []

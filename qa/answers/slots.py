@@ -110,7 +110,14 @@ def fillers(sentence: str, entities: Sequence[Entity], question: Question) -> li
         # million players were sold, 10 million of which were iPods').
         found = counted or (found if _names_unit(sentence, question.unit) else [])
     asked = _asked(question.text)
-    return [f for f in found if not _is_asked(f.text, asked)]
+    # A name the question uses, after a title the model read into an organisation's name
+    # ('Gen Pervez Musharraf's' for a question about Pervez Musharraf), is not an answer.
+    return [
+        f
+        for f in found
+        if not _is_asked(f.text, asked)
+        and not _is_asked(_tidy(sentence, Filler(f.text, NAME, f.start, f.end)).text, asked)
+    ]
 
 
 _CAPS = r"[A-Z][\w&'’.-]*(?:\s+(?:of\s+|de\s+|&\s+)?[A-Z][\w&'’.-]*)*"
