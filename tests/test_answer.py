@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from qa.answers.evidence import REFUSAL
 from qa.answers.extractive import ExtractiveAnswerer
+from qa.answers.reading import Sentence, SlotReading, _slot_order
 from qa.config import Settings
 from qa.embedding import FakeEmbedder
 from qa.types import Passage
@@ -160,3 +161,29 @@ def test_a_report_naming_another_show_does_not_answer_for_the_asked_one() -> Non
     assert not answer.text.startswith("Natasha Kaplinsky"), answer.text
     answer = answerer.answer("Who won BBC One's Strictly Come Dancing at Christmas?", passages)
     assert answer.text.startswith("Natasha Kaplinsky [1]."), answer.text
+
+
+def test_according_to_someone_asks_for_what_they_said() -> None:
+    passages = [
+        _passage("a", "Some 2,000 jobs at the Harbour plant could go under the Ferry Line deal."),
+        _passage("b", "The Courier said 3,000 jobs at the Harbour plant could go in the deal."),
+    ]
+    answerer = ExtractiveAnswerer(FakeEmbedder(), Settings(min_evidence=0.2).answers)
+    # The first report mentions most of what the question names, but not the Courier.
+    question = (
+        "How many Harbour plant jobs could go in the Ferry Line deal, according to the Courier?"
+    )
+    answer = answerer.answer(question, passages)
+    assert answer.text.startswith("3,000 jobs [1]."), answer.text
+    assert "Reports differ" not in answer.text
+
+
+def test_of_two_answering_sentences_the_one_whose_article_names_everything_asked_leads() -> None:
+    def reading(passage: int, support: float, complete: bool) -> SlotReading:
+        sentence = Sentence(passage, 0, 10, "...", support, support)
+        return SlotReading(sentence, (), 0.5, support, complete=complete)
+
+    # The article that also names 'Morgan Stanley' (as the question does) answers first,
+    # though the other's sentence resembles the question a little more.
+    partial, complete = reading(0, 0.8, False), reading(1, 0.7, True)
+    assert sorted([partial, complete], key=_slot_order) == [complete, partial]

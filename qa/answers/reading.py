@@ -111,8 +111,9 @@ class SlotReading:
     support: float
     predicate: float = 1.0  # how well it states one of the question's verbs (0..1)
     answers: bool = True  # about what the question names, stating what it asks (read_slot)
-    about: bool = True  # its article mentions every name the question uses
+    about: bool = True  # its article mentions most of the names the question uses
     fit: int = 1  # how surely its fillers are of the asked kind (qa.answers.slots.fit)
+    complete: bool = True  # its article mentions every one of them
 
 
 @dataclass
@@ -238,6 +239,7 @@ class EvidenceReader:
         wanted = list(dict.fromkeys([*weights, *verbs]))
         near = self._words.near(reading.question, wanted, [s.text for s, _ in read])
         subjects = _subjects(reading.question, self._outlets())
+        sources = _sources(reading.question, subjects)
         # What an article mentions is read from all its retrieved passages: a name the
         # question uses may be written in another passage than the answer's.
         article_text: dict[str, str] = {}
@@ -252,7 +254,7 @@ class EvidenceReader:
                 focus *= 0.5  # the sentence does not state what the question asks was done
             support = (1 - FOCUS_SHARE) * sent.score + FOCUS_SHARE * focus
             p = reading.passages[sent.passage]
-            about = _mentions_all(subjects, article_text[p.article_id])
+            about, complete = _mentions(subjects, article_text[p.article_id], sources)
             stated = said >= MIN_PREDICATE or sent.semantic >= PARAPHRASE
             answers = about and stated and focus >= MIN_FOCUS
             out.append(
@@ -265,6 +267,7 @@ class EvidenceReader:
                     answers,
                     about,
                     fit(spans, analysis),
+                    complete,
                 )
             )
         out.sort(key=_slot_order)
@@ -383,10 +386,18 @@ def _spacy_reader(name: str) -> Callable[[list[str]], list[list[Entity]]]:
     return read
 
 
-def _slot_order(r: SlotReading) -> tuple[bool, bool, float, int, int]:
+def _slot_order(r: SlotReading) -> tuple[bool, bool, bool, float, int, int]:
     """Sentences that answer first; among them, those with a filler of the asked kind before
-    those whose names only stand in for one (qa.answers.slots.fit); then by support."""
-    return (not r.answers, r.fit == 0, -r.support, r.sentence.passage, r.sentence.start)
+    those whose names only stand in for one (qa.answers.slots.fit); then those whose article
+    mentions every name the question uses; then by support."""
+    return (
+        not r.answers,
+        r.fit == 0,
+        not r.complete,
+        -r.support,
+        r.sentence.passage,
+        r.sentence.start,
+    )
 
 
 def focus_weights(question: Question, scored: Sequence[Sentence]) -> dict[str, float]:
@@ -458,21 +469,39 @@ def _subjects(question: str, outlets: Sequence[str]) -> list[frozenset[str]]:
     return out
 
 
-def _mentions_all(subjects: Sequence[frozenset[str]], text: str) -> bool:
-    """Whether `text` mentions most of the subjects (each by at least half of its words, a
-    word by its first five letters or its stem: 'German' in 'Germany', 'PCs' in 'PC'). A
+def _mentions(
+    subjects: Sequence[frozenset[str]], text: str, required: Sequence[frozenset[str]] = ()
+) -> tuple[bool, bool]:
+    """Whether `text` mentions most of the subjects, and every one of them `required`; and
+    whether it mentions them all. A subject is mentioned by at least half of its words, a
+    word by its first five letters or its stem: 'German' in 'Germany', 'PCs' in 'PC'. A
     question's incidental names ('on New Year's Day') may be worded otherwise in the article
     ('1 January'). But a text that names a subject otherwise (another_name) is about
     something else."""
     from qa.answers.evidence import names_in
 
+    if not subjects:
+        return True, True
     have = {w.lower()[:5] for w in words(text)} | {stem(w) for w in words(text)}
     runs = [frozenset(n.terms) for n in names_in(text, titles=False)]
     present = [{t for t in name if t[:5] in have or stem(t) in have} for name in subjects]
     if any(another_name(n, p, runs) for n, p in zip(subjects, present, strict=True)):
-        return False
-    found = sum(len(p) * 2 >= len(n) for n, p in zip(subjects, present, strict=True))
-    return found * 2 > len(subjects) if subjects else True
+        return False, False
+    found = [len(p) * 2 >= len(n) for n, p in zip(subjects, present, strict=True)]
+    if any(not f for f, n in zip(found, subjects, strict=True) if n in required):
+        return False, False
+    return sum(found) * 2 > len(subjects), all(found)
+
+
+# 'according to the Observer': whom the question asks the answer of.
+_ACCORDING = re.compile(r"\baccording to\s+(?:the\s+)?([A-Z][\w'’&.-]*(?:\s+[A-Z][\w'’&.-]*)*)")
+
+
+def _sources(question: str, subjects: Sequence[frozenset[str]]) -> list[frozenset[str]]:
+    """The subjects the question attributes what it asks to ('How many jobs could go,
+    according to the Observer?'): an article that does not mention them does not answer."""
+    named = [frozenset(stem(w) for w in words(m.group(1))) for m in _ACCORDING.finditer(question)]
+    return [s for s in subjects if s in named]
 
 
 def another_name(name: frozenset[str], present: set[str], runs: Sequence[frozenset[str]]) -> bool:
