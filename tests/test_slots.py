@@ -341,3 +341,8 @@ def test_a_name_the_question_uses_is_no_answer_behind_a_title_the_model_read_int
     model = [Entity("Gen Pervez Musharraf's", "ORG", 25, 47)]
     question = _ask("Which newspaper was given the files about Pervez Musharraf's visit?")
     assert fillers(sentence, model, question) == []
+
+
+def test_an_amount_ends_with_its_last_digit_not_the_comma_after_it() -> None:
+    sentence = "The prize is worth £10,000, judges said, and 2,500 copies sold."
+    assert _spans("How much is the prize worth?", sentence) == ["£10,000"]

@@ -44,12 +44,14 @@ _NUMBER_WORDS = (
     "hundred hundreds thousand thousands dozen dozens million millions billion"
 ).split()
 _SCALE = r"(?:\s?(?:bn|m|k|million|billion|trillion|thousand|mn|b)\b)?"
+# A number with thousands commas, never ending in one ('£10,000' in '£10,000, judges said').
+_DIGITS = r"\d(?:[\d,]*\d)?(?:\.\d+)?"
 _AMOUNT = re.compile(
-    rf"(?:(?:US|A|C|NZ|HK)?[$€£¥]|\b(?:USD|EUR|GBP|Rs\.?|R|CHF)\s?)\s?\d[\d,]*(?:\.\d+)?{_SCALE}"
-    rf"|\b\d[\d,]*(?:\.\d+)?{_SCALE}\s?(?:dollars|euros|pounds|yen|yuan|rupees|francs|pence|p)\b",
+    rf"(?:(?:US|A|C|NZ|HK)?[$€£¥]|\b(?:USD|EUR|GBP|Rs\.?|R|CHF)\s?)\s?{_DIGITS}{_SCALE}"
+    rf"|\b{_DIGITS}{_SCALE}\s?(?:dollars|euros|pounds|yen|yuan|rupees|francs|pence|p)\b",
     re.I,
 )
-_PERCENT = re.compile(r"\b\d[\d,]*(?:\.\d+)?\s?(?:%|percent\b|per cent\b|percentage points?\b)")
+_PERCENT = re.compile(rf"\b{_DIGITS}\s?(?:%|percent\b|per cent\b|percentage points?\b)")
 _COUNT = re.compile(
     r"\b(?:\d[\d,]*(?:\.\d+)?(?:\s?(?:million|billion|thousand|m|bn|k)\b)?|"
     + "|".join(_NUMBER_WORDS)
