@@ -187,3 +187,29 @@ def test_of_two_answering_sentences_the_one_whose_article_names_everything_asked
     # though the other's sentence resembles the question a little more.
     partial, complete = reading(0, 0.8, False), reading(1, 0.7, True)
     assert sorted([partial, complete], key=_slot_order) == [complete, partial]
+
+
+def test_a_name_is_mentioned_by_its_words_written_as_a_name() -> None:
+    passages = [
+        _passage("g", "The new book prize for a body of work is worth £10,000, judges said."),
+        _passage("b", "Organisers said the Booker Prize for a body of work will be worth £60,000."),
+    ]
+    answerer = ExtractiveAnswerer(FakeEmbedder(), Settings(min_evidence=0.2).answers)
+    # The first report speaks of a prize, not of the Booker Prize.
+    answer = answerer.answer("How much is the new Booker Prize for a body of work worth?", passages)
+    assert answer.text.startswith("£60,000 [1]."), answer.text
+    assert "£10,000" not in answer.text
+
+
+def test_a_sentence_stating_the_asked_figure_is_read_though_it_shares_few_words() -> None:
+    text = (
+        "The Harbour Prize for a body of work has a shortlist of five. "
+        "The Harbour Prize judges praised the body of work of each writer. "
+        "Writers on the Harbour Prize list have a large body of work. "
+        "The Harbour Prize for work in English is new this year. "
+        "A body of judges will pick the Harbour Prize winner for their work. "
+        "The Harbour Prize work list was read out on Tuesday. "
+        "The new £60,000 award is open to writers of all nationalities."
+    )
+    answer = _answer("How much is the new Harbour Prize for a body of work worth?", text)
+    assert answer.startswith("£60,000 [1]."), answer

@@ -323,11 +323,14 @@ class EvidenceReader:
         # The best few of every passage, so that each article has a sentence to offer.
         candidates.sort(key=lambda c: (-max(c[0], c[4]), c[1], c[2]))
         taken: dict[int, int] = {}
-        kept: list[tuple[float, int, int, int, float]] = []
+        kept: list[_Candidate] = []
         for cand in candidates:
             if taken.get(cand[1], 0) < PER_PASSAGE and len(kept) < EMBED_SENTENCES:
                 kept.append(cand)
                 taken[cand[1]] = taken.get(cand[1], 0) + 1
+        wants = _answer_type(question)
+        if wants is not None and wants is not _new_names:
+            kept += _typed_extra(candidates, kept, passages, question, wants)
         candidates = kept
         texts = [passages[i].text[s:e] for _, i, s, e, _ in candidates]
         asked = self._embedder.embed([question, *(c.text for c in claims)])
@@ -337,7 +340,6 @@ class EvidenceReader:
         sims = np.clip(found @ asked.T, 0.0, 1.0)
         if stored.any() and REFINE_SENTENCES:
             sims = self._refine(sims, stored, [c[0] for c in candidates], texts, asked)
-        wants = _answer_type(question)
         out = []
         for (lexical, i, s, e, _), text, row in zip(candidates, texts, sims, strict=True):
             sem = float(row[0])
@@ -373,6 +375,33 @@ class EvidenceReader:
         out[stored] = np.clip(out[stored] - shift, 0.0, 1.0)
         out[top] = alone
         return out
+
+
+_Candidate = tuple[float, int, int, int, float]
+
+
+def _typed_extra(
+    candidates: Sequence[_Candidate],
+    kept: Sequence[_Candidate],
+    passages: Sequence[Passage],
+    question: str,
+    wants: Callable[[str, str], float],
+) -> list[_Candidate]:
+    """For a question asking for a date or a number: of each passage none of whose `kept`
+    sentences holds one, its best sentence by word overlap that does, when it shares a word
+    with the question ('The new £60,000 award is open to ...' for 'How much is the new prize
+    worth?' shares little else with it, but states the figure)."""
+    typed = {c[1] for c in kept if wants(passages[c[1]].text[c[2] : c[3]], question)}
+    chosen = {(c[1], c[2]) for c in kept}
+    extra: list[_Candidate] = []
+    for c in candidates:  # best overlap first
+        i = c[1]
+        if i in typed or (i, c[2]) in chosen or max(c[0], c[4]) <= 0:
+            continue
+        if wants(passages[i].text[c[2] : c[3]], question):
+            extra.append(c)
+            typed.add(i)
+    return extra
 
 
 def _spacy_reader(name: str) -> Callable[[list[str]], list[list[Entity]]]:
@@ -482,12 +511,19 @@ def _mentions(
 
     if not subjects:
         return True, True
-    have = {w.lower()[:5] for w in words(text)} | {stem(w) for w in words(text)}
+    written = words(text)
+    have = {w.lower()[:5] for w in written} | {stem(w) for w in written}
+    capital = {w.lower()[:5] for w in written if w[:1].isupper()}
     runs = [frozenset(n.terms) for n in names_in(text, titles=False)]
     present = [{t for t in name if t[:5] in have or stem(t) in have} for name in subjects]
     if any(another_name(n, p, runs) for n, p in zip(subjects, present, strict=True)):
         return False, False
-    found = [len(p) * 2 >= len(n) for n, p in zip(subjects, present, strict=True)]
+    # Half of a name's words, one of them written as a name ('Booker Prize' is not mentioned
+    # by a text that only speaks of a prize).
+    found = [
+        len(p) * 2 >= len(n) and (len(p) == len(n) or any(t[:5] in capital for t in p))
+        for n, p in zip(subjects, present, strict=True)
+    ]
     if any(not f for f, n in zip(found, subjects, strict=True) if n in required):
         return False, False
     return sum(found) * 2 > len(subjects), all(found)
