@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.answers.question import Slot, read_question
+from qa.answers.question import Slot, asked_clause, read_question
 from qa.answers.slots import (
     NAME,
     Filler,
@@ -346,3 +346,17 @@ def test_a_name_the_question_uses_is_no_answer_behind_a_title_the_model_read_int
 def test_an_amount_ends_with_its_last_digit_not_the_comma_after_it() -> None:
     sentence = "The prize is worth £10,000, judges said, and 2,500 copies sold."
     assert _spans("How much is the prize worth?", sentence) == ["£10,000"]
+
+
+@pytest.mark.parametrize(
+    ("question", "clause"),
+    [
+        ("How much was Intel fined?", "how much Intel was fined"),
+        ("Who is the chief executive of Vard?", "who the chief executive of Vard is"),
+        # A word that ends the question after the subject follows the verb in the clause.
+        ("How much is the new Harbour Prize worth?", "how much the new Harbour Prize is worth"),
+        ("What is the film about?", "what the film is about"),
+    ],
+)
+def test_a_question_is_turned_into_the_clause_a_refusal_says(question: str, clause: str) -> None:
+    assert asked_clause(question, tuple(entity_reader().tokens(question))) == clause

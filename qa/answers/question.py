@@ -536,6 +536,13 @@ def asked_clause(text: str, tokens: Sequence[Token] = ()) -> str | None:
         if aux.lemma.lower() != "be" or first + 1 >= len(words_):
             return None
         rest = q[words_[first + 1].start :]  # 'who the chief executive of X is'
+        last = words_[-1]
+        if len(words_) > first + 2 and (last.pos == "ADP" or last.text.lower() == "worth"):
+            # 'how much the prize is worth', 'what the film is about'
+            rest = (
+                f"{q[words_[first + 1].start : last.start].rstrip()} {aux.text.lower()} {last.text}"
+            )
+            return f"{wh[:1].lower()}{wh[1:]} {rest}"
         return f"{wh[:1].lower()}{wh[1:]} {rest} {aux.text.lower()}"
     subject = q[words_[first + 1].start : words_[verb].start].strip()
     rest = q[words_[verb].start :]
