@@ -42,6 +42,7 @@ def _spans(question: str, sentence: str) -> list[str]:
         ("What percentage of voters backed the plan?", Slot.PERCENT, "percentage"),
         ("When was the last confirmed call?", Slot.DATE, None),
         ("In which city will the summit be held?", Slot.PLACE, "city"),
+        ("At which London cinema will the ceremony be held?", Slot.PLACE, "cinema"),
         ("Why did the council reject the offer?", Slot.REASON, None),
         ("What did Sullivan discuss with them?", Slot.CONTENT, None),
         ("Did both outlets report the sale?", Slot.YESNO, None),
@@ -360,3 +361,11 @@ def test_an_amount_ends_with_its_last_digit_not_the_comma_after_it() -> None:
 )
 def test_a_question_is_turned_into_the_clause_a_refusal_says(question: str, clause: str) -> None:
     assert asked_clause(question, tuple(entity_reader().tokens(question))) == clause
+
+
+def test_a_venue_is_named_beside_the_kind_of_place_asked_for() -> None:
+    sentence = "The ceremony will be held at the Curzon Mayfair cinema in London on 20 March."
+    question = _ask("At which London cinema will the awards ceremony be held?")
+    found = _fillers(question, sentence)
+    assert [f.text for f in found] == ["Curzon Mayfair"]
+    assert fit(found, question) == 2  # named beside 'cinema', not only a capitalised stand-in

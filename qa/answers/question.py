@@ -102,7 +102,8 @@ _NOUN_SLOTS: tuple[tuple[Slot, frozenset[str]], ...] = (
             """country city town nation state region place venue stadium ground capital
             continent area location county province island village port airport district
             street building site arena circuit course constituency destination territory
-            neighbourhood neighborhood border suburb borough"""
+            neighbourhood neighborhood border suburb borough cinema theatre theater hotel
+            museum gallery cathedral prison palace castle park square"""
         ),
     ),
     (Slot.DATE, _nouns("year date day month week time decade century season")),
