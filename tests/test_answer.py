@@ -7,7 +7,7 @@ from qa.answers.extractive import ExtractiveAnswerer
 from qa.answers.reading import Sentence, SlotReading, _slot_order
 from qa.config import Settings
 from qa.embedding import FakeEmbedder
-from qa.types import Passage
+from qa.types import Answer, Passage
 
 
 def _passage(pid: str, text: str, start: int = 100) -> Passage:
@@ -25,10 +25,15 @@ def _passage(pid: str, text: str, start: int = 100) -> Passage:
     )
 
 
-def _answer(question: str, text: str) -> str:
-    """The extractive answer to `question` from one passage holding `text`."""
+def _answer_from(question: str, passages: list[Passage]) -> Answer:
+    """The extractive answer to `question` from `passages`."""
     answerer = ExtractiveAnswerer(FakeEmbedder(), Settings(min_evidence=0.2).answers)
-    return answerer.answer(question, [_passage("p", text)]).text
+    return answerer.answer(question, passages)
+
+
+def _answer(question: str, text: str) -> str:
+    """The extractive answer's text to `question` from one passage holding `text`."""
+    return _answer_from(question, [_passage("p", text)]).text
 
 
 PASSAGES = [
@@ -98,9 +103,8 @@ def test_a_who_answer_names_a_person_before_a_name_standing_in_for_one() -> None
             "Qwest chairman Richard Notebaert sent the letter to the MCI board on Thursday.",
         )
     ]
-    answerer = ExtractiveAnswerer(FakeEmbedder(), Settings(min_evidence=0.2).answers)
     question = "Who is the Qwest chairman whose letter said Qwest would submit a modified offer?"
-    answer = answerer.answer(question, passages)
+    answer = _answer_from(question, passages)
     assert answer.text.startswith("Richard Notebaert [1]."), answer.text
 
 
@@ -112,8 +116,7 @@ def test_a_why_answer_opens_with_the_reason_not_a_restatement_of_the_question() 
             "Tysabri after a patient's death in the US. The drug had been approved in November.",
         )
     ]
-    answerer = ExtractiveAnswerer(FakeEmbedder(), Settings(min_evidence=0.2).answers)
-    answer = answerer.answer("Why did Elan suspend sales of its new drug?", passages)
+    answer = _answer_from("Why did Elan suspend sales of its new drug?", passages)
     assert answer.text.startswith("After a patient's death in the US [1]. Test Times"), answer.text
     assert "\u201cShares in Elan plunged on Monday" in answer.text
 
@@ -144,8 +147,7 @@ def test_a_report_about_something_else_neither_agrees_nor_differs() -> None:
         _passage("z", "Doctors said 5,000 patients had been treated with Zylomab by March."),
         _passage("w", "Doctors said 300 patients had been treated in the hospital by March."),
     ]
-    answerer = ExtractiveAnswerer(FakeEmbedder(), Settings(min_evidence=0.2).answers)
-    answer = answerer.answer("How many patients had been treated with Zylomab?", passages)
+    answer = _answer_from("How many patients had been treated with Zylomab?", passages)
     assert answer.text.startswith("5,000 patients [1]."), answer.text
     assert "Reports differ" not in answer.text and len(answer.citations) == 1
 
@@ -155,11 +157,10 @@ def test_a_report_naming_another_show_does_not_answer_for_the_asked_one() -> Non
         _passage("c", "Natasha Kaplinsky won Strictly Come Dancing on BBC One at Christmas."),
         _passage("i", "Paul Gascoigne will skate in BBC One's Strictly Ice Dancing at Christmas."),
     ]
-    answerer = ExtractiveAnswerer(FakeEmbedder(), Settings(min_evidence=0.2).answers)
     # 'Strictly Come Dancing' is not 'Strictly Ice Dancing', though it shares two words.
-    answer = answerer.answer("Who won BBC One's Strictly Ice Dancing at Christmas?", passages)
+    answer = _answer_from("Who won BBC One's Strictly Ice Dancing at Christmas?", passages)
     assert not answer.text.startswith("Natasha Kaplinsky"), answer.text
-    answer = answerer.answer("Who won BBC One's Strictly Come Dancing at Christmas?", passages)
+    answer = _answer_from("Who won BBC One's Strictly Come Dancing at Christmas?", passages)
     assert answer.text.startswith("Natasha Kaplinsky [1]."), answer.text
 
 
@@ -168,12 +169,11 @@ def test_according_to_someone_asks_for_what_they_said() -> None:
         _passage("a", "Some 2,000 jobs at the Harbour plant could go under the Ferry Line deal."),
         _passage("b", "The Courier said 3,000 jobs at the Harbour plant could go in the deal."),
     ]
-    answerer = ExtractiveAnswerer(FakeEmbedder(), Settings(min_evidence=0.2).answers)
     # The first report mentions most of what the question names, but not the Courier.
     question = (
         "How many Harbour plant jobs could go in the Ferry Line deal, according to the Courier?"
     )
-    answer = answerer.answer(question, passages)
+    answer = _answer_from(question, passages)
     assert answer.text.startswith("3,000 jobs [1]."), answer.text
     assert "Reports differ" not in answer.text
 
@@ -194,9 +194,8 @@ def test_a_name_is_mentioned_by_its_words_written_as_a_name() -> None:
         _passage("g", "The new book prize for a body of work is worth £10,000, judges said."),
         _passage("b", "Organisers said the Booker Prize for a body of work will be worth £60,000."),
     ]
-    answerer = ExtractiveAnswerer(FakeEmbedder(), Settings(min_evidence=0.2).answers)
     # The first report speaks of a prize, not of the Booker Prize.
-    answer = answerer.answer("How much is the new Booker Prize for a body of work worth?", passages)
+    answer = _answer_from("How much is the new Booker Prize for a body of work worth?", passages)
     assert answer.text.startswith("£60,000 [1]."), answer.text
     assert "£10,000" not in answer.text
 

@@ -178,9 +178,8 @@ def candidate_names(
     surface: dict[tuple[str, ...], str] = {}
     initial: set[tuple[str, ...]] = set()
     full: set[tuple[str, ...]] = set()
-    found = names_of(
-        [t for _, t, _ in texts], keep_initial=True, context=[*(t for _, t, _ in texts), *context]
-    )
+    context = list(context)  # read twice: here and by _NameForms
+    found = names_of([t for _, t, _ in texts], keep_initial=True, context=context)
     for (article, _, weight), names in zip(texts, found, strict=True):
         for name in names:
             (initial if name.initial else full).add(name.terms)
@@ -269,8 +268,7 @@ class _NameForms:
     def __init__(self, texts: Iterable[str]) -> None:
         self.counts: Counter[tuple[str, ...]] = Counter()
         self.surface: dict[tuple[str, ...], str] = {}
-        texts = list(texts)
-        for names in names_of(texts, context=texts):
+        for names in names_of(list(texts)):
             for found in names:
                 self.counts[found.terms] += 1
                 self.surface.setdefault(found.terms, found.text)
@@ -287,15 +285,16 @@ def names_of(
     texts: Sequence[str], keep_initial: bool = False, context: Sequence[str] = ()
 ) -> list[list[Name]]:
     """The names of each of `texts` (names_in, without titles), a name opening a sentence
-    without its first word when `context` shows that word is not part of it: the word is
-    written in lower case there, the longer run never appears but at a sentence's start, and
-    the rest is a name of its own ('Current Fed Chair' opening a sentence, 'the Fed'
+    without its first word when the texts and `context` show that word is not part of it: the
+    word is written in lower case there, the longer run never appears but at a sentence's
+    start, and the rest is a name of its own ('Current Fed Chair' opening a sentence, 'the Fed'
     elsewhere, is 'Fed Chair'; 'New York Times' keeps 'New' when written mid-sentence too)."""
-    found = [names_in(t, keep_initial=keep_initial, titles=False) for t in texts]
-    seen = [n for t in context for n in names_in(t, keep_initial=True, titles=False)]
+    every = [names_in(t, keep_initial=True, titles=False) for t in texts]
+    seen = [n for names in every for n in names]
+    seen += [n for t in context for n in names_in(t, keep_initial=True, titles=False)]
     inside = {n.terms for n in seen if not n.opens}
-    runs = {n.terms for n in seen} | {n.terms for names in found for n in names}
-    lower = {w for t in context for w in _TOKEN.findall(t) if w.islower()}
+    runs = {n.terms for n in seen}
+    lower = {w for t in (*texts, *context) for w in _TOKEN.findall(t) if w.islower()}
 
     def trimmed(n: Name) -> Name:
         first, _, rest = n.text.partition(" ")
@@ -306,7 +305,8 @@ def names_of(
             return n
         return Name(rest, terms, False, False)
 
-    return [[trimmed(n) for n in names] for names in found]
+    # (names_in without keep_initial leaves out exactly the runs flagged `initial`)
+    return [[trimmed(n) for n in names if keep_initial or not n.initial] for names in every]
 
 
 def _contains(longer: tuple[str, ...], shorter: tuple[str, ...]) -> bool:

@@ -246,6 +246,8 @@ class EvidenceReader:
         for p in reading.passages:
             known = article_text.get(p.article_id, p.title)
             article_text[p.article_id] = f"{known} {p.text}"
+        # Read once per article, not per sentence.
+        mentions = {a: _mentions(subjects, text, sources) for a, text in article_text.items()}
         out = []
         for (sent, spans), soft in zip(read, near, strict=True):
             focus = focus_share(weights, sent.text, soft)
@@ -254,7 +256,7 @@ class EvidenceReader:
                 focus *= 0.5  # the sentence does not state what the question asks was done
             support = (1 - FOCUS_SHARE) * sent.score + FOCUS_SHARE * focus
             p = reading.passages[sent.passage]
-            about, complete = _mentions(subjects, article_text[p.article_id], sources)
+            about, complete = mentions[p.article_id]
             stated = said >= MIN_PREDICATE or sent.semantic >= PARAPHRASE
             answers = about and stated and focus >= MIN_FOCUS
             out.append(
