@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import multiprocessing
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -81,6 +81,27 @@ class PreparePool:
 
     def submit(self, items: Sequence[tuple[Article, str]]) -> Future[Prepared]:
         return self._pool.submit(_prepare_in_worker, list(items))
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+class PrepareThread:
+    """One thread that chunks and embeds the next batch while the caller writes the last.
+
+    The model's forward pass releases the GIL and the writes (Chroma, SQLite) mostly wait on
+    C code, so on a small machine the two overlap instead of taking turns; batches are still
+    written in the order read (ingest.pipeline), so crash safety is unchanged."""
+
+    workers = 1
+
+    def __init__(self, chunker: Chunker, embedder: Embedder) -> None:
+        self._chunker = chunker
+        self._embedder = embedder
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsdesk-embed")
+
+    def submit(self, items: Sequence[tuple[Article, str]]) -> Future[Prepared]:
+        return self._pool.submit(prepare, self._chunker, self._embedder, list(items))
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)

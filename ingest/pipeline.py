@@ -22,7 +22,7 @@ from ingest.catalog import Catalog, CatalogEntry
 from ingest.chunk import Chunk, Chunker
 from ingest.dedup import NearDuplicates, signature
 from ingest.normalise import content_hash
-from ingest.parallel import Prepared, PreparePool, Setup, prepare
+from ingest.parallel import Prepared, PreparePool, PrepareThread, Setup
 from ingest.readers import estimate_records, iter_files, read_path
 from qa.embedding import Embedder
 from qa.errors import IngestError
@@ -204,17 +204,19 @@ class Ingestor:
         paths = list(paths)
         state = IngestProgress(total=sum(estimate_records(p) for p in _files(paths)))
         seen: set[str] = set()
-        pool = None
+        pool: PreparePool | PrepareThread
         if self.workers > 1:
             assert self.worker_setup is not None
             pool = PreparePool(self.worker_setup, self.workers)
+        else:
+            pool = PrepareThread(self.chunker, self.embedder)
         # Batches in flight, oldest first; each is written once its passages are embedded,
         # in the order read, so the crash-safety argument above holds unchanged.
-        pending: deque[tuple[_Plan, Future[Prepared] | Prepared]] = deque()
+        pending: deque[tuple[_Plan, Future[Prepared]]] = deque()
 
         def write_oldest() -> None:
             plan, work = pending.popleft()
-            self._write(plan, work if isinstance(work, tuple) else work.result(), state)
+            self._write(plan, work.result(), state)
             if progress:
                 progress(state)
 
@@ -223,17 +225,13 @@ class Ingestor:
             for batch, known in self._with_stored(articles):
                 plan = self._plan(batch, seen, state, known)
                 items = [(article, digest) for article, digest, *_ in plan.new]
-                if pool is None:
-                    pending.append((plan, prepare(self.chunker, self.embedder, items)))
-                else:
-                    pending.append((plan, pool.submit(items)))
-                while len(pending) > (pool.workers if pool else 0):
+                pending.append((plan, pool.submit(items)))
+                while len(pending) > pool.workers:
                     write_oldest()
             while pending:
                 write_oldest()
         finally:
-            if pool is not None:
-                pool.close()
+            pool.close()
         if progress:
             progress(state)
         return state.report()

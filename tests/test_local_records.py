@@ -17,21 +17,6 @@ from qa import Assistant
 QUESTIONS = ("Who did Sullivan reportedly speak with?", "harbour ferry strike", "budget vote")
 
 
-class _Guard:
-    """Stands in for the Chroma collection and records every call of its methods (reading
-    its name or id reads nothing)."""
-
-    def __init__(self, real: Any) -> None:
-        self.real = real
-        self.used: list[str] = []
-
-    def __getattr__(self, name: str) -> Any:
-        value = getattr(self.real, name)
-        if callable(value):
-            self.used.append(name)
-        return value
-
-
 def _answers(assistant: Assistant) -> list[Any]:
     out: list[Any] = []
     for q in QUESTIONS:
@@ -54,15 +39,31 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_serving_an_embedded_index_reads_nothing_from_chroma(index: Path) -> None:
     served = Assistant.open(index, embedder="fake")
-    guard = _Guard(served.store._col)
-    served.store._col = guard
     got = _answers(served)
-    assert guard.used == []
+    # Chroma is not even started: its metadata is read from its catalog file.
+    assert not served.store.connected
+    assert served.store.count() > 0  # (opened on first real use)
+    assert served.store.connected
     # The same as reading every passage from Chroma.
     plain = Assistant.open(index, embedder="fake")
     plain.keyword.passages = lambda ids: {}  # type: ignore[method-assign]
     plain.keyword.article_passages = lambda article_id: None  # type: ignore[method-assign]
     assert _answers(plain) == got
+
+
+def test_collection_metadata_read_from_chromas_file_equals_chromas_own(index: Path) -> None:
+    from qa.index.store import _peek_metadata
+
+    a = Assistant.open(index, embedder="fake")
+    peeked = _peek_metadata(a.settings.store)
+    assert peeked and peeked.get("newsdesk_generation")
+    chroma = a.store._client.get_collection(a.settings.store.collection).metadata
+    assert peeked == dict(chroma)
+    # A collection the file does not hold: Chroma itself is asked (and makes it).
+    other = Assistant.open(index, embedder="fake", collection="another")
+    assert _peek_metadata(other.settings.store) is None
+    assert other.store.generation() == ""
+    assert other.store.connected
 
 
 def test_local_records_equal_the_stored_passages(index: Path) -> None:
@@ -86,10 +87,8 @@ def test_an_index_without_records_gets_them_from_chroma_once(index: Path, tmp_pa
     assert a.keyword.passages(ids) == {p.id: p for p in a.store.get(ids)}
     # Reopened, nothing is read from Chroma again.
     again = Assistant.open(old, embedder="fake")
-    guard = _Guard(again.store._col)
-    again.store._col = guard
     assert again.search("harbour ferry strike", k=3)
-    assert guard.used == []
+    assert not again.store.connected
 
 
 def test_records_missing_locally_are_read_from_chroma(index: Path, tmp_path: Path) -> None:

@@ -40,9 +40,18 @@ class ChromaStore:
     Vectors are always passed in explicitly, so Chroma never loads an embedding model.
     """
 
-    def __init__(self, collection: Any, client: Any, where: str, shared: bool = False) -> None:
-        self._col = collection
-        self._client = client
+    def __init__(
+        self,
+        collection: Any,
+        client: Any,
+        where: str,
+        shared: bool = False,
+        settings: StoreSettings | None = None,
+    ) -> None:
+        """`collection` and `client` may be None with the `settings` of an embedded store that
+        exists on disk: Chroma is then opened at the first call that needs it (see `open`)."""
+        self._opened: tuple[Any, Any] | None = None if collection is None else (collection, client)
+        self._settings = settings
         self.where = where  # "the Chroma server at http://..." or "the index at ..."
         self.shared = shared  # on a server, where other processes may write too
         # The writer named on what this store writes: a process catching up with a shared
@@ -52,7 +61,49 @@ class ChromaStore:
 
     @classmethod
     def open(cls, settings: StoreSettings) -> ChromaStore:
-        """Open or create the collection; raises StoreError when Chroma cannot be used."""
+        """Open or create the collection; raises StoreError when Chroma cannot be used.
+
+        An embedded collection that exists on disk is opened at its first use instead: a
+        question is answered from the keyword index, which reads only the collection's metadata
+        (`meta`, `generation`), and importing and starting Chroma is a third of a cold
+        `newsdesk ask`."""
+        if not settings.chroma_server and (settings.chroma_path / _CHROMA_DB).is_file():
+            return cls(None, None, f"the index at {settings.chroma_path}", settings=settings)
+        return cls(*cls._connect(settings))
+
+    @property
+    def connected(self) -> bool:
+        """Whether Chroma has been opened (an embedded store on disk waits for a first use)."""
+        return self._opened is not None
+
+    @property
+    def _col(self) -> Any:
+        return self._connection()[0]
+
+    @property
+    def _client(self) -> Any:
+        return self._connection()[1]
+
+    def _connection(self) -> tuple[Any, Any]:
+        if self._opened is None:
+            assert self._settings is not None
+            collection, client, _, _ = self._connect(self._settings)
+            self._opened = (collection, client)
+        return self._opened
+
+    def _metadata(self) -> dict[str, Any] | None:
+        """The collection's metadata, read afresh."""
+        if self._opened is None and self._settings is not None:
+            peeked = _peek_metadata(self._settings)
+            if peeked is not None:
+                return peeked
+        with self._reaching("read the collection of"):
+            return dict(self._client.get_collection(self._col.name).metadata or {})
+
+    @staticmethod
+    def _connect(settings: StoreSettings) -> tuple[Any, Any, str, bool]:
+        """(collection, client, where, shared) of the configured Chroma, the collection created
+        when missing; StoreError when Chroma cannot be used."""
         import chromadb
         from chromadb.config import Settings as ChromaSettings
 
@@ -91,7 +142,7 @@ class ChromaStore:
                 if server
                 else "check the path is writable, or choose another with --index",
             ) from exc
-        return cls(collection, client, where, shared=bool(server))
+        return collection, client, where, bool(server)
 
     @contextmanager
     def _reaching(self, doing: str) -> Iterator[None]:
@@ -113,9 +164,7 @@ class ChromaStore:
 
     def generation(self) -> str:
         """The collection's current generation token ("" before any newsdesk write)."""
-        with self._reaching("read the collection of"):
-            meta = self._client.get_collection(self._col.name).metadata
-        return str((meta or {}).get(keys.COLLECTION_GENERATION, ""))
+        return str((self._metadata() or {}).get(keys.COLLECTION_GENERATION, ""))
 
     def mark_changed(self) -> str:
         """Give the collection a fresh generation token (after writes); the token."""
@@ -127,9 +176,7 @@ class ChromaStore:
 
     def meta(self, key: str) -> str | None:
         """A newsdesk key of the collection's metadata (read afresh), None when unset."""
-        with self._reaching("read the collection of"):
-            meta = self._client.get_collection(self._col.name).metadata
-        value = (meta or {}).get(key)
+        value = (self._metadata() or {}).get(key)
         return None if value in (None, "") else str(value)
 
     def set_meta(self, values: Mapping[str, str | None]) -> None:
@@ -362,3 +409,41 @@ def _rows(got: Any) -> list[tuple[str, str, dict[str, Any], np.ndarray]]:
         text = _text(doc, record)
         rows.append((pid, text, record, np.asarray(vec, dtype=np.float32)))
     return rows
+
+
+_CHROMA_DB = "chroma.sqlite3"  # an embedded Chroma's catalog (Chroma 1.x)
+
+
+def _peek_metadata(settings: StoreSettings) -> dict[str, Any] | None:
+    """An embedded collection's metadata read straight from Chroma's SQLite catalog, without
+    importing or starting Chroma; None when the file does not look as expected (another Chroma
+    version, no such collection): the caller then asks Chroma itself."""
+    import sqlite3
+
+    path = settings.chroma_path / _CHROMA_DB
+    try:
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=10)
+    except (sqlite3.Error, OSError):
+        return None
+    try:
+        found = db.execute(
+            "SELECT c.id FROM collections c JOIN databases d ON d.id = c.database_id"
+            " WHERE c.name = ? AND d.name = 'default_database' AND d.tenant_id = 'default_tenant'",
+            (settings.collection,),
+        ).fetchall()
+        if len(found) != 1:
+            return None
+        rows = db.execute(
+            "SELECT key, str_value, int_value, float_value, bool_value FROM collection_metadata"
+            " WHERE collection_id = ?",
+            (found[0][0],),
+        ).fetchall()
+    except sqlite3.Error:
+        return None
+    finally:
+        db.close()
+    out: dict[str, Any] = {}
+    for key, text, integer, real, flag in rows:
+        value = next((v for v in (text, integer, real) if v is not None), None)
+        out[key] = bool(flag) if value is None and flag is not None else value
+    return out
