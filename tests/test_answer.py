@@ -212,3 +212,21 @@ def test_a_sentence_stating_the_asked_figure_is_read_though_it_shares_few_words(
     )
     answer = _answer("How much is the new Harbour Prize for a body of work worth?", text)
     assert answer.startswith("£60,000 [1]."), answer
+
+
+def test_a_name_written_beside_the_asked_noun_answers_whatever_verb_states_it() -> None:
+    # 'Which drug' is answered by 'the new drug Tysabri' though the sentence says 'sank', not
+    # 'sent down'; the name the model tags as an organisation elsewhere does not answer.
+    text = (
+        "On the New York Stock Exchange, shares in Elan lost 70% in one day. Shares in Elan "
+        "sank 70% in one day after the suspension of sales of the new drug Tysabri."
+    )
+    got = _answer("Which drug's suspension sent shares in Elan down 70% in one day?", text)
+    assert got.startswith("Tysabri [1]")
+    # Of two names in one sentence, the one beside the asked noun.
+    text = (
+        "In Bethnal Green, former Labour MP George Galloway, who launched the anti-war party "
+        "Respect, is standing against Oona King."
+    )
+    got = _answer("What is the name of the party George Galloway launched?", text)
+    assert got.startswith("Respect [1]")

@@ -295,6 +295,10 @@ def test_a_number_in_a_name_is_not_a_count_and_an_age_is_not_a_date() -> None:
     halls = "Organisers have built a digital home in Hall 25 of the 27 buildings at the fair."
     assert _spans("How many exhibition halls are there at the fair?", halls) == ["27"]
     age = "Mrs Dane, 59, who led the charity in Iraq, was abducted in Baghdad on 19 October."
+    # A count of another kind of thing is no count of the asked one.
+    firms = "The two firms said they will contact every patient who took the drug in trials."
+    assert _spans("How many patients took the drug in trials?", firms) == []
+    assert _spans("How many firms sell the drug?", firms) == ["two firms"]
     assert _spans("On what date was Mrs Dane abducted?", age) == ["19 October"]
 
 
@@ -357,6 +361,14 @@ def test_an_amount_ends_with_its_last_digit_not_the_comma_after_it() -> None:
         # A word that ends the question after the subject follows the verb in the clause.
         ("How much is the new Harbour Prize worth?", "how much the new Harbour Prize is worth"),
         ("What is the film about?", "what the film is about"),
+        # Auxiliaries after the subject stay before the verb; after the first, in order.
+        ("When had the deal been signed?", "when the deal had been signed"),
+        ("How many patients had been treated?", "how many patients had been treated"),
+        # 'is' the copula of a subject with a relative clause.
+        (
+            "Who is the individual that was once likened to a famous investor?",
+            "who the individual that was once likened to a famous investor is",
+        ),
     ],
 )
 def test_a_question_is_turned_into_the_clause_a_refusal_says(question: str, clause: str) -> None:
@@ -369,3 +381,32 @@ def test_a_venue_is_named_beside_the_kind_of_place_asked_for() -> None:
     found = _fillers(question, sentence)
     assert [f.text for f in found] == ["Curzon Mayfair"]
     assert fit(found, question) == 2  # named beside 'cinema', not only a capitalised stand-in
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "running"),
+    [
+        (
+            "Who won the inaugural international Booker Prize?",
+            "Dame Muriel Spark is among three authors on the shortlist for the Booker Prize.",
+            True,
+        ),
+        (
+            "Who is getting a lifetime achievement award from the guild?",
+            "Martin Scorsese and Clint Eastwood are among the nominees for the guild's awards.",
+            True,
+        ),
+        # The outcome stated, though the sentence also speaks of a nomination.
+        (
+            "Who is getting a lifetime achievement award from the guild?",
+            "Sam Mendes, nominated twice before, will receive a lifetime achievement award.",
+            False,
+        ),
+        # Not a question about an award's outcome.
+        ("Who won the election?", "Three candidates are in the running.", False),
+    ],
+)
+def test_who_is_nominated_does_not_say_who_won(question: str, sentence: str, running: bool) -> None:
+    from qa.answers.slots import only_in_the_running
+
+    assert only_in_the_running(_ask(question), sentence) is running

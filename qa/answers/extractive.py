@@ -49,7 +49,14 @@ from qa.answers.reading import (
     overlap,
     terms_of,
 )
-from qa.answers.slots import NAME_SLOTS, Filler, join_names, names_a_day_or_year, reason_spans
+from qa.answers.slots import (
+    NAME_SLOTS,
+    UNIT,
+    Filler,
+    join_names,
+    names_a_day_or_year,
+    reason_spans,
+)
 from qa.config import AnswerSettings
 from qa.embedding import Embedder
 from qa.index.records import iso_to_ts
@@ -494,6 +501,11 @@ def pick_spans(
     distinguishing words in the sentence."""
     found = list(reading.fillers)
     if slot is Slot.PERSON or len(found) <= 1:
+        return found
+    # A name written beside the noun the question asks about ('the anti-war party Respect'
+    # for 'which party') is of the asked kind; others in the sentence may not be ('Labour MP').
+    found = [f for f in found if f.label == UNIT] or found
+    if len(found) == 1:
         return found
     if slot is Slot.DATE:  # a date the reader can place before one relative to the report
         found = [f for f in found if names_a_day_or_year(f.text)] or found

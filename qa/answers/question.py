@@ -75,7 +75,7 @@ _NOUN_SLOTS: tuple[tuple[Slot, frozenset[str]], ...] = (
             councillor councilor officer doctor scientist researcher professor student teacher
             chef designer producer boxer golfer cyclist runner rider jockey skipper veteran
             teenager child son daughter wife husband father mother brother sister
-            defendant witness victim suspect prosecutor detective actor whistleblower
+            defendant witness victim suspect prosecutor detective actor whistleblower patient
             successor predecessor deputy envoy ambassador advisor adviser aide negotiator
             msp mep mla lawmaker legislator peer lord lady bishop archbishop commander general
             soldier pilot entertainer dancer comic novelist poet playwright filmmaker
@@ -131,6 +131,15 @@ _NOUN_SLOTS: tuple[tuple[Slot, frozenset[str]], ...] = (
         ),
     ),
 )
+
+
+def noun_kinds(word: str) -> frozenset[Slot]:
+    """The kinds of name a noun stands for ('firms' an organisation, 'patients' a person;
+    'owner' either), empty for a noun of no listed kind ('halls')."""
+    w = stem(word)
+    return frozenset(slot for slot, nouns in _NOUN_SLOTS if w in nouns)
+
+
 _AUX = (
     "is was are were do does did has have had can could will would should shall may might must"
 ).split()
@@ -514,6 +523,9 @@ def _third_person(verb: str) -> str:
     return v + "s"
 
 
+_RELATIVE = frozenset("that who which whose whom where".split())
+
+
 def asked_clause(text: str, tokens: Sequence[Token] = ()) -> str | None:
     """A wh-question as the clause a sentence about it needs: 'who won the prize' for 'Who won
     the prize?', 'what Sullivan ate for breakfast' for 'What did Sullivan eat for breakfast?',
@@ -531,8 +543,21 @@ def asked_clause(text: str, tokens: Sequence[Token] = ()) -> str | None:
     if aux.pos == "VERB" or aux.text.lower() not in _AUX:
         return q[:1].lower() + q[1:]  # 'who won the prize': already in clause order
     verb = next((i for i in range(first + 1, len(words_)) if words_[i].pos == "VERB"), None)
-    if verb == first + 1:
-        return q[:1].lower() + q[1:]  # 'how many passengers were booked ...'
+    # The subject ends at the next auxiliary or verb: 'when had the deal been signed' puts
+    # 'had' before 'been signed'.
+    after = next(
+        (i for i in range(first + 1, len(words_)) if words_[i].pos in ("AUX", "VERB")), None
+    )
+    if after == first + 1:
+        return q[:1].lower() + q[1:]  # 'how many passengers were booked ...', '... had been'
+    if verb is not None and after is not None and after < verb and aux.lemma.lower() != "do":
+        verb = after
+    if (
+        verb is not None
+        and aux.lemma.lower() == "be"
+        and any(w.text.lower() in _RELATIVE for w in words_[first + 1 : verb])
+    ):
+        verb = None  # 'who the individual that was once likened to X is': 'is' is the copula
     if verb is None:
         if aux.lemma.lower() != "be" or first + 1 >= len(words_):
             return None

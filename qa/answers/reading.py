@@ -35,12 +35,14 @@ from qa.answers.evidence import (
 from qa.answers.question import Question, Slot, read_question
 from qa.answers.slots import (
     NAME_SLOTS,
+    UNIT,
     EntityCache,
     Filler,
     capitalised_names,
     fillers,
     fit,
     in_span,
+    only_in_the_running,
     unasserted,
 )
 from qa.config import AnswerSettings
@@ -257,7 +259,12 @@ class EvidenceReader:
             support = (1 - FOCUS_SHARE) * sent.score + FOCUS_SHARE * focus
             p = reading.passages[sent.passage]
             about, complete = mentions[p.article_id]
-            stated = said >= MIN_PREDICATE or sent.semantic >= PARAPHRASE
+            # A name written beside the noun the question asks about ('which drug' - 'the
+            # drug Tysabri') states what is asked for, whatever verb the sentence uses.
+            named = any(f.label == UNIT for f in spans)
+            stated = said >= MIN_PREDICATE or sent.semantic >= PARAPHRASE or named
+            if only_in_the_running(analysis, sent.text):
+                stated = False
             answers = about and stated and focus >= MIN_FOCUS
             out.append(
                 SlotReading(
@@ -418,13 +425,13 @@ def _spacy_reader(name: str) -> Callable[[list[str]], list[list[Entity]]]:
     return read
 
 
-def _slot_order(r: SlotReading) -> tuple[bool, bool, bool, float, int, int]:
+def _slot_order(r: SlotReading) -> tuple[bool, int, bool, float, int, int]:
     """Sentences that answer first; among them, those with a filler of the asked kind before
     those whose names only stand in for one (qa.answers.slots.fit); then those whose article
     mentions every name the question uses; then by support."""
     return (
         not r.answers,
-        r.fit == 0,
+        -r.fit,
         not r.complete,
         -r.support,
         r.sentence.passage,

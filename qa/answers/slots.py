@@ -15,7 +15,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from qa.answers.question import Question, Slot
+from qa.answers.question import Question, Slot, noun_kinds
 from qa.nlp import Entity, Token
 from qa.text import STOP_WORDS, stem, words
 
@@ -110,7 +110,13 @@ def fillers(sentence: str, entities: Sequence[Entity], question: Question) -> li
         counted = [u for f in found if (u := _with_unit(sentence, f, question.unit)) is not None]
         # No count next to its noun: any count of a sentence that names the noun ('... 25
         # million players were sold, 10 million of which were iPods').
-        found = counted or (found if _names_unit(sentence, question.unit) else [])
+        # Not a count of another kind of thing, though ('the two firms said' for 'how many
+        # patients').
+        found = counted or (
+            [f for f in found if not _counts_another_kind(sentence, f, question.unit)]
+            if _names_unit(sentence, question.unit)
+            else []
+        )
     asked = _asked(question.text)
     # A name the question uses, after a title the model read into an organisation's name
     # ('Gen Pervez Musharraf's' for a question about Pervez Musharraf), is not an answer.
@@ -170,7 +176,15 @@ def _named_by_unit(sentence: str, unit: str, person: bool = False) -> list[Fille
             continue  # 'British and Commonwealth authors': where they are from, not who
         if m.start(1) > 0 or len(m.group(1).split()) > 1:  # not a sentence's capital opening
             out.append(Filler(m.group(1), UNIT, m.start(1), m.end(1)))
+    out = [_without_full_stop(sentence, f) for f in out]
     return [f for f in out if f.text.split()[0].lower() not in STOP_WORDS]
+
+
+def _without_full_stop(sentence: str, f: Filler) -> Filler:
+    """A name that ends its sentence, without the sentence's full stop ('drug Tysabri.')."""
+    if f.text.endswith(".") and not sentence[f.end :].strip() and len(f.text) > 1:
+        return Filler(f.text[:-1], f.label, f.start, f.end - 1)
+    return f
 
 
 # A person named after a role and a preposition ('an advisor to President Vladimir Putin',
@@ -333,6 +347,17 @@ def _with_unit(sentence: str, f: Filler, unit: str) -> Filler | None:
             end = f.end + m.end()
             return Filler(sentence[f.start : end], f.label, f.start, end)
     return None
+
+
+def _counts_another_kind(sentence: str, f: Filler, unit: str) -> bool:
+    """Whether the noun right after a count is of another kind than the asked unit: a kind
+    of name both have, and none in common ('two firms' is no count of patients; 'halls' and
+    'buildings' share none, so '27 buildings' may count halls)."""
+    after = re.match(r"\s+([A-Za-z]+)", sentence[f.end :])
+    if not after:
+        return False
+    theirs, asked = noun_kinds(after.group(1)), noun_kinds(unit)
+    return bool(theirs and asked and not theirs & asked)
 
 
 def _asked(question: str) -> frozenset[str]:
@@ -534,6 +559,33 @@ def _has_mark(tokens: Sequence[Token], children: dict[int, list[int]], i: int, m
 
 
 # -- whether a sentence states what the question asks was done -------------------------------
+
+# A question about who wins or gets an award is not answered by who is nominated for it
+# ('X is among the nominees for the top prize' for 'Who won the prize?'): being in the running
+# is not the outcome, however alike the sentences read.
+_AWARDS = frozenset(
+    "award prize trophy medal honour honor title cup oscar bafta grammy emmy".split()
+)
+_IN_THE_RUNNING = re.compile(
+    r"\b(?:nominee|nominated|nomination|short-?list|contender|in the running|vying|up for)",
+    re.I,
+)
+_OUTCOME = re.compile(
+    r"\b(?:w[io]ns?|winners?|winning|awarded|receiv\w*|collect\w*|scoop\w*|picked up|"
+    r"took home|tak(?:es|ing) home|presented with|honou?red|given|gets|got|getting|earn\w*)\b",
+    re.I,
+)
+
+
+def only_in_the_running(question: Question, sentence: str) -> bool:
+    """Whether a sentence only names who is nominated or shortlisted for an award while the
+    question asks who won or gets one."""
+    if not _OUTCOME.search(question.text):
+        return False
+    if not any(stem(w) in _AWARDS for w in words(question.text.lower())):
+        return False
+    return bool(_IN_THE_RUNNING.search(sentence)) and not _OUTCOME.search(sentence)
+
 
 # Verbs and adjectives whose complement is wanted, planned or expected, not done ('he would
 # like to succeed Keegan', 'is keen to buy', 'hopes to win'), and modals of what may happen.
