@@ -410,3 +410,15 @@ def test_who_is_nominated_does_not_say_who_won(question: str, sentence: str, run
     from qa.answers.slots import only_in_the_running
 
     assert only_in_the_running(_ask(question), sentence) is running
+
+
+def test_a_share_price_answers_only_a_question_about_prices_or_shares() -> None:
+    sentence = (
+        "Shares in Phytopharm closed down 19.84% at 151.5 pence on Monday, after it said a "
+        "partner was set to pull out of a deal worth £10m."
+    )
+    assert _spans("How much was the licensing deal with Phytopharm worth?", sentence) == ["£10m"]
+    assert _spans("At what price did Phytopharm shares close?", sentence) == [
+        "151.5 pence",
+        "£10m",
+    ]

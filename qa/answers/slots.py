@@ -106,6 +106,8 @@ def fillers(sentence: str, entities: Sequence[Entity], question: Question) -> li
         ]
     if slot is Slot.COUNT:
         found = [f for f in found if not _names_a_thing(sentence, f)]
+    if slot in (Slot.MONEY, Slot.QUANTITY) and not _asks_a_price(question.text):
+        found = [f for f in found if not _share_price(sentence, f)]
     if slot is Slot.COUNT and question.unit:
         counted = [u for f in found if (u := _with_unit(sentence, f, question.unit)) is not None]
         # No count next to its noun: any count of a sentence that names the noun ('... 25
@@ -347,6 +349,25 @@ def _with_unit(sentence: str, f: Filler, unit: str) -> Filler | None:
             end = f.end + m.end()
             return Filler(sentence[f.start : end], f.label, f.start, end)
     return None
+
+
+# A share price ('Shares in X closed down 19.84% at 151.5 pence') is what a share costs, not
+# what a deal is worth, a fine or a fee: it answers only a question about prices or shares.
+_SHARES = re.compile(r"\b(?:shares?|stocks?)\b", re.I)
+_PRICE_MOVE = re.compile(
+    r"\b(?:closed|closing|opened|ended|finished|traded|trading|rose|risen|fell|fallen|dropped|"
+    r"climbed|jumped|slipped|sank|gained|lost|down|up)\b(?:[^.;]|\.(?=\d)){0,40}\b(?:at|to)\s*$",
+    re.I,
+)
+
+
+def _asks_a_price(question: str) -> bool:
+    return bool(_SHARES.search(question) or re.search(r"\bprices?\b", question, re.I))
+
+
+def _share_price(sentence: str, f: Filler) -> bool:
+    """Whether an amount is a share price a sentence about shares moves to or closes at."""
+    return bool(_SHARES.search(sentence) and _PRICE_MOVE.search(sentence[: f.start]))
 
 
 def _counts_another_kind(sentence: str, f: Filler, unit: str) -> bool:
