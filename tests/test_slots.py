@@ -422,3 +422,16 @@ def test_a_share_price_answers_only_a_question_about_prices_or_shares() -> None:
         "151.5 pence",
         "£10m",
     ]
+
+
+def test_where_something_happened_is_a_place_it_happened_in() -> None:
+    question = _ask("In which city was the final between Slovakia and Argentina played?")
+    rivals = "Slovakia will play Argentina in the final after beating their rivals the Netherlands."
+    final = "Slovakia beat Argentina 3-0 in Saturday's final in Perth."
+    assert [f.text for f in _fillers(question, final)] == ["Perth"]
+    # A place named as a rival, not a venue, stands in at best (fit 0), after a venue (fit 1).
+    assert fit(_fillers(question, rivals), question, rivals) == 0
+    assert fit(_fillers(question, final), question, final) == 1
+    # 'Which country won ...' asks for a country that did something, wherever it is written.
+    which = _ask("Which country did Slovakia beat in the final?")
+    assert fit(_fillers(which, rivals), which, rivals) == 1

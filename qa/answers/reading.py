@@ -275,7 +275,7 @@ class EvidenceReader:
                     round(said, 4),
                     answers,
                     about,
-                    fit(spans, analysis),
+                    fit(spans, analysis, sent.text),
                     complete,
                 )
             )

@@ -106,6 +106,10 @@ def fillers(sentence: str, entities: Sequence[Entity], question: Question) -> li
         ]
     if slot is Slot.COUNT:
         found = [f for f in found if not _names_a_thing(sentence, f)]
+    if slot is Slot.PLACE and asks_where(question.text):
+        # 'in Saturday's final in Perth', not 'beating the Netherlands': where something
+        # happened is a place it happened in, at or near.
+        found = [f for f in found if _placed(sentence, f)] or found
     if slot in (Slot.MONEY, Slot.QUANTITY) and not _asks_a_price(question.text):
         found = [f for f in found if not _share_price(sentence, f)]
     if slot is Slot.COUNT and question.unit:
@@ -302,13 +306,16 @@ def _is_duration(text: str) -> bool:
     return bool(_SPAN_OF_TIME.search(text)) and not _POINT.search(text)
 
 
-def fit(found: Sequence[Filler], question: Question) -> int:
+def fit(found: Sequence[Filler], question: Question, sentence: str = "") -> int:
     """How surely a sentence's fillers are of the asked kind: 2 when one is named beside the
     noun the question asks about ('which drug' - 'the drug Tysabri'); 1 when one is an entity
     the model read as that kind; 0 when all stand in (capitalised names the model read as
-    another kind or not at all; for 'on what date', no day named)."""
+    another kind or not at all; for 'on what date', no day named; for 'where' or 'in which
+    city', no place the sentence puts something in, at or near)."""
     if any(f.label == UNIT for f in found):
         return 2
+    if sentence and question.slot is Slot.PLACE and asks_where(question.text):
+        return int(any(_placed(sentence, f) for f in found))
     if question.slot is Slot.DATE and question.unit == "date":
         return int(any(is_calendar_date(f.text) for f in found))
     return int(any(f.label != NAME for f in found))
@@ -349,6 +356,25 @@ def _with_unit(sentence: str, f: Filler, unit: str) -> Filler | None:
             end = f.end + m.end()
             return Filler(sentence[f.start : end], f.label, f.start, end)
     return None
+
+
+_WHERE = re.compile(r"\s*(?:where\b|(?:in|at|near|from)\s+(?:which|what)\b)", re.I)
+_LOCATIVE = re.compile(
+    r"\b(?:in|at|near|outside|inside|from|to|across|throughout|around)\s+(?:the\s+)?"
+    r"(?:[a-z]+\s+)?$"
+)
+
+
+def asks_where(question: str) -> bool:
+    """Whether a question asks where something is or happened ('Where ...', 'In which city
+    ...'), not which place did something ('Which country won ...')."""
+    return bool(_WHERE.match(question))
+
+
+def _placed(sentence: str, f: Filler) -> bool:
+    """Whether a sentence puts something in, at or near a place ('final in Perth', 'held in
+    central London')."""
+    return bool(_LOCATIVE.search(sentence[max(0, f.start - 30) : f.start]))
 
 
 # A share price ('Shares in X closed down 19.84% at 151.5 pence') is what a share costs, not
