@@ -435,3 +435,19 @@ def test_where_something_happened_is_a_place_it_happened_in() -> None:
     # 'Which country won ...' asks for a country that did something, wherever it is written.
     which = _ask("Which country did Slovakia beat in the final?")
     assert fit(_fillers(which, rivals), which, rivals) == 1
+
+
+def test_a_count_described_in_the_questions_other_words_counts_the_asked_thing() -> None:
+    question = "How many league games had the record unbeaten run lasted before it ended?"
+    sentence = (
+        "Arsenal lost 2-0 at Old Trafford, which ended a record 49-match unbeaten league run, "
+        "and won only three of their next 10 games."
+    )
+    # '2-0 at Old Trafford' is no count of games: the words after a count describe it only up
+    # to where a phrase begins.
+    assert _spans(question, sentence) == ["49-match unbeaten league run", "10 games"]
+    # A count not joined to its noun counts that noun.
+    awards = "The drama won five film awards last night after 12 nominations."
+    assert _spans("How many nominations did the drama get for the film awards?", awards) == [
+        "12 nominations"
+    ]

@@ -113,7 +113,10 @@ def fillers(sentence: str, entities: Sequence[Entity], question: Question) -> li
     if slot in (Slot.MONEY, Slot.QUANTITY) and not _asks_a_price(question.text):
         found = [f for f in found if not _share_price(sentence, f)]
     if slot is Slot.COUNT and question.unit:
-        counted = [u for f in found if (u := _with_unit(sentence, f, question.unit)) is not None]
+        terms = [t for t in question.terms if t != question.unit]
+        counted = [
+            u for f in found if (u := _with_unit(sentence, f, question.unit, terms)) is not None
+        ]
         # No count next to its noun: any count of a sentence that names the noun ('... 25
         # million players were sold, 10 million of which were iPods').
         # Not a count of another kind of thing, though ('the two firms said' for 'how many
@@ -347,14 +350,26 @@ def _merge(found: list[Filler]) -> list[Filler]:
 _UNIT_WINDOW = 4
 
 
-def _with_unit(sentence: str, f: Filler, unit: str) -> Filler | None:
+def _with_unit(sentence: str, f: Filler, unit: str, terms: Sequence[str] = ()) -> Filler | None:
     """A count followed within a few words by its unit, extended over it ('41 new cases'),
-    else None."""
-    after = list(re.finditer(r"[\w'’-]+", sentence[f.end :]))[:_UNIT_WINDOW]
+    or, joined to its noun by a hyphen, by two more of the question's `terms`, which describe
+    what it counts in other words ('a record 49-match unbeaten league run' for 'how many games
+    had the unbeaten league run lasted'); else None."""
+    after = list(re.finditer(r"[\w'’]+", sentence[f.end :]))[:_UNIT_WINDOW]
+    described = []
+    running = True  # the words describing the count end where a phrase or clause begins
     for m in after:
         if stem(m.group(0)) == unit or m.group(0).lower() == unit:
             end = f.end + m.end()
             return Filler(sentence[f.start : end], f.label, f.start, end)
+        running = running and m.group(0).lower() not in STOP_WORDS
+        if running and stem(m.group(0)) in terms and not m.group(0)[0].isupper():
+            described.append(m)
+    # Only a count joined to its noun ('49-match ...') is described by the words after it:
+    # 'five Cesar awards' counts awards, whatever else the question asks about them.
+    if len(described) >= 2 and sentence[f.end : f.end + 1] == "-":
+        end = f.end + described[-1].end()
+        return Filler(sentence[f.start : end], f.label, f.start, end)
     return None
 
 
