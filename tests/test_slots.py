@@ -422,6 +422,8 @@ def test_a_share_price_answers_only_a_question_about_prices_or_shares() -> None:
         "151.5 pence",
         "£10m",
     ]
+    profits = "Profits rose to £5m last year, sending shares up 3% to 120p."
+    assert _spans("How much profit did the firm make last year?", profits) == ["£5m"]
 
 
 def test_where_something_happened_is_a_place_it_happened_in() -> None:

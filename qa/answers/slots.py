@@ -395,9 +395,11 @@ def _placed(sentence: str, f: Filler) -> bool:
 # A share price ('Shares in X closed down 19.84% at 151.5 pence') is what a share costs, not
 # what a deal is worth, a fine or a fee: it answers only a question about prices or shares.
 _SHARES = re.compile(r"\b(?:shares?|stocks?)\b", re.I)
+_CLAUSE = r"(?:[^.;]|\.(?=\d))"  # within a clause (a decimal point does not end one)
 _PRICE_MOVE = re.compile(
-    r"\b(?:closed|closing|opened|ended|finished|traded|trading|rose|risen|fell|fallen|dropped|"
-    r"climbed|jumped|slipped|sank|gained|lost|down|up)\b(?:[^.;]|\.(?=\d)){0,40}\b(?:at|to)\s*$",
+    rf"\b(?:shares?|stocks?)\b{_CLAUSE}{{0,60}}?\b(?:closed|closing|opened|ended|finished|"
+    r"traded|trading|rose|risen|fell|fallen|dropped|climbed|jumped|slipped|sank|gained|lost|"
+    rf"down|up)\b{_CLAUSE}{{0,40}}\b(?:at|to)\s*$",
     re.I,
 )
 
@@ -407,8 +409,9 @@ def _asks_a_price(question: str) -> bool:
 
 
 def _share_price(sentence: str, f: Filler) -> bool:
-    """Whether an amount is a share price a sentence about shares moves to or closes at."""
-    return bool(_SHARES.search(sentence) and _PRICE_MOVE.search(sentence[: f.start]))
+    """Whether an amount is a price the shares named before it move to or close at ('Profits
+    rose to £5m, sending shares up' gives no share price)."""
+    return bool(_PRICE_MOVE.search(sentence[: f.start]))
 
 
 def _counts_another_kind(sentence: str, f: Filler, unit: str) -> bool:
