@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
@@ -52,6 +53,7 @@ class ChromaStore:
         exists on disk: Chroma is then opened at the first call that needs it (see `open`)."""
         self._opened: tuple[Any, Any] | None = None if collection is None else (collection, client)
         self._settings = settings
+        self._opening = threading.Lock()
         self.where = where  # "the Chroma server at http://..." or "the index at ..."
         self.shared = shared  # on a server, where other processes may write too
         # The writer named on what this store writes: a process catching up with a shared
@@ -86,9 +88,11 @@ class ChromaStore:
 
     def _connection(self) -> tuple[Any, Any]:
         if self._opened is None:
-            assert self._settings is not None
-            collection, client, _, _ = self._connect(self._settings)
-            self._opened = (collection, client)
+            with self._opening:  # request threads of a server may get here at once
+                if self._opened is None:
+                    assert self._settings is not None
+                    collection, client, _, _ = self._connect(self._settings)
+                    self._opened = (collection, client)
         return self._opened
 
     def _metadata(self) -> dict[str, Any] | None:
