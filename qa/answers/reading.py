@@ -426,9 +426,10 @@ def _spacy_reader(name: str) -> Callable[[list[str]], list[list[Entity]]]:
 
 
 def _slot_order(r: SlotReading) -> tuple[bool, int, bool, float, int, int]:
-    """Sentences that answer first; among them, those with a filler of the asked kind before
-    those whose names only stand in for one (qa.answers.slots.fit); then those whose article
-    mentions every name the question uses; then by support."""
+    """Sentences that answer first; among them, by how surely their fillers are of the asked
+    kind (qa.answers.slots.fit: named beside the asked noun, then an entity of that kind, then
+    names that only stand in for one); then those whose article mentions every name the
+    question uses; then by support."""
     return (
         not r.answers,
         -r.fit,

@@ -95,7 +95,7 @@ class ChromaStore:
                     self._opened = (collection, client)
         return self._opened
 
-    def _metadata(self) -> dict[str, Any] | None:
+    def _metadata(self) -> dict[str, Any]:
         """The collection's metadata, read afresh."""
         if self._opened is None and self._settings is not None:
             peeked = _peek_metadata(self._settings)
@@ -168,7 +168,7 @@ class ChromaStore:
 
     def generation(self) -> str:
         """The collection's current generation token ("" before any newsdesk write)."""
-        return str((self._metadata() or {}).get(keys.COLLECTION_GENERATION, ""))
+        return str(self._metadata().get(keys.COLLECTION_GENERATION, ""))
 
     def mark_changed(self) -> str:
         """Give the collection a fresh generation token (after writes); the token."""
@@ -180,7 +180,7 @@ class ChromaStore:
 
     def meta(self, key: str) -> str | None:
         """A newsdesk key of the collection's metadata (read afresh), None when unset."""
-        value = (self._metadata() or {}).get(key)
+        value = self._metadata().get(key)
         return None if value in (None, "") else str(value)
 
     def set_meta(self, values: Mapping[str, str | None]) -> None:
