@@ -63,7 +63,10 @@ class Settings(BaseSettings):
     )
     embed_batch_size: int = Field(default=32, ge=1)
     embed_threads: int | None = Field(
-        default=None, ge=1, description="Embedder threads; default all cores."
+        default=None,
+        ge=1,
+        description="Embedder threads; default all cores (a long job, such as ingest, runs "
+        "that many single-threaded passes at once).",
     )
 
     # Vector store

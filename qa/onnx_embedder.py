@@ -12,6 +12,7 @@ import json
 import os
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -51,27 +52,20 @@ class OnnxEmbedder:
 
         self.name = name or source.name
         folder = ensure_exported(source, variant, settings.model_cache_dir, self.name)
-        import onnxruntime as ort
         from tokenizers import Tokenizer
 
         self.max_tokens = _max_tokens(source)
         self._pooling = _pooling(source)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = settings.embed_threads or len(os.sched_getaffinity(0))
-        options.inter_op_num_threads = 1
-        # Idle threads sleep instead of spinning: the cores are shared with the rest of the
-        # process (and, on a small machine, with everything else).
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        options.log_severity_level = 3
-        try:
-            self._session = ort.InferenceSession(
-                str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"]
-            )
-        except Exception as exc:  # onnxruntime raises its own kinds
-            raise ModelError(
-                f"ONNX Runtime could not load {folder / 'model.onnx'}: {exc}",
-                f"delete {folder.parent}: the model is exported again on next use",
-            ) from exc
+        self._model_file = folder / "model.onnx"
+        # A question's few texts run as one pass over every core; a long job (ingest) runs
+        # one single-threaded pass per core at once, which keeps the cores busier than
+        # threads that wait for each other at every operator, above all while the same
+        # process writes to its stores (int8, 1,200 MultiHop passages, a busy writer thread
+        # beside: 54.6 passages/s as one pass on two threads, 59.9 as two single-threaded).
+        self._streams = settings.embed_threads or len(os.sched_getaffinity(0))
+        self._session = self._open_session(self._streams)
+        self._bulk_session: Any = None
+        self._bulk_lock = threading.Lock()
         self._inputs = {i.name for i in self._session.get_inputs()}
         self._tok = Tokenizer.from_file(str(tokenizer_file))
         self._tok.enable_truncation(self.max_tokens)
@@ -83,6 +77,33 @@ class OnnxEmbedder:
         self.batch_size = settings.embed_batch_size
         self.dim = int(self._forward(["dimension probe"])[0].shape[1])
         self._lock = threading.Lock()
+
+    def _open_session(self, threads: int) -> Any:
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        # Idle threads sleep instead of spinning: the cores are shared with the rest of the
+        # process (and, on a small machine, with everything else).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options.log_severity_level = 3
+        try:
+            return ort.InferenceSession(
+                str(self._model_file), options, providers=["CPUExecutionProvider"]
+            )
+        except Exception as exc:  # onnxruntime raises its own kinds
+            raise ModelError(
+                f"ONNX Runtime could not load {self._model_file}: {exc}",
+                f"delete {self._model_file.parent.parent}: the model is exported again on next use",
+            ) from exc
+
+    def _bulk(self) -> Any:
+        """The single-threaded session that long jobs run `_streams` passes of at once (opened
+        at the first long job: a process that only answers never needs it)."""
+        if self._bulk_session is None:
+            self._bulk_session = self._open_session(1)
+        return self._bulk_session
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         return self.embed_with_sentences(texts)[0]
@@ -100,15 +121,31 @@ class OnnxEmbedder:
         lengths = [len(e.ids) for e in encodings]
         vectors = np.zeros((len(texts), self.dim), dtype=np.float32)
         sentences: list[np.ndarray] = [np.zeros((0, self.dim), np.float32)] * len(texts)
-        for rows in length_batches(lengths, self.batch_size):
+        batches = length_batches(lengths, self.batch_size)
+
+        def pool(rows: list[int], hidden: np.ndarray, pooled: np.ndarray) -> None:
+            vectors[rows] = pooled
+            if spans is not None:
+                for k, i in enumerate(rows):
+                    if spans[i]:
+                        sentences[i] = _pool_spans(hidden[k], encodings[i], spans[i])
+
+        if self._streams > 1 and len(batches) > 1 and len(texts) > self.batch_size:
+            with self._bulk_lock:  # one long job at a time: its passes already fill the cores
+                session = self._bulk()
+
+                def run(rows: list[int]) -> None:
+                    pooled, hidden = self._run([encodings[i] for i in rows], session)
+                    pool(rows, hidden, pooled)
+
+                with ThreadPoolExecutor(self._streams, thread_name_prefix="newsdesk-onnx") as ex:
+                    for done in [ex.submit(run, rows) for rows in batches]:
+                        done.result()
+            return vectors, sentences
+        for rows in batches:
             with self._lock:  # one forward pass at a time (memory; see SentenceTransformerEmbedder)
                 pooled, hidden = self._run([encodings[i] for i in rows])
-            vectors[rows] = pooled
-            if spans is None:
-                continue
-            for k, i in enumerate(rows):
-                if spans[i]:
-                    sentences[i] = _pool_spans(hidden[k], encodings[i], spans[i])
+            pool(rows, hidden, pooled)
         return vectors, sentences
 
     def _forward(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, list[Any]]:
@@ -116,7 +153,7 @@ class OnnxEmbedder:
         pooled, hidden = self._run(encodings)
         return pooled, hidden, encodings
 
-    def _run(self, encodings: list[Any]) -> tuple[np.ndarray, np.ndarray]:
+    def _run(self, encodings: list[Any], session: Any = None) -> tuple[np.ndarray, np.ndarray]:
         width = max(len(e.ids) for e in encodings)
         ids = np.zeros((len(encodings), width), dtype=np.int64)
         mask = np.zeros((len(encodings), width), dtype=np.int64)
@@ -126,7 +163,7 @@ class OnnxEmbedder:
         feed = {"input_ids": ids, "attention_mask": mask}
         if "token_type_ids" in self._inputs:
             feed["token_type_ids"] = np.zeros_like(ids)
-        hidden = self._session.run(None, feed)[0]
+        hidden = (session or self._session).run(None, feed)[0]
         if self._pooling == "cls":
             pooled = hidden[:, 0, :]
         else:

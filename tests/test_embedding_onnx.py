@@ -263,3 +263,25 @@ def test_word_nearness_does_not_depend_on_the_questions_before(onnx_cache: Path)
     warmed = WordMatcher(_onnx("int8", onnx_cache))  # type: ignore[arg-type]
     warmed.near("Who signed the deal?", ["sign"], ["Unilever agreed to end it with a fee."])
     assert warmed.near(question, terms, sentence) == fresh
+
+
+def test_a_long_job_in_parallel_passes_gives_the_vectors_of_one_pass_at_a_time(
+    onnx_cache: Path,
+) -> None:
+    """Many texts run as several single-threaded passes at once (ingest); each text keeps its
+    own vector and sentence vectors, in order, as when the passes run one after another."""
+    embedder = _onnx("fp32", onnx_cache)
+    texts = [f"{s} Item {n}. " * (1 + n % 7) for n, s in enumerate(SENTENCES * 12)]
+    spans = [[(0, 12), (13, 40)] for _ in texts]
+    assert len(texts) > embedder.batch_size  # type: ignore[attr-defined]
+    together, together_sents = embedder.embed_with_sentences(texts, spans)  # type: ignore[attr-defined]
+    assert embedder._bulk_session is not None  # type: ignore[attr-defined]
+    one_by_one = [
+        embedder.embed_with_sentences([t], [s])  # type: ignore[attr-defined]
+        for t, s in zip(texts, spans, strict=True)
+    ]
+    alone = np.vstack([v for v, _ in one_by_one])
+    assert ((together * alone).sum(axis=1) > 0.9999).all()
+    for mine, (_, [theirs]) in zip(together_sents, one_by_one, strict=True):
+        assert mine.shape == theirs.shape == (2, together.shape[1])
+        assert np.allclose(mine, theirs, atol=1e-3)  # (a span past a short text: zeros)
