@@ -230,3 +230,19 @@ def test_a_name_written_beside_the_asked_noun_answers_whatever_verb_states_it() 
     )
     got = _answer("What is the name of the party George Galloway launched?", text)
     assert got.startswith("Respect [1]")
+
+
+def test_a_role_named_in_the_next_paragraph_answers_who_holds_it() -> None:
+    """News describes someone first and names them next: the answer gives the name, quoting
+    both sentences, each paragraph in its own quotation marks."""
+    text = (
+        "Jon Marsh's lawyer has called for the doping charges against the sprinter to be "
+        "dropped.\n\nPeter Collins has submitted new evidence to the athletics tribunal."
+    )
+    answer = _answer("Who is the lawyer asking the tribunal to drop the charges?", text)
+    assert answer.startswith("Peter Collins [1]. "), answer
+    assert (
+        "\u201cJon Marsh's lawyer has called for the doping charges against the sprinter to be "
+        "dropped.\u201d \u201cPeter Collins has submitted new evidence to the athletics "
+        "tribunal.\u201d [1]"
+    ) in answer

@@ -12,6 +12,7 @@ from qa.answers.slots import (
     capitalised_names,
     fillers,
     fit,
+    named_next,
     reason_spans,
     unasserted,
 )
@@ -176,6 +177,45 @@ def test_how_surely_fillers_are_of_the_asked_kind() -> None:
 def test_a_name_beside_the_noun_asked_about_counts_though_the_model_misses_it() -> None:
     sentence = "The order went to the Norwegian shipyard Vard, owned by Italy's Fincantieri."
     assert "Vard" in _spans("Which shipyard won the order?", sentence)
+
+
+def _named_next(question: str, text: str) -> str | None:
+    """The person named after the first sentence of `text`, as the merged quote reads it."""
+    end = text.index(". ") + 1
+    found = named_next(text, 0, end, next(entity_reader().read([text])), _ask(question))
+    if found is None:
+        return None
+    stop, people = found
+    assert text[:stop].rstrip().endswith(".")
+    assert all(text[p.start : p.end] == p.text for p in people)
+    return " / ".join(p.text for p in people)
+
+
+def test_a_role_given_first_and_its_holder_named_in_the_next_sentence() -> None:
+    question = "Who is the lawyer asking the tribunal to drop the charges against Jon Marsh?"
+    text = (
+        "Jon Marsh's lawyer has called for the charges against the sprinter to be dropped. "
+        "Peter Collins has submitted new evidence to the tribunal. The hearing resumes soon."
+    )
+    assert _named_next(question, text) == "Peter Collins"
+    # The next sentence names someone in another role, or the role already has its name.
+    other = text.replace("Peter Collins has", "Anna Berg, the prosecutor, has")
+    assert _named_next(question, other) is None
+    named = text.replace("Marsh's lawyer has", "Marsh's lawyer Tom Reid has")
+    assert _named_next(question, named) is None
+    # The first sentence gives no role, or the question asks for none.
+    assert _named_next(question, text.replace("lawyer", "team")) is None
+    assert _named_next("Who submitted new evidence?", text) is None
+
+
+def test_the_people_named_after_a_role_when_the_question_asks_for_several() -> None:
+    text = (
+        "Ann Lee is among three British authors who made the shortlist. "
+        "Tom Hart and Sue Bell have also been nominated, with Ann Lee."
+    )
+    several = "Which British authors made the shortlist for the prize?"
+    assert _named_next(several, text) == "Tom Hart / Sue Bell"
+    assert _named_next("Which British author made the shortlist?", text) == "Tom Hart"
 
 
 def test_what_the_question_names_is_not_its_answer() -> None:

@@ -650,8 +650,10 @@ def _attribution(p: Passage) -> str:
 
 
 def _quote(text: str) -> str:
-    """A sentence of an article in quotation marks, exactly as written."""
-    return f"\u201c{text.strip()}\u201d"
+    """A sentence of an article in quotation marks, exactly as written; sentences on both sides
+    of a paragraph break each in their own."""
+    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
+    return " ".join(f"\u201c{p}\u201d" for p in paragraphs)
 
 
 def _as_of(citations: list[Citation]) -> list[str]:

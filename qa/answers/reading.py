@@ -42,6 +42,7 @@ from qa.answers.slots import (
     fillers,
     fit,
     in_span,
+    named_next,
     only_in_the_running,
     unasserted,
 )
@@ -237,6 +238,11 @@ class EvidenceReader:
                 spans = capitalised_names(sent.text, reading.question, mine, analysis.slot)
             if spans:
                 read.append((sent, spans))
+            text = reading.passages[sent.passage].text
+            later = named_next(text, sent.start, sent.end, ents, analysis)
+            if later is not None:  # the role here, the person's name opening the next sentence
+                end, people = later
+                read.append((replace(sent, end=end, text=text[sent.start : end]), people))
         verbs = [stem(v) for v, _ in analysis.predicates]
         wanted = list(dict.fromkeys([*weights, *verbs]))
         near = self._words.near(reading.question, wanted, [s.text for s, _ in read])

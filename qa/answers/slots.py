@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from qa.answers.question import Question, Slot, noun_kinds
 from qa.nlp import Entity, Token
-from qa.text import STOP_WORDS, stem, words
+from qa.text import STOP_WORDS, sentence_spans, stem, words
 
 CACHE_PASSAGES = 4096
 
@@ -34,7 +34,8 @@ class Filler:
 
 # Labels of fillers no model tagged: a capitalised name standing in for an entity of the
 # asked kind (capitalised_names), and a name written beside the noun the question asks about
-# ('the drug Tysabri', 'MSP Karen Whitefield': _named_by_unit).
+# ('the drug Tysabri', 'MSP Karen Whitefield': _named_by_unit) or opening the sentence after
+# one that gives the asked role without a name (named_next).
 NAME = "NAME"
 UNIT = "UNIT"
 
@@ -183,10 +184,52 @@ def _named_by_unit(sentence: str, unit: str, person: bool = False) -> list[Fille
     for m in re.finditer(rf"\b({_CAPS})\s+({noun})", sentence):
         if person and m.group(2).lower().endswith("s") and not unit.endswith("s"):
             continue  # 'British and Commonwealth authors': where they are from, not who
+        if m.group(1).endswith(("'s", "'", "’s", "’")):
+            continue  # 'Kenteris' lawyer': whose lawyer, not who
         if m.start(1) > 0 or len(m.group(1).split()) > 1:  # not a sentence's capital opening
             out.append(Filler(m.group(1), UNIT, m.start(1), m.end(1)))
     out = [_without_full_stop(sentence, f) for f in out]
     return [f for f in out if f.text.split()[0].lower() not in STOP_WORDS]
+
+
+def named_next(
+    text: str, start: int, end: int, entities: Sequence[Entity], question: Question
+) -> tuple[int, list[Filler]] | None:
+    """The person the sentence after text[start:end] names for the role a 'who' question asks
+    about, when text[start:end] gives the role without a name: news often describes someone
+    first and names them next ('Kostas Kenteris' lawyer has called for the charges to be
+    dropped. Gregory Ioannidis has submitted new evidence ...'). The next sentence must open
+    with the person as its subject (not 'John Smith, the prosecutor, ...', which gives another
+    role); when the question asks for several, the people it opens with. Returns the next
+    sentence's end and the people, labelled UNIT (named for the asked noun), with offsets into
+    text[start:]; else None. `entities` are text's."""
+    unit = question.unit
+    if question.slot is not Slot.PERSON or not unit:
+        return None
+    sentence = text[start:end]
+    if unit not in {stem(w) for w in words(sentence)} or _named_by_unit(sentence, unit, True):
+        return None
+    following = next(sentence_spans(text[end:]), None)
+    if following is None:
+        return None
+    s, e = end + following[0], end + following[1]
+    found = fillers(text[s:e], in_span(entities, s, e), question)
+    if not found or found[0].start != 0 or found[0].label != "PERSON":
+        return None
+    # The opening run of people ('Doris Lessing and Ian McEwan have also been nominated')
+    # when the question asks for several, else the first.
+    run = [found[0]]
+    for f in found[1:] if question.several else ():
+        if not _JOINS.fullmatch(text[s + run[-1].end : s + f.start]) or f.label != "PERSON":
+            break
+        run.append(f)
+    if text[s + run[-1].end : e].lstrip().startswith((",", "(", "-", "–")):
+        return None
+    shift = s - start
+    return e, [Filler(f.text, UNIT, f.start + shift, f.end + shift) for f in run]
+
+
+_JOINS = re.compile(r",?\s+(?:and\s+)?|,\s*")
 
 
 def _without_full_stop(sentence: str, f: Filler) -> Filler:
