@@ -246,3 +246,14 @@ def test_a_role_named_in_the_next_paragraph_answers_who_holds_it() -> None:
         "dropped.\u201d \u201cPeter Collins has submitted new evidence to the athletics "
         "tribunal.\u201d [1]"
     ) in answer
+
+
+def test_which_two_firms_gives_the_two_named_for_the_description_and_no_more() -> None:
+    text = (
+        "Drivers will control their music players by voice, under plans in development by two "
+        "US firms. VoxWorks and Tunebase are developing the technology for cars. A number of "
+        "car firms are working with Apple on voice control for its iPod music player."
+    )
+    question = "Which two US firms are working together on voice control for music players?"
+    answer = _answer(question, text)
+    assert answer.startswith("VoxWorks and Tunebase [1]. "), answer

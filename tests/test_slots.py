@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.answers.question import Slot, asked_clause, read_question
+from qa.answers.question import Slot, asked_clause, names_asked, read_question
 from qa.answers.slots import (
     NAME,
     Filler,
@@ -216,6 +216,16 @@ def test_the_people_named_after_a_role_when_the_question_asks_for_several() -> N
     several = "Which British authors made the shortlist for the prize?"
     assert _named_next(several, text) == "Tom Hart / Sue Bell"
     assert _named_next("Which British author made the shortlist?", text) == "Tom Hart"
+
+
+def test_the_firms_named_after_they_are_described() -> None:
+    text = (
+        "Drivers will control their music players by voice, under plans in development by two "
+        "US firms. VoxWorks and Tunebase are developing the technology for cars."
+    )
+    question = "Which two US firms are working together on voice control for music players?"
+    assert _named_next(question, text) == "VoxWorks / Tunebase"
+    assert _named_next(question, text.replace("VoxWorks and Tunebase are", "They are")) is None
 
 
 def test_what_the_question_names_is_not_its_answer() -> None:
@@ -493,3 +503,10 @@ def test_a_count_described_in_the_questions_other_words_counts_the_asked_thing()
     assert _spans("How many nominations did the drama get for the film awards?", awards) == [
         "12 nominations"
     ]
+
+
+def test_how_many_names_a_question_asks_for_when_it_says() -> None:
+    assert names_asked("Which two US firms are working on it?") == 2
+    assert names_asked("Who are the three winners?") == 3
+    assert names_asked("Which firms are working on it?") is None
+    assert names_asked("Who won two medals?") is None

@@ -38,7 +38,7 @@ from qa.answers.evidence import (
     named_outlets,
     outlet_clauses,
 )
-from qa.answers.question import Slot
+from qa.answers.question import Slot, names_asked
 from qa.answers.reading import (
     MIN_FOCUS,
     EvidenceReader,
@@ -198,8 +198,9 @@ class ExtractiveAnswerer(Answerer):
         best = reading.slots[0]
         weights = focus_weights(reading.analysis, reading.scored)
         forms = _NameForms([t for p in reading.passages for t in (p.title, p.text)])
-        spans = pick_spans(best, reading.analysis.slot, reading.analysis.unit, weights)
-        if reading.analysis.several:
+        several = reading.analysis.several
+        spans = pick_spans(best, reading.analysis.slot, reading.analysis.unit, weights, several)
+        if several:
             spans = _gather(reading, best, spans)
         if reading.analysis.slot in NAME_SLOTS:
             spans = [_fuller(f, forms) for f in spans]
@@ -494,18 +495,23 @@ class ExtractiveAnswerer(Answerer):
 
 
 def pick_spans(
-    reading: SlotReading, slot: Slot | None, unit: str | None, weights: dict[str, float]
+    reading: SlotReading,
+    slot: Slot | None,
+    unit: str | None,
+    weights: dict[str, float],
+    several: bool = False,
 ) -> list[Filler]:
-    """The filler(s) of a sentence that answer: every person for 'who' (and every name when
-    the question asks for several: 'which companies'), else the one nearest the question's
-    distinguishing words in the sentence."""
+    """The filler(s) of a sentence that answer: every person for 'who', and every name named
+    for the asked noun when the question asks for several ('which two firms'), else the one
+    nearest the question's distinguishing words in the sentence."""
     found = list(reading.fillers)
     if slot is Slot.PERSON or len(found) <= 1:
         return found
     # A name written beside the noun the question asks about ('the anti-war party Respect'
     # for 'which party') is of the asked kind; others in the sentence may not be ('Labour MP').
-    found = [f for f in found if f.label == UNIT] or found
-    if len(found) == 1:
+    named = [f for f in found if f.label == UNIT]
+    found = named or found
+    if len(found) == 1 or (several and named):
         return found
     if slot is Slot.DATE:  # a date the reader can place before one relative to the report
         found = [f for f in found if names_a_day_or_year(f.text)] or found
@@ -532,7 +538,10 @@ def _gather(reading: Reading, best: SlotReading, spans: list[Filler]) -> list[Fi
     of names often runs over two sentences)."""
     article = reading.passages[best.sentence.passage].article_id
     out = list(spans)
+    wanted = names_asked(reading.question)  # 'Which two firms ...': two, then no more
     for other in reading.slots[1:]:
+        if wanted and len({f.text for f in out}) >= wanted:
+            break
         same = reading.passages[other.sentence.passage].article_id == article
         # Names that only stand in for a person (fit 0) do not join a list of people.
         typed = other.fit > 0 or best.fit == 0 or reading.analysis.slot is not Slot.PERSON

@@ -256,6 +256,19 @@ def _is_verb(tokens: Sequence[Token], i: int) -> bool:
     )
 
 
+_HOW_MANY_ASKED = re.compile(
+    r"^\s*(?:(?:which|what)|(?:who|what|which)\s+(?:are|were)\s+the)\s+(two|three|four|five|six)\b",
+    re.I,
+)
+
+
+def names_asked(text: str) -> int | None:
+    """How many names a question asks for when it says ('Which two firms ...' 2, 'Who are
+    the three winners?' 3), else None."""
+    m = _HOW_MANY_ASKED.match(text)
+    return ["two", "three", "four", "five", "six"].index(m.group(1).lower()) + 2 if m else None
+
+
 _SEVERAL = re.compile(r"^\s*(?:who|what|which)\s+(?:are|were)\b|^\s*(?:which|what)\s+two\b", re.I)
 
 

@@ -196,15 +196,16 @@ def named_next(
     text: str, start: int, end: int, entities: Sequence[Entity], question: Question
 ) -> tuple[int, list[Filler]] | None:
     """The person the sentence after text[start:end] names for the role a 'who' question asks
-    about, when text[start:end] gives the role without a name: news often describes someone
-    first and names them next ('Kostas Kenteris' lawyer has called for the charges to be
-    dropped. Gregory Ioannidis has submitted new evidence ...'). The next sentence must open
-    with the person as its subject (not 'John Smith, the prosecutor, ...', which gives another
-    role); when the question asks for several, the people it opens with. Returns the next
-    sentence's end and the people, labelled UNIT (named for the asked noun), with offsets into
-    text[start:]; else None. `entities` are text's."""
+    about (or the organisation, for 'which firm'), when text[start:end] gives the role without a
+    name: news often describes someone first and names them next ('Kostas Kenteris' lawyer has
+    called for the charges to be dropped. Gregory Ioannidis has submitted new evidence ...';
+    '... plans in development by two US firms. ScanSoft and Gracenote are developing ...').
+    The next sentence must open with the name as its subject (not 'John Smith, the prosecutor,
+    ...', which gives another role); when the question asks for several, the names it opens
+    with. Returns the next sentence's end and the names, labelled UNIT (named for the asked
+    noun), with offsets into text[start:]; else None. `entities` are text's."""
     unit = question.unit
-    if question.slot is not Slot.PERSON or not unit:
+    if question.slot not in (Slot.PERSON, Slot.ORG) or not unit:
         return None
     sentence = text[start:end]
     if unit not in {stem(w) for w in words(sentence)} or _named_by_unit(sentence, unit, True):
@@ -213,14 +214,21 @@ def named_next(
     if following is None:
         return None
     s, e = end + following[0], end + following[1]
-    found = fillers(text[s:e], in_span(entities, s, e), question)
-    if not found or found[0].start != 0 or found[0].label != "PERSON":
+    following_text, mine = text[s:e], in_span(entities, s, e)
+    found = fillers(following_text, mine, question)
+    labels = question.labels
+    if question.slot is Slot.ORG:  # a small model often reads a firm's name as a product
+        labels |= {NAME}
+        found += capitalised_names(following_text, question.text, mine, question.slot)
+        found += [Filler(e.text, NAME, e.start, e.end) for e in mine if e.label == "PRODUCT"]
+        found.sort(key=lambda f: (f.start, f.label == NAME))
+    if not found or found[0].start != 0 or found[0].label not in labels:
         return None
     # The opening run of people ('Doris Lessing and Ian McEwan have also been nominated')
     # when the question asks for several, else the first.
     run = [found[0]]
     for f in found[1:] if question.several else ():
-        if not _JOINS.fullmatch(text[s + run[-1].end : s + f.start]) or f.label != "PERSON":
+        if not _JOINS.fullmatch(text[s + run[-1].end : s + f.start]) or f.label not in labels:
             break
         run.append(f)
     if text[s + run[-1].end : e].lstrip().startswith((",", "(", "-", "–")):
