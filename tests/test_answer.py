@@ -257,3 +257,21 @@ def test_which_two_firms_gives_the_two_named_for_the_description_and_no_more() -
     question = "Which two US firms are working together on voice control for music players?"
     answer = _answer(question, text)
     assert answer.startswith("VoxWorks and Tunebase [1]. "), answer
+
+
+def test_a_name_given_for_the_asked_noun_answers_when_its_passage_tells_the_event() -> None:
+    """The event is told first and referred back to ('The papers ...'): the sentence naming the
+    newspaper answers, as long as it states what the question asks was done."""
+    text = (
+        "An inquiry is under way after files containing security details about the "
+        "president's visit to London were found by a member of the public. "
+        "Police said the visit had been given extra protection. "
+        "Officers were given new codes on Monday. "
+        "The papers were later given to the Daily Courier newspaper."
+    )
+    question = (
+        "Which newspaper was given the lost security files about the president's London visit?"
+    )
+    answer = _answer(question, text)
+    assert answer.startswith("Daily Courier [1]. "), answer
+    assert _answer(question, text.replace("given to", "mentioned by")).startswith("No article")

@@ -75,6 +75,9 @@ PARAPHRASE = 0.6
 # A sentence answers only when it holds at least this share of the question's distinguishing
 # words (weighted; see focus_weights).
 MIN_FOCUS = 0.2
+# What the question's words in a sentence's passage before it count for, against the same
+# words in the sentence itself (_named_in_context).
+CONTEXT_SHARE = 0.5
 # How many of the best slot readings are parsed to check that they state what was asked.
 CHECK_ASSERTED = 3
 
@@ -286,7 +289,10 @@ class EvidenceReader:
                 )
             )
         out.sort(key=_slot_order)
-        return self._asserted(reading, out)
+        out = self._asserted(reading, out)
+        if out and not out[0].answers:
+            out = _named_in_context(reading, out, weights)
+        return out
 
     def _asserted(self, reading: Reading, read: list[SlotReading]) -> list[SlotReading]:
         """The slot readings with those of the best that only want, plan, expect or deny
@@ -429,6 +435,27 @@ def _spacy_reader(name: str) -> Callable[[list[str]], list[list[Entity]]]:
         return list(entity_reader(name).read(texts))
 
     return read
+
+
+def _named_in_context(
+    reading: Reading, read: list[SlotReading], weights: dict[str, float]
+) -> list[SlotReading]:
+    """When no sentence answers, one that names something for the asked noun ('given to the
+    Mirror newspaper' for 'Which newspaper ...?') and states the question's verb answers if the
+    question's distinguishing words are in its passage up to it: news describes an event once
+    and refers back to it ('The papers ... were given to the Mirror newspaper' after 'files
+    containing security details about the president's visit'). The passage counts at
+    CONTEXT_SHARE of a sentence holding the words itself."""
+    out = list(read)
+    for i, r in enumerate(out):
+        if not (r.about and r.fit == 2 and r.predicate >= MIN_PREDICATE):
+            continue
+        p = reading.passages[r.sentence.passage]
+        before = f"{p.title}. {p.text[: r.sentence.end]}"
+        if CONTEXT_SHARE * focus_share(weights, before) >= MIN_FOCUS:
+            out[i] = replace(r, answers=True)
+    out.sort(key=_slot_order)
+    return out
 
 
 def _slot_order(r: SlotReading) -> tuple[bool, int, bool, float, int, int]:
