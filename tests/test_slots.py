@@ -228,6 +228,28 @@ def test_the_firms_named_after_they_are_described() -> None:
     assert _named_next(question, text.replace("VoxWorks and Tunebase are", "They are")) is None
 
 
+def test_people_named_together_after_the_asked_noun_when_several_are_asked_for() -> None:
+    sentence = "Veteran presenter Bruce Forsyth and Tess Daly will host the programme."
+    assert _spans("Who are the presenters of the show?", sentence) == [
+        "Bruce Forsyth",
+        "Tess Daly",
+    ]
+    # One asked for: the name beside the noun; the other may be anyone.
+    one = "Presenter Bruce Forsyth and singer Ann Ray will open the show."
+    assert [f.text for f in _fillers(_ask("Who is the presenter?"), one) if f.label == "UNIT"] == [
+        "Bruce Forsyth"
+    ]
+
+
+def test_spokespeople_are_spokesmen_and_spokeswomen() -> None:
+    sentence = "Conservative health spokesman Jon Morgan and Ann Ray criticised the targets."
+    question = "Which opposition health spokespeople criticised the targets?"
+    assert [f.text for f in _fillers(_ask(question), sentence) if f.label == "UNIT"] == [
+        "Jon Morgan",
+        "Ann Ray",
+    ]
+
+
 def test_what_the_question_names_is_not_its_answer() -> None:
     sentence = "Roberts and Sullivan met in Oslo."
     assert _spans("Who did Sullivan meet?", sentence) == ["Roberts"]

@@ -67,7 +67,8 @@ _NOUN_SLOTS: tuple[tuple[Slot, frozenset[str]], ...] = (
             """person people man woman men women individual player minister politician official
             executive chief boss actor actress singer star director manager coach leader
             president chairman chairwoman candidate author writer artist footballer athlete
-            striker captain spokesman spokeswoman spokesperson lawyer judge founder ceo
+            striker captain spokesman spokeswoman spokesperson spokespeople spokesmen
+            spokeswomen chairperson chairmen businessman businesswoman lawyer judge founder ceo
             celebrity musician rapper comedian presenter host journalist reporter rival
             opponent winner mp chancellor secretary analyst economist expert investor
             entrepreneur owner driver quarterback receiver goalkeeper defender midfielder

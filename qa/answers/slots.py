@@ -97,7 +97,9 @@ def fillers(sentence: str, entities: Sequence[Entity], question: Question) -> li
             if not _YEAR.match(m.group(0))
         ]
     if slot in (Slot.ORG, Slot.PLACE, Slot.THING, Slot.PERSON) and question.unit:
-        found += _named_by_unit(sentence, question.unit, person=slot is Slot.PERSON)
+        found += _named_by_unit(
+            sentence, question.unit, person=slot is Slot.PERSON, several=question.several
+        )
     found = [_tidy(sentence, f) for f in _merge(found)]
     if slot is Slot.PERSON:
         found = [
@@ -174,13 +176,23 @@ def _tidy(sentence: str, f: Filler) -> Filler:
     return Filler(sentence[start:end], f.label, start, end) if end > start else f
 
 
-def _named_by_unit(sentence: str, unit: str, person: bool = False) -> list[Filler]:
+_GENDERED = re.compile(r"(\w{4,}?)(?:m[ae]n|wom[ae]n|persons?|people)")
+
+
+def _named_by_unit(
+    sentence: str, unit: str, person: bool = False, several: bool = False
+) -> list[Filler]:
     """Names written beside the noun the question asks about, which a small model may not
-    tag: 'the Norwegian shipyard Vard', 'the Vard shipyard', 'lawyer Grigoris Ioannidis'."""
+    tag: 'the Norwegian shipyard Vard', 'the Vard shipyard', 'lawyer Grigoris Ioannidis'; for
+    people when the question asks for several, the name joined to one by 'and' too."""
     out = []
     noun = rf"\b(?i:{re.escape(unit)})\w*"
-    for m in re.finditer(rf"{noun},?\s+({_CAPS})", sentence):
+    if m := _GENDERED.fullmatch(unit):  # 'spokespeople': a spokesman, spokeswoman or spokesperson
+        noun = rf"\b(?i:{re.escape(m.group(1))}(?:m[ae]n|wom[ae]n|persons?|people))\b"
+    for m in re.finditer(rf"{noun},?\s+({_CAPS})(?:\s+and\s+({_CAPS}))?", sentence):
         out.append(Filler(m.group(1), UNIT, m.start(1), m.end(1)))
+        if m.group(2) and person and several:  # 'presenter Bruce Forsyth and Tess Daly host'
+            out.append(Filler(m.group(2), UNIT, m.start(2), m.end(2)))
     for m in re.finditer(rf"\b({_CAPS})\s+({noun})", sentence):
         if person and m.group(2).lower().endswith("s") and not unit.endswith("s"):
             continue  # 'British and Commonwealth authors': where they are from, not who
