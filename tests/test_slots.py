@@ -250,6 +250,13 @@ def test_spokespeople_are_spokesmen_and_spokeswomen() -> None:
     ]
 
 
+def test_who_made_a_work_answers_only_who_made_it() -> None:
+    sentence = "She will voice the spider, who saves a pig, in the story by Ed Whitley."
+    assert "Ed Whitley" not in _spans("Who was cast as the voice of the pig?", sentence)
+    assert "Ed Whitley" in _spans("Who wrote the story of the spider and the pig?", sentence)
+    assert "Ed Whitley" in _spans("Who is the author of the story?", sentence)
+
+
 def test_what_the_question_names_is_not_its_answer() -> None:
     sentence = "Roberts and Sullivan met in Oslo."
     assert _spans("Who did Sullivan meet?", sentence) == ["Roberts"]

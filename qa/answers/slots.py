@@ -101,11 +101,14 @@ def fillers(sentence: str, entities: Sequence[Entity], question: Question) -> li
             sentence, question.unit, person=slot is Slot.PERSON, several=question.several
         )
     found = [_tidy(sentence, f) for f in _merge(found)]
+    creating = asks_for_a_maker(question)
     if slot is Slot.PERSON:
         found = [
             f
             for f in found
-            if not _describes_another(sentence, f) and not _names_a_body(sentence, f.start, f.end)
+            if not _describes_another(sentence, f)
+            and not _names_a_body(sentence, f.start, f.end)
+            and not (_WORK_BY.search(sentence[max(0, f.start - 40) : f.start]) and not creating)
         ]
     if slot is Slot.COUNT:
         found = [f for f in found if not _names_a_thing(sentence, f)]
@@ -268,6 +271,32 @@ _ROLE_BEFORE = re.compile(
     r"director|manager|coach|boss|member|counsel|adviser)\s+(?:to|of|for)\s+"
     r"(?:the\s+)?(?:[A-Z][\w.-]*\s+)*$"
 )
+
+
+# A person written after a work and 'by' ('the story by EB White', 'a novel by Ian McEwan')
+# made it: an answer to who wrote, directed or made something, not to who else took part.
+_WORK_BY = re.compile(
+    r"\b(?:story|stories|book|books|novel|novels|play|plays|poem|song|songs|album|film|films|"
+    r"movie|painting|opera|musical|novella|memoir|biography|screenplay|script)\s+by\s+$",
+    re.I,
+)
+_MAKING = frozenset(
+    stem(w)
+    for w in """write wrote written author direct compose paint create pen produce make
+    sing record publish draw adapt""".split()
+)
+_MAKERS = frozenset(
+    stem(w)
+    for w in """author writer director novelist composer painter artist playwright poet
+    songwriter creator screenwriter producer singer""".split()
+)
+
+
+def asks_for_a_maker(question: Question) -> bool:
+    """Whether a 'who' question asks who wrote, directed or made something ('Who wrote ...?',
+    'Who is the author of ...?', 'By whom ...?')."""
+    verbs = {stem(lemma) for _, lemma in question.predicates}
+    return bool(verbs & _MAKING) or question.unit in _MAKERS or "by whom" in question.text.lower()
 
 
 def _describes_another(sentence: str, f: Filler) -> bool:
