@@ -289,10 +289,9 @@ class EvidenceReader:
                 )
             )
         out.sort(key=_slot_order)
-        out = self._asserted(reading, out)
         if out and not out[0].answers:
             out = _named_in_context(reading, out, weights)
-        return out
+        return self._asserted(reading, out)
 
     def _asserted(self, reading: Reading, read: list[SlotReading]) -> list[SlotReading]:
         """The slot readings with those of the best that only want, plan, expect or deny
@@ -445,10 +444,13 @@ def _named_in_context(
     question's distinguishing words are in its passage up to it: news describes an event once
     and refers back to it ('The papers ... were given to the Mirror newspaper' after 'files
     containing security details about the president's visit'). The passage counts at
-    CONTEXT_SHARE of a sentence holding the words itself."""
+    CONTEXT_SHARE of a sentence holding the words itself. (Run before EvidenceReader._asserted,
+    which then checks these too.)"""
     out = list(read)
     for i, r in enumerate(out):
         if not (r.about and r.fit == 2 and r.predicate >= MIN_PREDICATE):
+            continue
+        if only_in_the_running(reading.analysis, r.sentence.text):
             continue
         p = reading.passages[r.sentence.passage]
         before = f"{p.title}. {p.text[: r.sentence.end]}"

@@ -101,8 +101,8 @@ def fillers(sentence: str, entities: Sequence[Entity], question: Question) -> li
             sentence, question.unit, person=slot is Slot.PERSON, several=question.several
         )
     found = [_tidy(sentence, f) for f in _merge(found)]
-    creating = asks_for_a_maker(question)
     if slot is Slot.PERSON:
+        creating = asks_for_a_maker(question)
         found = [
             f
             for f in found
@@ -235,7 +235,7 @@ def named_next(
     if question.slot is Slot.ORG:  # a small model often reads a firm's name as a product
         labels |= {NAME}
         found += capitalised_names(following_text, question.text, mine, question.slot)
-        found += [Filler(e.text, NAME, e.start, e.end) for e in mine if e.label == "PRODUCT"]
+        found += [Filler(x.text, NAME, x.start, x.end) for x in mine if x.label == "PRODUCT"]
         found.sort(key=lambda f: (f.start, f.label == NAME))
     if not found or found[0].start != 0 or found[0].label not in labels:
         return None
