@@ -8,6 +8,7 @@ import pytest
 from qa.answers.question import Slot, asked_clause, names_asked, read_question
 from qa.answers.slots import (
     NAME,
+    UNIT,
     Filler,
     capitalised_names,
     fillers,
@@ -127,6 +128,12 @@ def test_a_count_is_the_number_of_what_is_counted() -> None:
     assert _spans("How many hospitals closed?", sentence) == ["3 hospitals"]
 
 
+def test_a_count_the_question_gives_does_not_hide_the_one_it_asks_for() -> None:
+    sentence = "Last year some 40 million tickets were sold, 12 million of which were for trains."
+    question = "How many of the 40 million tickets sold last year were for trains?"
+    assert _spans(question, sentence) == ["12 million"]
+
+
 def test_percentages_dates_and_places() -> None:
     sentence = "On 20 January the firm said 18% of staff in Oslo would go."
     assert _spans("What percentage of staff would go?", sentence) == ["18%"]
@@ -177,6 +184,13 @@ def test_how_surely_fillers_are_of_the_asked_kind() -> None:
 def test_a_name_beside_the_noun_asked_about_counts_though_the_model_misses_it() -> None:
     sentence = "The order went to the Norwegian shipyard Vard, owned by Italy's Fincantieri."
     assert "Vard" in _spans("Which shipyard won the order?", sentence)
+
+
+def test_a_name_the_asked_thing_is_based_on_names_it() -> None:
+    question = _ask("What operating system will the new laptop run?")
+    sentence = "The laptop, made by Quanta, will run a Linux-based operating system."
+    named = [f.text for f in _fillers(question, sentence) if f.label == UNIT]
+    assert named == ["Linux"]
 
 
 def _named_next(question: str, text: str) -> str | None:

@@ -9,6 +9,7 @@ name it: 'Who did Sullivan speak with?' is not answered by 'Sullivan'.
 
 from __future__ import annotations
 
+import itertools
 import re
 import threading
 from collections import OrderedDict
@@ -98,7 +99,11 @@ def fillers(sentence: str, entities: Sequence[Entity], question: Question) -> li
         ]
     if slot in (Slot.ORG, Slot.PLACE, Slot.THING, Slot.PERSON) and question.unit:
         found += _named_by_unit(
-            sentence, question.unit, person=slot is Slot.PERSON, several=question.several
+            sentence,
+            question.unit,
+            person=slot is Slot.PERSON,
+            several=question.several,
+            modifier=_modifier(question.text, question.unit),
         )
     found = [_tidy(sentence, f) for f in _merge(found)]
     if slot is Slot.PERSON:
@@ -118,10 +123,16 @@ def fillers(sentence: str, entities: Sequence[Entity], question: Question) -> li
         found = [f for f in found if _placed(sentence, f)] or found
     if slot in (Slot.MONEY, Slot.QUANTITY) and not _asks_a_price(question.text):
         found = [f for f in found if not _share_price(sentence, f)]
+    asked = _asked(question.text)
     if slot is Slot.COUNT and question.unit:
         terms = [t for t in question.terms if t != question.unit]
+        # A count the question gives itself ('of the roughly 25 million players sold') is
+        # no answer, so it does not stand in the way of one that names no noun.
         counted = [
-            u for f in found if (u := _with_unit(sentence, f, question.unit, terms)) is not None
+            u
+            for f in found
+            if (u := _with_unit(sentence, f, question.unit, terms)) is not None
+            and not _is_asked(u.text, asked)
         ]
         # No count next to its noun: any count of a sentence that names the noun ('... 25
         # million players were sold, 10 million of which were iPods').
@@ -132,7 +143,6 @@ def fillers(sentence: str, entities: Sequence[Entity], question: Question) -> li
             if _names_unit(sentence, question.unit)
             else []
         )
-    asked = _asked(question.text)
     # A name the question uses, after a title the model read into an organisation's name
     # ('Gen Pervez Musharraf's' for a question about Pervez Musharraf), is not an answer.
     return [
@@ -183,11 +193,14 @@ _GENDERED = re.compile(r"(\w{4,}?)(?:m[ae]n|wom[ae]n|persons?|people)")
 
 
 def _named_by_unit(
-    sentence: str, unit: str, person: bool = False, several: bool = False
+    sentence: str, unit: str, person: bool = False, several: bool = False, modifier: str = ""
 ) -> list[Filler]:
     """Names written beside the noun the question asks about, which a small model may not
     tag: 'the Norwegian shipyard Vard', 'the Vard shipyard', 'lawyer Grigoris Ioannidis'; for
-    people when the question asks for several, the name joined to one by 'and' too."""
+    people when the question asks for several, the name joined to one by 'and' too. Before
+    the noun, the name may be written as what the thing is based on, and the question's word
+    for the noun's kind may come between ('a Linux-based operating system' for 'What
+    operating system ...?', `modifier` 'operating')."""
     out = []
     noun = rf"\b(?i:{re.escape(unit)})\w*"
     if m := _GENDERED.fullmatch(unit):  # 'spokespeople': a spokesman, spokeswoman or spokesperson
@@ -196,15 +209,27 @@ def _named_by_unit(
         out.append(Filler(m.group(1), UNIT, m.start(1), m.end(1)))
         if m.group(2) and person and several:  # 'presenter Bruce Forsyth and Tess Daly host'
             out.append(Filler(m.group(2), UNIT, m.start(2), m.end(2)))
-    for m in re.finditer(rf"\b({_CAPS})\s+({noun})", sentence):
+    between = rf"(?:-based)?\s+(?:(?i:{re.escape(modifier)})\s+)?" if modifier else r"\s+"
+    for m in re.finditer(rf"\b({_CAPS})(?:{between})({noun})", sentence):
         if person and m.group(2).lower().endswith("s") and not unit.endswith("s"):
             continue  # 'British and Commonwealth authors': where they are from, not who
         if m.group(1).endswith(("'s", "'", "’s", "’")):
             continue  # 'Kenteris' lawyer': whose lawyer, not who
         if m.start(1) > 0 or len(m.group(1).split()) > 1:  # not a sentence's capital opening
-            out.append(Filler(m.group(1), UNIT, m.start(1), m.end(1)))
+            end = m.end(1) - (len("-based") if m.group(1).endswith("-based") else 0)
+            out.append(Filler(sentence[m.start(1) : end], UNIT, m.start(1), end))
     out = [_without_full_stop(sentence, f) for f in out]
     return [f for f in out if f.text.split()[0].lower() not in STOP_WORDS]
+
+
+def _modifier(question: str, unit: str) -> str:
+    """The question's word right before its noun `unit` when it says what kind the noun is
+    ('operating' in 'What operating system ...'), else ''."""
+    ws = words(question)
+    for before, w in itertools.pairwise(ws):
+        if stem(w) == unit and before.islower() and before not in STOP_WORDS:
+            return before
+    return ""
 
 
 def named_next(
