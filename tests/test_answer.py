@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from qa.answers.evidence import REFUSAL
 from qa.answers.extractive import ExtractiveAnswerer
-from qa.answers.reading import Sentence, SlotReading, _slot_order
+from qa.answers.reading import Sentence, SlotReading, _referred_to, _slot_order
 from qa.config import Settings
 from qa.embedding import FakeEmbedder
 from qa.types import Answer, Passage
@@ -275,3 +275,35 @@ def test_a_name_given_for_the_asked_noun_answers_when_its_passage_tells_the_even
     answer = _answer(question, text)
     assert answer.startswith("Daily Courier [1]. "), answer
     assert _answer(question, text.replace("given to", "mentioned by")).startswith("No article")
+
+
+def test_a_sentence_referring_back_to_the_event_answers_for_it() -> None:
+    """'The low-budget film, directed by ...' speaks of the film the lead told about: the lead's
+    words count for it, so it outranks a sentence about another film that shares more words."""
+    story = _passage(
+        "a",
+        "A thriller starring Tom Reed as a retired spy won top honours at the Harbour Film "
+        "Festival on Friday. The Ferryman won the Silver Anchor award. The low-budget film, "
+        "directed by Anna Kowal, follows a spy who comes home after 20 years.",
+    )
+    other = _passage(
+        "b",
+        "Tom Reed was also at the Harbour Film Festival. Directed by Marco Bellini, The Return "
+        "previously won top honours in Venice.",
+    )
+    question = "Who directed the Tom Reed film that took top honours at the Harbour Film Festival?"
+    answer = _answer_from(question, [other, story])
+    assert answer.text.startswith("Anna Kowal ["), answer.text
+
+
+def test_which_sentences_refer_back_to_what_came_before() -> None:
+    lead = "Film tops festival. A thriller won the festival's top prize on Friday. "
+
+    def refers(sentence: str) -> bool:
+        passage = _passage("p", lead + sentence)
+        return bool(_referred_to(passage, len(lead), sentence))
+
+    assert refers("That brought its prizes to nine this year.")
+    assert refers("The low-budget film was shot in Wales.")  # 'film' was used before
+    assert not refers("The weather was poor on Friday.")  # no weather was told of before
+    assert not refers("She will voice the spider.")  # a person, not the event

@@ -76,7 +76,7 @@ PARAPHRASE = 0.6
 # words (weighted; see focus_weights).
 MIN_FOCUS = 0.2
 # What the question's words in a sentence's passage before it count for, against the same
-# words in the sentence itself (_named_in_context).
+# words in the sentence itself (_named_in_context, and a sentence that refers back: _referred_to).
 CONTEXT_SHARE = 0.5
 # How many of the best slot readings are parsed to check that they state what was asked.
 CHECK_ASSERTED = 3
@@ -262,6 +262,10 @@ class EvidenceReader:
         out = []
         for (sent, spans), soft in zip(read, near, strict=True):
             focus = focus_share(weights, sent.text, soft)
+            before = _referred_to(reading.passages[sent.passage], sent.start, sent.text)
+            if before:  # 'That brought to 49 the number of banks ...' after the suit it counts
+                together = focus_share(weights, f"{before} {sent.text}", soft)
+                focus += CONTEXT_SHARE * (together - focus)
             said = predicate_match(analysis.predicates, sent.text, soft)
             if said < MIN_PREDICATE:
                 focus *= 0.5  # the sentence does not state what the question asks was done
@@ -453,11 +457,36 @@ def _named_in_context(
         if only_in_the_running(reading.analysis, r.sentence.text):
             continue
         p = reading.passages[r.sentence.passage]
-        before = f"{p.title}. {p.text[: r.sentence.end]}"
+        before = _told_before(p, r.sentence.end)
         if CONTEXT_SHARE * focus_share(weights, before) >= MIN_FOCUS:
             out[i] = replace(r, answers=True)
     out.sort(key=_slot_order)
     return out
+
+
+# A sentence opening with a demonstrative ('That brought to 49 the number ...') or a definite
+# description ('The low-budget film, directed by ...') refers back to what came before it.
+_DEMONSTRATIVE = re.compile(r"(?:That|This|These|Those)\b")
+_DEFINITE = re.compile(r"The\s+((?:[a-z][\w-]*\s+){0,2}[a-z][\w-]*)\b")
+
+
+def _told_before(passage: Passage, end: int) -> str:
+    """What the article told up to `end` of `passage`'s text, as far as it was retrieved."""
+    return f"{passage.title}. {passage.text[:end]}"
+
+
+def _referred_to(passage: Passage, start: int, sentence: str) -> str:
+    """The article's title and its passage up to `start` when `sentence` (which starts there)
+    opens by referring back to them: with a demonstrative, or with a definite description whose
+    noun they already used ('The low-budget film' after 'Controversial film tops festival').
+    News tells an event once and goes on about it. Empty otherwise."""
+    before = _told_before(passage, start)
+    if _DEMONSTRATIVE.match(sentence):
+        return before
+    described = _DEFINITE.match(sentence)
+    if described and terms_of(described.group(1)) & terms_of(before):
+        return before
+    return ""
 
 
 def _slot_order(r: SlotReading) -> tuple[bool, int, bool, float, int, int]:
