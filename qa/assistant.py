@@ -333,9 +333,7 @@ class Assistant:
 
         Raises NotFoundError when the index holds no article with that id.
         """
-        passages = self.keyword.article_passages(article_id)
-        if passages is None:  # some records not kept locally (see qa.index.resync.fill_records)
-            passages = self.store.article_passages(article_id)
+        passages = self.index.article_passages(article_id)
         if not passages:
             raise NotFoundError(
                 f"No article with id {article_id!r} in the index",

@@ -58,6 +58,8 @@ def test_stored_article_keeps_paragraphs_file_authors_and_date_source(
     assert stored.authors == ["Jane Doe", "Ravi Patel"]
     assert stored.author == "Jane Doe and Ravi Patel"
     assert stored.extra["date_source"] == "field"
+    assert fake_assistant.index.article_passages(listed.id) == passages
+    assert fake_assistant.index.article_passages("no-such-article") == []
     assert listed.body == "" and listed.path == str(path) and listed.title == "Tram line to grow"
 
 

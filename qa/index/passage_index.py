@@ -48,6 +48,7 @@ from qa.index.records import KeywordDoc, StoredChunk, iso_to_ts, keyword_doc, re
 from qa.index.resync import fill_records, sync_from_store
 from qa.index.snapshot import Snapshot
 from qa.index.store import ChromaStore
+from qa.types import Passage
 
 # Writers on other machines may have clocks this far behind the newest write seen (seconds).
 CLOCK_MARGIN = 600.0
@@ -111,6 +112,12 @@ class PassageIndex:
         if self.store.shared:
             return self.store.article_versions(article_ids)
         return self.keyword.article_versions(article_ids)
+
+    def article_passages(self, article_id: str) -> list[Passage]:
+        """An article's passages in body order ([] for no such article): from the local
+        records, else (some not kept locally, see qa.index.resync.fill_records) the store."""
+        passages = self.keyword.article_passages(article_id)
+        return self.store.article_passages(article_id) if passages is None else passages
 
     # Writing: begin, then any of write / replace_article / set_wire_copies / reconcile, then
     # commit. A batch killed anywhere in between is finished by writing it again.
