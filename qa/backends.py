@@ -157,7 +157,11 @@ def build_answerer(
         SentenceMap.for_space(getattr(embedder, "space", None)),
     )
     extractive = ExtractiveAnswerer(
-        embedder, settings.answers, outlets=outlets, sentences=sentences
+        embedder,
+        settings.answers,
+        outlets=outlets,
+        sentences=sentences,
+        openings=index.openings if index is not None else None,
     )
     if llm is None and settings.answerer == "extractive":
         return extractive

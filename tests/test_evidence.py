@@ -10,6 +10,7 @@ from qa.answers.evidence import (
     candidate_names,
     conflicting_values,
     mention_counts,
+    mention_word,
     missing_names,
     named_outlets,
     names_in,
@@ -104,9 +105,56 @@ def test_a_short_name_is_given_in_the_fullest_form_the_evidence_uses() -> None:
 
     assert lead("Spears") == "Britney Spears"
     assert lead("Commission") == "European Commission"
-    # Only names ending with it: 'Britney' is not completed to 'Britney Spears'.
-    assert lead("Britney") == "Britney"
+    # A first name alone is completed only when no name ends with it, and by the name it
+    # opens that is written at least as often (here 'Britney Spears', twice).
+    assert lead("Britney") == "Britney Spears"
     assert lead("Ellison") == "Ellison"
+
+
+def test_a_first_name_alone_is_the_full_name_written_at_least_as_often() -> None:
+    q = "Who was praised by the board?"
+    context = ["Sam Harland founded the firm. The board met Sam Harland on Friday."]
+
+    def lead(text: str, context: list[str]) -> str:
+        return candidate_names([("a", text, 0.5)], q, (), context)[0][0]
+
+    # 'Sam' in a quote is the Sam Harland the evidence names twice.
+    assert lead('"Sam is generous," the Board Chair Jo Kent said.', context) == "Sam Harland"
+    # A name written more often alone is a name of its own, not the short form of a longer one.
+    q = "Which retailer was praised?"
+    context = ["Harbourmart AI is a unit of Harbourmart. Harbourmart grew; Harbourmart hired."]
+    got = candidate_names([("a", "It was said that Harbourmart was praised.", 0.5)], q, (), context)
+    assert got[0][0] == "Harbourmart"
+
+
+def test_an_opening_adverb_or_a_country_before_a_name_is_not_part_of_it() -> None:
+    q = "Which retailer ran the sale?"
+    text = "It was said that Harbourmart ran the sale."
+    for context in (
+        "Technically Harbourmart ran it. The sale was a success.",
+        "Didn't Harbourmart run it? The sale was a success.",
+        "The US Harbourmart stores ran it.",
+    ):
+        got = candidate_names([("a", text, 0.5)], q, (), [context])
+        assert got[0][0] == "Harbourmart", context
+    got = candidate_names([("a", text, 0.5)], q, (), ["The chain Big Harbourmart ran it."])
+    assert got[0][0] == "Big Harbourmart"
+
+
+def test_a_surname_opening_a_sentence_counts_when_the_context_names_the_person() -> None:
+    q = "Who is planning to launch a new venture?"
+    texts = [("a", "Harland has been telling investors he plans a new venture.", 0.6)]
+    assert candidate_names(texts, q) == []
+    context = ["Investors say Sam Harland is raising money."]
+    assert candidate_names(texts, q, (), context)[0][0] == "Sam Harland"
+
+
+def test_the_word_an_article_naming_someone_is_sure_to_use() -> None:
+    assert mention_word("Sam Bankman-Fried") == "fri"
+    assert mention_word("Alameda Research") == "alameda"
+    assert mention_word("Manchester United") == "manchester"
+    assert mention_word("Research") == "research"
+    assert mention_word("") is None
 
 
 def test_short_forms_are_credited_to_the_fuller_form_of_the_whole_passages() -> None:
@@ -149,6 +197,32 @@ def test_a_name_answer_names_the_person_in_full() -> None:
         "Which pop star was forced to take lithium against her will?", passages
     )
     assert got.text.startswith("Britney Spears [1].")
+
+
+def test_a_name_answer_is_completed_from_the_opening_of_its_article() -> None:
+    """Writers name someone in full at first mention and shorten the name after: the opening
+    of the article (not retrieved here) gives the full form."""
+    passages = [
+        _p("a", "Later that year, Harland was found guilty of fraud by the jury.", "Fortune"),
+        _p("b", "Harland took the stand in his own defence on Monday.", "TechCrunch"),
+    ]
+    openings = {
+        "https://news.test/a": "Crypto founder Tom Harland went on trial in New York.",
+        "https://news.test/b": "The trial of Tom Harland began on Tuesday.",
+    }
+
+    def answer(lookup: dict[str, str]) -> str:
+        answerer = ExtractiveAnswerer(
+            FakeEmbedder(),
+            Settings().answers,
+            openings=lambda ids: [lookup[i] for i in ids if i in lookup],
+        )
+        question = "Who, according to Fortune and TechCrunch, took the stand and was found guilty?"
+        return answerer.answer(question, passages).text
+
+    assert answer(openings).startswith("Tom Harland."), answer(openings)
+    # Without it, 'Harland' alone is not taken for a person's full name.
+    assert not answer({}).startswith(("Tom Harland", "Harland"))
 
 
 def test_a_claim_no_outlet_is_named_for_may_cite_one_more_article_of_an_outlet() -> None:

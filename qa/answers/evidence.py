@@ -190,11 +190,14 @@ def candidate_names(
             seen = per_name[name.terms]
             seen[article] = max(seen.get(article, 0.0), weight)
             surface.setdefault(name.terms, name.text)
-    # A capitalised word opening a sentence counts only as a part of a longer name seen elsewhere.
-    for terms in initial - full:
-        if not any(len(o) > len(terms) and _contains(o, terms) for o in full):
-            per_name.pop(terms, None)
+    # A capitalised word opening a sentence counts only as a part of a longer name seen elsewhere
+    # (in the texts, or in full in the context: 'Altman has been telling investors ...').
     forms = _NameForms(context)
+    for terms in initial - full:
+        if forms.fuller(terms) is None and not any(
+            len(o) > len(terms) and _contains(o, terms) for o in full
+        ):
+            per_name.pop(terms, None)
     longest: dict[tuple[str, ...], tuple[str, ...]] = {}
     for terms in per_name:
         longer = [o for o in per_name if len(o) > len(terms) and _contains(o, terms)]
@@ -253,6 +256,16 @@ def _may_be_person(name: str) -> bool:
     )
 
 
+def mention_word(name: str) -> str | None:
+    """The stem an article that mentions `name` is sure to use, whichever form it writes: a
+    person's or a body's last name ('Bankman-Fried' for 'Sam Bankman-Fried'), but not a word
+    bodies' names end with ('Alameda' for 'Alameda Research'). None for no words."""
+    stems = [stem(w) for w in words(name)]
+    while len(stems) > 1 and stems[-1] in _BODY_WORDS:
+        stems.pop()
+    return stems[-1] if stems else None
+
+
 def ends_like_body(name: str) -> bool:
     """Whether `name` ends with a word bodies' names end with ('Manchester United', 'Labour
     Party')."""
@@ -268,17 +281,42 @@ class _NameForms:
     def __init__(self, texts: Iterable[str]) -> None:
         self.counts: Counter[tuple[str, ...]] = Counter()
         self.surface: dict[tuple[str, ...], str] = {}
+        self.inside: set[tuple[str, ...]] = set()  # seen written after a sentence's opening
         for names in names_of(list(texts)):
             for found in names:
+                if found.opens and _OPENER.fullmatch(found.text.split()[0]):
+                    continue  # 'Technically Amazon ...': the sentence's first word, not the name's
                 self.counts[found.terms] += 1
                 self.surface.setdefault(found.terms, found.text)
+                if not found.opens:
+                    self.inside.add(found.terms)
 
     def fuller(self, terms: tuple[str, ...]) -> tuple[str, ...] | None:
         """The most frequent longer name ending with `terms` ('Spears' -> 'Britney Spears',
-        'Commission' -> 'European Commission'), the shorter on a tie; None when there is none."""
+        'Commission' -> 'European Commission'), the shorter on a tie; None when there is none.
+        For a one-word name that no longer one ends with, a longer one it opens and that is
+        written at least as often, not only opening sentences: its short form ('Sam' in a
+        quote, for 'Sam Altman'); one written more often is a name of its own ('Google', not
+        'Google AI')."""
         n = len(terms)
-        longer = [t for t in self.counts if len(t) > n and t[-n:] == terms]
+        longer = [
+            t
+            for t in self.counts
+            if len(t) > n and t[-n:] == terms and not _QUALIFIER.fullmatch(self.surface[t])
+        ]
+        if not longer and n == 1:
+            own = self.counts[terms]
+            longer = [
+                t for t in self.inside if len(t) > n and t[:n] == terms and self.counts[t] >= own
+            ]
         return max(longer, key=lambda t: (self.counts[t], -len(t))) if longer else None
+
+
+# A sentence's first word that is not part of the name after it: an adverb ('Technically',
+# 'Reportedly') or a negated auxiliary ("Didn't").
+_OPENER = re.compile(r"[A-Z][a-z]{3,}ly|[A-Z][a-z]*n['’]t")
+# A country's or bloc's initials before a name qualify it, they are not part of it ('US TikTok').
+_QUALIFIER = re.compile(r"(?:US|USA|UK|EU|UN)\s+\S.*")
 
 
 def names_of(

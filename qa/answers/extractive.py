@@ -35,6 +35,7 @@ from qa.answers.evidence import (
     candidate_names,
     conflicting_values,
     mention_counts,
+    mention_word,
     named_outlets,
     outlet_clauses,
 )
@@ -156,10 +157,16 @@ class ExtractiveAnswerer(Answerer):
         max_chars: int = 600,
         entities: Callable[[list[str]], list[list[Entity]]] | None = None,
         sentences: SentenceVectors | None = None,
+        openings: Callable[[Sequence[str]], Sequence[str]] | None = None,
     ):
         super().__init__(
             EvidenceReader(
-                embedder, settings, outlets=outlets, entities=entities, sentences=sentences
+                embedder,
+                settings,
+                outlets=outlets,
+                entities=entities,
+                sentences=sentences,
+                openings=openings,
             )
         )
         self._max_sentences = settings.max_answer_sentences
@@ -197,7 +204,7 @@ class ExtractiveAnswerer(Answerer):
         values side by side when they differ)."""
         best = reading.slots[0]
         weights = focus_weights(reading.analysis, reading.scored)
-        forms = _NameForms([t for p in reading.passages for t in (p.title, p.text)])
+        forms = _NameForms(self.reader.name_context(reading.passages))
         several = reading.analysis.several
         spans = pick_spans(best, reading.analysis.slot, reading.analysis.unit, weights, several)
         if several:
@@ -551,12 +558,12 @@ def _gather(reading: Reading, best: SlotReading, spans: list[Filler]) -> list[Fi
 
 
 def _naming(lead: str | None, passages: Sequence[Passage]) -> frozenset[str]:
-    """The articles whose retrieved passages name `lead` (by its last word: 'Bankman-Fried')."""
-    last = [stem(w) for w in words(lead or "")][-1:]
-    if not last:
+    """The articles whose retrieved passages name `lead` (by its mention_word: 'Bankman-Fried')."""
+    word = mention_word(lead or "")
+    if word is None:
         return frozenset()
     return frozenset(
-        p.article_id for p in passages if last[0] in {stem(w) for w in words(f"{p.title} {p.text}")}
+        p.article_id for p in passages if word in {stem(w) for w in words(f"{p.title} {p.text}")}
     )
 
 
@@ -623,7 +630,7 @@ def _lead(
         return None
     top = scored[:LEAD_SENTENCES]
     outlets = {p.source for p in passages if p.source}
-    context = [t for p in passages for t in (p.title, p.text)]
+    context = reader.name_context(passages)
     names = candidate_names(
         [(passages[s.passage].article_id, s.text, s.score) for s in top], question, outlets, context
     )
@@ -637,7 +644,7 @@ def _by_outlets(
     names: list[tuple[str, float]], named: list[str], passages: Sequence[Passage]
 ) -> list[tuple[str, float]]:
     """Candidate names ranked first by how many of the outlets the question names have a
-    retrieved article that mentions them (by last word: 'Sam Bankman-Fried' as 'Bankman-Fried'),
+    retrieved article that mentions them (by mention_word: 'Sam Bankman-Fried' as 'Bankman-Fried'),
     then as they were. A question put together from several outlets' reports asks for what
     those reports share."""
     vocab: dict[str, set[str]] = {o: set() for o in named}
@@ -646,8 +653,8 @@ def _by_outlets(
             vocab[p.source].update(stem(w) for w in words(f"{p.title} {p.text}"))
 
     def covered(name: str) -> int:
-        last = [stem(w) for w in words(name)][-1:]
-        return sum(bool(last) and last[0] in v for v in vocab.values())
+        word = mention_word(name)
+        return sum(word is not None and word in v for v in vocab.values())
 
     return sorted(names, key=lambda item: -covered(item[0]))
 
