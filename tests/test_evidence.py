@@ -184,6 +184,19 @@ def test_a_name_answer_is_the_one_every_named_outlet_reports() -> None:
     assert got.text.startswith("Sam Altman.")
 
 
+def test_which_two_gives_two_names_from_the_named_outlets_reports() -> None:
+    passages = [
+        _p("a", "Nina Holt was seen cheering for Omar Dale from the box seats.", "The Age"),
+        _p("b", "Omar Dale and Nina Holt left the stadium together on Sunday.", "Daily Post"),
+    ]
+    got = ExtractiveAnswerer(FakeEmbedder(), Settings().answers).answer(
+        "Which two public figures, according to The Age and Daily Post, left the stadium "
+        "together after one cheered from the box seats?",
+        passages,
+    )
+    assert got.text.startswith(("Nina Holt and Omar Dale.", "Omar Dale and Nina Holt.")), got.text
+
+
 def test_a_name_answer_names_the_person_in_full() -> None:
     # The best sentences use the short form; only a headline names her in full.
     passages = [

@@ -625,7 +625,8 @@ def published_in(passage: Passage, periods: list[tuple[int, int]]) -> bool:
 def _lead(
     question: str, scored: list[Sentence], passages: Sequence[Passage], reader: EvidenceReader
 ) -> str | None:
-    """For a question asking for a name, the name the best sentences of most articles give."""
+    """For a question asking for a name, the name the best sentences of most articles give;
+    for one asking for two or more ('Which two public figures ...'), that many."""
     if not asks_for_name(question):
         return None
     top = scored[:LEAD_SENTENCES]
@@ -637,7 +638,7 @@ def _lead(
     named = [o for o, _ in named_outlets(question, [p.source or "" for p in passages])]
     if len(named) >= 2:
         names = _by_outlets(names, named, passages)
-    return names[0][0] if names else None
+    return join_names([name for name, _ in names[: names_asked(question) or 1]]) or None
 
 
 def _by_outlets(
