@@ -228,7 +228,7 @@ def test_a_name_answer_is_completed_from_the_opening_of_its_article() -> None:
         answerer = ExtractiveAnswerer(
             FakeEmbedder(),
             Settings().answers,
-            openings=lambda ids: [lookup[i] for i in ids if i in lookup],
+            openings=lambda ids: {i: lookup[i] for i in ids if i in lookup},
         )
         question = "Who, according to Fortune and TechCrunch, took the stand and was found guilty?"
         return answerer.answer(question, passages).text
@@ -236,6 +236,31 @@ def test_a_name_answer_is_completed_from_the_opening_of_its_article() -> None:
     assert answer(openings).startswith("Tom Harland."), answer(openings)
     # Without it, 'Harland' alone is not taken for a person's full name.
     assert not answer({}).startswith(("Tom Harland", "Harland"))
+
+
+def test_an_outlet_whose_article_opens_with_the_name_reports_it() -> None:
+    """The name both named outlets report leads; one outlet's retrieved passage says 'he', but
+    its article's opening names him."""
+    passages = [
+        replace(
+            _p("a", "Tom Harland lied to lenders for years, prosecutors said.", "Fortune"),
+            title="Jo Pike takes the stand",
+        ),
+        _p("b", "He was not honest, said Jo Pike, who worked with him.", "TechCrunch"),
+    ]
+    openings = {"https://news.test/b": "The fraud trial of Tom Harland entered its third week."}
+    question = "Who, according to Fortune and TechCrunch, lied to lenders?"
+
+    def answer(lookup: dict[str, str]) -> str:
+        answerer = ExtractiveAnswerer(
+            FakeEmbedder(),
+            Settings().answers,
+            openings=lambda ids: {i: lookup[i] for i in ids if i in lookup},
+        )
+        return answerer.answer(question, passages).text
+
+    assert answer({}).startswith("Jo Pike."), answer({})
+    assert answer(openings).startswith("Tom Harland."), answer(openings)
 
 
 def test_a_claim_no_outlet_is_named_for_may_cite_one_more_article_of_an_outlet() -> None:

@@ -61,7 +61,9 @@ def test_stored_article_keeps_paragraphs_file_authors_and_date_source(
     assert fake_assistant.index.article_passages(listed.id) == passages
     assert fake_assistant.index.article_passages("no-such-article") == []
     # What an answer reads names in full from: each article's opening passage.
-    assert fake_assistant.index.openings([listed.id, "no-such-article"]) == [passages[0].text]
+    assert fake_assistant.index.openings([listed.id, "no-such-article"]) == {
+        listed.id: passages[0].text
+    }
     assert listed.body == "" and listed.path == str(path) and listed.title == "Tram line to grow"
 
 

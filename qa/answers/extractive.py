@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 
 from qa.answers.citations import marker
@@ -157,7 +157,7 @@ class ExtractiveAnswerer(Answerer):
         max_chars: int = 600,
         entities: Callable[[list[str]], list[list[Entity]]] | None = None,
         sentences: SentenceVectors | None = None,
-        openings: Callable[[Sequence[str]], Sequence[str]] | None = None,
+        openings: Callable[[Sequence[str]], Mapping[str, str]] | None = None,
     ):
         super().__init__(
             EvidenceReader(
@@ -631,27 +631,33 @@ def _lead(
         return None
     top = scored[:LEAD_SENTENCES]
     outlets = {p.source for p in passages if p.source}
-    context = reader.name_context(passages)
+    openings = reader.openings(passages)
+    context = reader.name_context(passages, openings)
     names = candidate_names(
         [(passages[s.passage].article_id, s.text, s.score) for s in top], question, outlets, context
     )
     named = [o for o, _ in named_outlets(question, [p.source or "" for p in passages])]
     if len(named) >= 2:
-        names = _by_outlets(names, named, passages)
+        names = _by_outlets(names, named, passages, openings)
     return join_names([name for name, _ in names[: names_asked(question) or 1]]) or None
 
 
 def _by_outlets(
-    names: list[tuple[str, float]], named: list[str], passages: Sequence[Passage]
+    names: list[tuple[str, float]],
+    named: list[str],
+    passages: Sequence[Passage],
+    openings: Mapping[str, str] | None = None,
 ) -> list[tuple[str, float]]:
     """Candidate names ranked first by how many of the outlets the question names have a
     retrieved article that mentions them (by mention_word: 'Sam Bankman-Fried' as 'Bankman-Fried'),
-    then as they were. A question put together from several outlets' reports asks for what
-    those reports share."""
+    in its retrieved passages or its opening (`openings`, by article id), then as they were. A
+    question put together from several outlets' reports asks for what those reports share."""
+    openings = openings or {}
     vocab: dict[str, set[str]] = {o: set() for o in named}
     for p in passages:
         if p.source in vocab:
-            vocab[p.source].update(stem(w) for w in words(f"{p.title} {p.text}"))
+            lead = openings.get(p.article_id, "")
+            vocab[p.source].update(stem(w) for w in words(f"{p.title} {p.text} {lead}"))
 
     def covered(name: str) -> int:
         word = mention_word(name)

@@ -18,7 +18,7 @@ import math
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
@@ -153,11 +153,11 @@ class EvidenceReader:
         outlets: Callable[[], Sequence[str]] | None = None,
         entities: Callable[[list[str]], list[list[Entity]]] | None = None,
         sentences: SentenceVectors | None = None,
-        openings: Callable[[Sequence[str]], Sequence[str]] | None = None,
+        openings: Callable[[Sequence[str]], Mapping[str, str]] | None = None,
     ) -> None:
         self._embedder = embedder
         # The opening passages of whole articles, by id: where names are written in full.
-        self._openings = openings or (lambda ids: ())
+        self._openings = openings or (lambda ids: {})
         # Sentence vectors: stored at ingest when the index has them, else embedded here.
         self._sentences = sentences or SentenceVectors(embedder)
         self.min_evidence = settings.min_evidence
@@ -169,14 +169,21 @@ class EvidenceReader:
         self._words = WordMatcher(embedder)
         self._tagged = entities is None  # a pipeline of our own: tag questions with it too
 
-    def name_context(self, passages: Sequence[Passage]) -> list[str]:
+    def openings(self, passages: Sequence[Passage]) -> Mapping[str, str]:
+        """The opening passage of each of the passages' articles, by article id, as far as the
+        index holds them: where writers name people and bodies in full ('Sam Bankman-Fried',
+        then 'Bankman-Fried') and say what the article is about."""
+        return self._openings(list(dict.fromkeys(p.article_id for p in passages)))
+
+    def name_context(
+        self, passages: Sequence[Passage], openings: Mapping[str, str] | None = None
+    ) -> list[str]:
         """The texts that tell how the evidence's names are written in full: the passages and
-        their titles, and their articles' opening passages, which name people and bodies in
-        full at first mention ('Sam Bankman-Fried', then 'Bankman-Fried')."""
+        their titles, and their articles' `openings` (read when not given)."""
         texts = [t for p in passages for t in (p.title, p.text)]
         known = set(texts)
-        ids = list(dict.fromkeys(p.article_id for p in passages))
-        return texts + [t for t in self._openings(ids) if t not in known]
+        leads = self.openings(passages) if openings is None else openings
+        return texts + [t for t in leads.values() if t not in known]
 
     def tokens(self, text: str) -> list[Token]:
         """The words of `text` (a question or a sentence), tagged and parsed by the spaCy

@@ -119,9 +119,9 @@ class PassageIndex:
         passages = self.keyword.article_passages(article_id)
         return self.store.article_passages(article_id) if passages is None else passages
 
-    def openings(self, article_ids: Sequence[str]) -> list[str]:
-        """The text of each article's first passage (its lead), for the articles found."""
-        return [ps[0].text for a in article_ids if (ps := self.article_passages(a))]
+    def openings(self, article_ids: Sequence[str]) -> dict[str, str]:
+        """The text of each article's first passage (its lead), by id, for those found."""
+        return {a: ps[0].text for a in article_ids if (ps := self.article_passages(a))}
 
     # Writing: begin, then any of write / replace_article / set_wire_copies / reconcile, then
     # commit. A batch killed anywhere in between is finished by writing it again.
