@@ -193,6 +193,18 @@ def test_a_name_the_asked_thing_is_based_on_names_it() -> None:
     assert named == ["Linux"]
 
 
+def test_who_did_the_asked_thing_is_named_after_its_verb_and_by() -> None:
+    question = _ask("Who directed the thriller that won the festival's top prize?")
+    sentence = "The film, directed by Jean-Luc Marchetti, opens in Paris on Friday."
+    assert [(f.text, f.label) for f in _fillers(question, sentence)] == [
+        ("Jean-Luc Marchetti", UNIT)
+    ]
+    # Another verb's agent is only a person the sentence names.
+    question = _ask("Who bought the Harbour Gazette?")
+    sentence = "The paper, read by Anna Berg every day, was sold."
+    assert [f.label for f in _fillers(question, sentence)] == ["PERSON"]
+
+
 def _named_next(question: str, text: str) -> str | None:
     """The person named after the first sentence of `text`, as the merged quote reads it."""
     end = text.index(". ") + 1

@@ -105,6 +105,8 @@ def fillers(sentence: str, entities: Sequence[Entity], question: Question) -> li
             several=question.several,
             modifier=_modifier(question.text, question.unit),
         )
+    if slot in (Slot.PERSON, Slot.ORG):
+        found += _agents(sentence, question.predicates)
     found = [_tidy(sentence, f) for f in _merge(found)]
     if slot is Slot.PERSON:
         creating = asks_for_a_maker(question)
@@ -220,6 +222,18 @@ def _named_by_unit(
             out.append(Filler(sentence[m.start(1) : end], UNIT, m.start(1), end))
     out = [_without_full_stop(sentence, f) for f in out]
     return [f for f in out if f.text.split()[0].lower() not in STOP_WORDS]
+
+
+def _agents(sentence: str, verbs: Sequence[tuple[str, str]]) -> list[Filler]:
+    """Names written as who did what the question asks about, after its verb and 'by' ('The
+    film, directed by Jean-Pierre Jeunet, ...' for 'Who directed ...?'), which a small model
+    may not tag. Labelled UNIT: as sure as a name written beside the asked noun."""
+    out = []
+    for _, lemma in verbs:
+        root = re.escape(lemma.lower()[: max(3, len(lemma) - 2)] if len(lemma) > 3 else lemma)
+        for m in re.finditer(rf"\b(?i:{root})\w*\s+by\s+({_CAPS})", sentence):
+            out.append(Filler(m.group(1), UNIT, m.start(1), m.end(1)))
+    return [_without_full_stop(sentence, f) for f in out]
 
 
 def _modifier(question: str, unit: str) -> str:
@@ -428,7 +442,8 @@ def _is_duration(text: str) -> bool:
 
 def fit(found: Sequence[Filler], question: Question, sentence: str = "") -> int:
     """How surely a sentence's fillers are of the asked kind: 2 when one is named beside the
-    noun the question asks about ('which drug' - 'the drug Tysabri'); 1 when one is an entity
+    noun the question asks about ('which drug' - 'the drug Tysabri') or as who did what it asks
+    about ('directed by Jean-Pierre Jeunet'); 1 when one is an entity
     the model read as that kind; 0 when all stand in (capitalised names the model read as
     another kind or not at all; for 'on what date', no day named; for 'where' or 'in which
     city', no place the sentence puts something in, at or near)."""
