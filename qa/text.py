@@ -116,6 +116,13 @@ def stem(word: str) -> str:
     return w
 
 
+def verb_root(lemma: str) -> str:
+    """The start every form of a verb shares, lower-cased: its lemma less up to two letters
+    ('clos' for 'close': 'closed', 'closing'; 'abolis' for 'abolish')."""
+    lemma = lemma.lower()
+    return lemma[: max(3, len(lemma) - 2)] if len(lemma) > 3 else lemma
+
+
 def words(text: str) -> list[str]:
     """Word tokens of `text`, as written."""
     return _WORD.findall(text)

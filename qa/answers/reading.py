@@ -50,7 +50,7 @@ from qa.config import AnswerSettings
 from qa.embedding import Embedder
 from qa.index.sentences import SentenceVectors
 from qa.nlp import Entity, Token
-from qa.text import STOP_WORDS, content_terms, sentence_spans, stem, words
+from qa.text import STOP_WORDS, content_terms, sentence_spans, stem, verb_root, words
 from qa.types import Answer, Passage
 
 # Weights of the sentence score: meaning (embedding cosine) and word overlap with the question.
@@ -566,7 +566,7 @@ def predicate_match(verbs: Sequence[tuple[str, str]], text: str, near: dict[str,
     forms = [w.lower() for w in words(text)]
     best = 0.0
     for written, lemma in verbs:
-        root = lemma.lower()[: max(3, len(lemma) - 2)] if len(lemma) > 3 else lemma.lower()
+        root = verb_root(lemma)
         if any(f == written or f.startswith(root) for f in forms):
             return 1.0
         best = max(best, near.get(stem(written), 0.0))

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from qa.answers.question import Question, Slot, noun_kinds
 from qa.nlp import Entity, Token
-from qa.text import STOP_WORDS, sentence_spans, stem, words
+from qa.text import STOP_WORDS, sentence_spans, stem, verb_root, words
 
 CACHE_PASSAGES = 4096
 
@@ -211,13 +211,14 @@ def _named_by_unit(
         out.append(Filler(m.group(1), UNIT, m.start(1), m.end(1)))
         if m.group(2) and person and several:  # 'presenter Bruce Forsyth and Tess Daly host'
             out.append(Filler(m.group(2), UNIT, m.start(2), m.end(2)))
-    between = rf"(?:-based)?\s+(?:(?i:{re.escape(modifier)})\s+)?" if modifier else r"\s+"
+    between = rf"\s+(?:(?i:{re.escape(modifier)})\s+)?" if modifier else r"\s+"
     for m in re.finditer(rf"\b({_CAPS})(?:{between})({noun})", sentence):
         if person and m.group(2).lower().endswith("s") and not unit.endswith("s"):
             continue  # 'British and Commonwealth authors': where they are from, not who
         if m.group(1).endswith(("'s", "'", "’s", "’")):
             continue  # 'Kenteris' lawyer': whose lawyer, not who
         if m.start(1) > 0 or len(m.group(1).split()) > 1:  # not a sentence's capital opening
+            # 'Linux-based' (one word to _CAPS) names Linux.
             end = m.end(1) - (len("-based") if m.group(1).endswith("-based") else 0)
             out.append(Filler(sentence[m.start(1) : end], UNIT, m.start(1), end))
     out = [_without_full_stop(sentence, f) for f in out]
@@ -230,7 +231,7 @@ def _agents(sentence: str, verbs: Sequence[tuple[str, str]]) -> list[Filler]:
     may not tag. Labelled UNIT: as sure as a name written beside the asked noun."""
     out = []
     for _, lemma in verbs:
-        root = re.escape(lemma.lower()[: max(3, len(lemma) - 2)] if len(lemma) > 3 else lemma)
+        root = re.escape(verb_root(lemma))
         for m in re.finditer(rf"\b(?i:{root})\w*\s+by\s+({_CAPS})", sentence):
             out.append(Filler(m.group(1), UNIT, m.start(1), m.end(1)))
     return [_without_full_stop(sentence, f) for f in out]
