@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 from qa.config import DEFAULT_NER_MODEL
@@ -70,6 +70,18 @@ class EntityReader:
             docs = list(self._nlp.pipe(texts, batch_size=32, disable=self._disable))
         for doc in docs:
             yield [Entity(e.text, e.label_, e.start_char, e.end_char) for e in doc.ents]
+
+    @cached_property
+    def irregular_verbs(self) -> Mapping[str, str]:
+        """The pipeline's irregular verb forms and their lemmas ('sought' -> 'seek', 'paid'
+        -> 'pay'), from its lemmatizer's exception table; empty when it has none."""
+        if "lemmatizer" not in self._nlp.pipe_names:
+            return {}
+        lookups = getattr(self._nlp.get_pipe("lemmatizer"), "lookups", None)
+        if lookups is None or "lemma_exc" not in lookups.tables:
+            return {}
+        verbs = lookups.get_table("lemma_exc").get("verb", {})
+        return {form: lemmas[0] for form, lemmas in verbs.items() if lemmas}
 
     def tokens(self, text: str) -> list[Token]:
         """The words of `text` with their parts of speech, lemmas and parse."""

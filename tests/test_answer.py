@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from qa.answers.evidence import REFUSAL
 from qa.answers.extractive import ExtractiveAnswerer
-from qa.answers.reading import Sentence, SlotReading, _referred_to, _slot_order
+from qa.answers.reading import (
+    Sentence,
+    SlotReading,
+    _referred_to,
+    _slot_order,
+    predicate_match,
+)
 from qa.config import Settings
 from qa.embedding import FakeEmbedder
+from qa.nlp import entity_reader
 from qa.types import Answer, Passage
 
 
@@ -307,3 +314,12 @@ def test_which_sentences_refer_back_to_what_came_before() -> None:
     assert refers("The low-budget film was shot in Wales.")  # 'film' was used before
     assert not refers("The weather was poor on Friday.")  # no weather was told of before
     assert not refers("She will voice the spider.")  # a person, not the event
+
+
+def test_an_irregular_form_states_the_asked_verb() -> None:
+    irregular = entity_reader().irregular_verbs
+    seek = [("seeking", "seek")]
+    assert predicate_match(seek, "Support is being sought for a bill.", {}, irregular) == 1.0
+    assert predicate_match(seek, "Support is being sought for a bill.", {}) == 0.0
+    assert predicate_match([("pay", "pay")], "The club paid £5m.", {}, irregular) == 1.0
+    assert predicate_match([("pay", "pay")], "The club said so.", {}, irregular) == 0.0

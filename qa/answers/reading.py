@@ -185,6 +185,15 @@ class EvidenceReader:
         leads = self.openings(passages) if openings is None else openings
         return texts + [t for t in leads.values() if t not in known]
 
+    def _irregular_verbs(self) -> Mapping[str, str]:
+        """Irregular verb forms and their lemmas, from the spaCy pipeline's lemmatizer; none
+        when the reader was given another entity reader."""
+        if not self._tagged:
+            return {}
+        from qa.nlp import entity_reader
+
+        return entity_reader(self._ner_model).irregular_verbs
+
     def tokens(self, text: str) -> list[Token]:
         """The words of `text` (a question or a sentence), tagged and parsed by the spaCy
         pipeline (qa.nlp); none when the reader was given another entity reader."""
@@ -278,6 +287,7 @@ class EvidenceReader:
             article_text[p.article_id] = f"{known} {p.text}"
         # Read once per article, not per sentence.
         mentions = {a: _mentions(subjects, text, sources) for a, text in article_text.items()}
+        irregular = self._irregular_verbs()
         out = []
         for (sent, spans), soft in zip(read, near, strict=True):
             focus = focus_share(weights, sent.text, soft)
@@ -285,7 +295,7 @@ class EvidenceReader:
             if before:  # 'That brought to 49 the number of banks ...' after the suit it counts
                 together = focus_share(weights, f"{before} {sent.text}", soft)
                 focus += CONTEXT_SHARE * (together - focus)
-            said = predicate_match(analysis.predicates, sent.text, soft)
+            said = predicate_match(analysis.predicates, sent.text, soft, irregular)
             if said < MIN_PREDICATE:
                 focus *= 0.5  # the sentence does not state what the question asks was done
             support = (1 - FOCUS_SHARE) * sent.score + FOCUS_SHARE * focus
@@ -557,17 +567,26 @@ def focus_share(
     return sum(w * (1.0 if t in have else near.get(t, 0.0)) for t, w in weights.items()) / total
 
 
-def predicate_match(verbs: Sequence[tuple[str, str]], text: str, near: dict[str, float]) -> float:
+def predicate_match(
+    verbs: Sequence[tuple[str, str]],
+    text: str,
+    near: dict[str, float],
+    irregular: Mapping[str, str] | None = None,
+) -> float:
     """How well `text` states one of the question's verbs ((as written, lemma) pairs): 1 when
-    it holds a form of one ('closed' for 'close', 'abolished' for 'abolish'), else how near in
-    meaning its closest word comes ('talks' for 'speak'); 1 when the question has none."""
+    it holds a form of one ('closed' for 'close', 'abolished' for 'abolish'; an `irregular`
+    one, form to lemma: 'sought' for 'seek'), else how near in meaning its closest word comes
+    ('talks' for 'speak'); 1 when the question has none."""
     if not verbs:
         return 1.0
     forms = [w.lower() for w in words(text)]
+    irregular = irregular or {}
     best = 0.0
     for written, lemma in verbs:
         root = verb_root(lemma)
-        if any(f == written or f.startswith(root) for f in forms):
+        if any(
+            f == written or f.startswith(root) or irregular.get(f) == lemma.lower() for f in forms
+        ):
             return 1.0
         best = max(best, near.get(stem(written), 0.0))
     return best
