@@ -217,6 +217,28 @@ def _named_next(question: str, text: str) -> str | None:
     return " / ".join(p.text for p in people)
 
 
+def test_a_person_named_next_whom_the_model_reads_as_a_body_still_answers() -> None:
+    """The small model tags some people's names as organisations: at the next sentence's
+    opening, a two-word name it tags so still names the role's holder; one word does not."""
+    question = _ask("Which finance minister warned of a crisis over currency controls?")
+    text = "The finance minister warned of a crisis over currency controls. Anna Berg said more."
+    end = text.index(". ") + 1
+    as_body = [Entity("Anna Berg", "ORG", end + 1, end + 10)]
+    found = named_next(text, 0, end, as_body, question)
+    assert found is not None and [p.text for p in found[1]] == ["Anna Berg"]
+    text = "The finance minister warned of a crisis over currency controls. Usdaw said more."
+    as_body = [Entity("Usdaw", "ORG", end + 1, end + 6)]
+    assert named_next(text, 0, end, as_body, question) is None
+
+
+def test_how_much_something_changes_is_read_as_a_percentage_or_a_sum() -> None:
+    question = "How much is the harbour economy expected to grow in 2005?"
+    assert _ask(question).slot is Slot.QUANTITY
+    sentence = "The harbour economy is now expected to grow by 5.7% in 2005."
+    assert _spans(question, sentence) == ["5.7%"]
+    assert _ask("How much did the council pay for the ferry?").slot is Slot.MONEY
+
+
 def test_a_role_given_first_and_its_holder_named_in_the_next_sentence() -> None:
     question = "Who is the lawyer asking the tribunal to drop the charges against Jon Marsh?"
     text = (

@@ -453,11 +453,19 @@ def _how(after: list[str]) -> tuple[Slot | None, str | None]:
         noun = after[1] if len(after) > 1 else ""
         if stem(noun) in _NOT_MONEY:
             return Slot.QUANTITY, stem(noun)
+        if any(stem(w) in _CHANGE for w in after[1:10]):
+            return Slot.QUANTITY, None  # 'how much will the economy grow': 5.7%, or £3bn
         return Slot.MONEY, None
     if nxt in _MEASURES:
         return Slot.QUANTITY, nxt
     return Slot.CONTENT, None
 
+
+# Verbs of change: 'how much' they ask for is by how much (a percentage as well as a sum).
+_CHANGE = _nouns(
+    """grow grew grown rise rose risen fall fell fallen increase decrease drop climb shrink
+    shrank shrunk expand contract decline jump slump slip surge soar plunge gain"""
+)
 
 _NOT_NOUN = frozenset(_AUX) | frozenset("of the a an did do does more than in on at to for".split())
 

@@ -277,6 +277,17 @@ def named_next(
         found += capitalised_names(following_text, question.text, mine, question.slot)
         found += [Filler(x.text, NAME, x.start, x.end) for x in mine if x.label == "PRODUCT"]
         found.sort(key=lambda f: (f.start, f.label == NAME))
+    elif question.slot is Slot.PERSON:  # ... and a person it has not seen as a body
+        labels |= {NAME}
+        found += [
+            Filler(x.text, NAME, x.start, x.end)
+            for x in mine
+            if x.label in _CONFUSABLE
+            and x.label != "PERSON"
+            and len(x.text.split()) >= 2  # a first name and a last ('Herve Gaymard')
+            and not _names_a_body(following_text, x.start, x.end)
+        ]
+        found.sort(key=lambda f: (f.start, f.label == NAME))
     if not found or found[0].start != 0 or found[0].label not in labels:
         return None
     # The opening run of people ('Doris Lessing and Ian McEwan have also been nominated')
