@@ -204,12 +204,13 @@ class ExtractiveAnswerer(Answerer):
         values side by side when they differ)."""
         best = reading.slots[0]
         weights = focus_weights(reading.analysis, reading.scored)
-        forms = _NameForms(self.reader.name_context(reading.passages))
         several = reading.analysis.several
         spans = pick_spans(best, reading.analysis.slot, reading.analysis.unit, weights, several)
         if several:
             spans = _gather(reading, best, spans)
         if reading.analysis.slot in NAME_SLOTS:
+            # (read only for names: it reads the articles' openings from the index)
+            forms = _NameForms(self.reader.name_context(reading.passages))
             spans = [_fuller(f, forms) for f in spans]
         chosen = [best]
         articles = {reading.passages[best.sentence.passage].article_id}
