@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from qa.answers.question import Slot, asked_clause, names_asked, read_question
+from qa.answers.reading import holds_role
 from qa.answers.slots import (
     NAME,
     UNIT,
@@ -47,6 +48,11 @@ def _spans(question: str, sentence: str) -> list[str]:
         ("At which London cinema will the ceremony be held?", Slot.PLACE, "cinema"),
         ("Why did the council reject the offer?", Slot.REASON, None),
         ("What did Sullivan discuss with them?", Slot.CONTENT, None),
+        ("What was the runner's winning time in the final?", Slot.QUANTITY, "time"),
+        ("What is the US price of the new car?", Slot.MONEY, "price"),
+        ("What were the company's sales last year?", Slot.MONEY, "sale"),
+        ("What is the film about?", Slot.CONTENT, None),
+        ("What was Apple's response?", Slot.CONTENT, None),
         ("Did both outlets report the sale?", Slot.YESNO, None),
         ("Between the two reports, was there a change in tone?", Slot.YESNO, None),
     ],
@@ -172,6 +178,9 @@ def test_how_surely_fillers_are_of_the_asked_kind() -> None:
     assert "Tysabri" in [f.text for f in named] and fit(named, question) == 2
     who = _ask("Who is the Qwest chairman who wrote to MCI's board?")
     person = _fillers(who, "Qwest chairman Richard Notebaert sent a letter to MCI's board.")
+    # Named beside the role the question asks who holds.
+    assert [f.text for f in person] == ["Richard Notebaert"] and fit(person, who) == 2
+    person = _fillers(who, "Richard Notebaert sent a letter to MCI's board.")
     assert [f.text for f in person] == ["Richard Notebaert"] and fit(person, who) == 1
     # A sentence naming no person: its capitalised names only stand in for one.
     sentence = "The letter said Qwest would review the Verizon merger agreement."
@@ -179,6 +188,16 @@ def test_how_surely_fillers_are_of_the_asked_kind() -> None:
         sentence, who.text, next(entity_reader().read([sentence])), who.slot
     )
     assert stand_in and all(f.label == NAME for f in stand_in) and fit(stand_in, who) == 0
+
+
+def test_who_holds_a_role_is_said_only_by_a_sentence_that_names_the_role() -> None:
+    question = _ask("Who is Cameroon's finance minister?")
+    assert question.role == "finance minister"
+    assert holds_role(question, "The finance minister, Polycarpe Abah Abah, said so.")
+    assert not holds_role(question, "Prime Minister Ephraim Inoni said those found guilty ...")
+    assert not holds_role(question, "Fidelis Nanga, a journalist, said the government ...")
+    anyone = _ask("Who is the individual that founded the exchange?")
+    assert anyone.role is None and holds_role(anyone, "Fidelis Nanga said so.")
 
 
 def test_a_name_beside_the_noun_asked_about_counts_though_the_model_misses_it() -> None:
@@ -350,6 +369,30 @@ def test_a_size_is_not_answered_by_a_date_but_a_length_of_time_is() -> None:
     sentence = "The firm was fined 11m euros for breaking takeover rules five years ago."
     assert _spans("How large was the fine imposed on the firm?", sentence) == ["11m euros"]
     assert "three hours" in _spans("How long did the meeting last?", "It lasted three hours.")
+
+
+def test_a_time_is_a_time_of_day_a_date_or_how_long_something_took() -> None:
+    assert "two minutes 35.39 seconds" in " ".join(
+        _spans(
+            "What was Kelly Holmes' winning time?",
+            "Holmes won the race in two minutes 35.39 seconds.",
+        )
+    )
+    assert _spans("What time does the ceremony start?", "The ceremony starts at 7pm.") == ["7pm"]
+
+
+def test_whose_thing_a_what_is_question_asks_about_distinguishes_it() -> None:
+    asked = _ask("What is the US price of the Aston Martin V8 Vantage?")
+    assert "us" in asked.terms and "price" not in asked.terms
+    asked = _ask("What was Kelly Holmes' winning time in the 1,000m?")
+    assert {"holme", "kel"} <= set(asked.terms)
+
+
+def test_where_is_answered_by_a_name_written_where_a_place_is_beside_the_places_tagged() -> None:
+    sentence = "Dame Alicia Markova, who has died in Bath aged 94, was the UK's first ballerina."
+    assert _spans("Where did Dame Alicia Markova die?", sentence) == ["Bath"]
+    held = "The summit will be held in central London next week."
+    assert _spans("Where will the summit be held?", held) == ["London"]
 
 
 def test_a_name_written_where_a_place_is_stands_in_for_a_place() -> None:
@@ -587,3 +630,14 @@ def test_how_many_names_a_question_asks_for_when_it_says() -> None:
     assert names_asked("Who are the three winners?") == 3
     assert names_asked("Which firms are working on it?") is None
     assert names_asked("Who won two medals?") is None
+
+
+def test_a_distance_or_a_date_is_not_a_time() -> None:
+    question = "What was her winning time in the 1,000m?"
+    assert _spans(question, "She won the 1,000m at the Grand Prix this summer.") == []
+    assert _spans(question, "She won in two minutes, 35.39 seconds.") == [
+        "two minutes, 35.39 seconds"
+    ]
+    assert _spans("What time did he run in the final?", "He ran 20.13secs in the final.") == [
+        "20.13secs"
+    ]

@@ -8,6 +8,7 @@ Read from the question's grammar (its question word and the noun after 'which' /
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -107,7 +108,10 @@ _NOUN_SLOTS: tuple[tuple[Slot, frozenset[str]], ...] = (
             museum gallery cathedral prison palace castle park square"""
         ),
     ),
-    (Slot.DATE, _nouns("year date day month week time decade century season")),
+    (Slot.DATE, _nouns("year date day month week decade century season")),
+    # A time is a time of day or a date ('What time does the show start?'), or how long
+    # something took ('her winning time'): a measure that spans of time answer.
+    (Slot.QUANTITY, _nouns("time duration distance length height weight speed temperature")),
     (
         Slot.MONEY,
         _nouns(
@@ -175,6 +179,9 @@ class Question:
     alternatives: tuple[str, str] | None = None
     predicates: tuple[tuple[str, str], ...] = ()  # its verbs: (as written, lemma) ('won', 'win')
     several: bool = False  # asks for more than one ('Which authors ...', 'Who are the ...')
+    # The role a 'Who is Cameroon's finance minister?' question asks who holds ('finance
+    # minister', as written), which a sentence must name to say who holds it.
+    role: str | None = None
 
     @property
     def labels(self) -> frozenset[str]:
@@ -205,6 +212,20 @@ def read_question(text: str, tokens: tuple[Token, ...] = ()) -> Question:
         unit = _tagged_head(text, tokens) or unit
     if slot is Slot.PERSON and unit is None:
         unit = _role(text)
+    role = None
+    if slot is Slot.PERSON and tokens and not several_asked(text):
+        held = _copula_noun(tokens, "who")
+        if held is not None and held[0] is Slot.PERSON and held[1] not in _ANYONE:
+            unit = held[1]
+            role = " ".join(w for w in (_modifier_of(tokens, unit), unit) if w)
+    kind: frozenset[str] | None = None
+    if slot is Slot.CONTENT and verb is None and tokens:
+        # 'What was Kelly Holmes' winning time ...', 'What is the US price of ...': the noun
+        # the copula asks about, past its possessive and modifiers (which are not the kind of
+        # answer asked for but whose: they distinguish the question).
+        copula = _copula_noun(tokens)
+        if copula is not None:
+            (slot, unit), kind = copula, frozenset({copula[1]})
     verbs = [i for i, t in enumerate(tokens) if _is_verb(tokens, i) and t.text.lower() not in _AUX]
     # The verbs of the main clause, when it has one ('Which fee is X getting ... for developing
     # snacks?' asks what X gets; the snacks' developing identifies them).
@@ -218,12 +239,14 @@ def read_question(text: str, tokens: tuple[Token, ...] = ()) -> Question:
     )
     # 'Which pop star ...': the words naming the kind of answer are not what the answer's
     # sentence says (it names Britney Spears, not a pop star).
-    skip = _QUESTION_TERMS | (_kind_words(text, unit) if slot is not Slot.COUNT else frozenset())
+    if kind is None:
+        kind = _kind_words(text, unit) if slot is not Slot.COUNT else frozenset()
+    skip = _QUESTION_TERMS | kind
     terms = tuple(t for t in content_terms(text) if t not in skip)
     several = bool(_SEVERAL.match(text)) or any(
         t.tag in ("NNS", "NNPS") and stem(t.text) == unit for t in tokens
     )
-    return Question(text, slot, unit, terms, alternatives, predicates, several)
+    return Question(text, slot, unit, terms, alternatives, predicates, several, role)
 
 
 # Relations that make a verb part of a modifier: what identifies a thing the question names
@@ -299,6 +322,48 @@ def _role(text: str) -> str | None:
         return None
     s = stem(m.group(1))
     return s if any(s in nouns for slot, nouns in _NOUN_SLOTS if slot is Slot.PERSON) else None
+
+
+# Person nouns that name no role: 'Who is the individual that ...' asks who, not who holds a role.
+_ANYONE = _nouns("person people individual man woman men women figure one")
+
+
+def several_asked(text: str) -> bool:
+    return bool(_SEVERAL.match(text))
+
+
+def _modifier_of(tokens: Sequence[Token], unit: str) -> str:
+    """The lowercase noun or adjective right before the noun `unit` ('finance' in 'finance
+    minister', 'chief' in 'chief executive'), else ''."""
+    for before, t in itertools.pairwise(tokens):
+        if stem(t.text) == unit and before.pos in ("NOUN", "ADJ") and before.text.islower():
+            return stem(before.text)
+    return ""
+
+
+def _copula_noun(tokens: Sequence[Token], wh: str = "what") -> tuple[Slot, str] | None:
+    """The slot and unit of the noun a 'What is / was ...' question asks about ('time' in
+    'What was Kelly Holmes' winning time in the 1,000m?', 'price' in 'What is the US price of
+    ...'): the head of the noun phrase after the copula, past its possessors and modifiers,
+    when that noun says a kind of answer. None for 'What is the film about?' (the 'what' is
+    the preposition's object). Read from the words' tags, not the parse, which reads 'was her
+    winning time' as a verb."""
+    if len(tokens) < 3 or tokens[0].text.lower() != wh or tokens[1].lemma.lower() != "be":
+        return None
+    words_ = [t for t in tokens if t.pos != "PUNCT" or t.tag == "POS"]
+    if words_[-1].pos == "ADP":
+        return None
+    for i, t in enumerate(words_[2:], start=2):
+        nxt = words_[i + 1] if i + 1 < len(words_) else None
+        if t.pos in ("DET", "PRON", "PROPN", "PART", "ADJ", "NUM") or t.tag in ("VBG", "VBN"):
+            continue
+        if t.pos != "NOUN":
+            return None
+        if nxt is not None and (nxt.pos == "NOUN" or nxt.tag == "POS"):
+            continue  # 'council tax rise', 'the company's sales'
+        slot, unit = _noun_slot([t.text.lower()])
+        return (slot, unit) if slot is not None and unit is not None else None
+    return None
 
 
 def _kind_words(text: str, unit: str | None) -> frozenset[str]:
@@ -565,6 +630,16 @@ def asked_clause(text: str, tokens: Sequence[Token] = ()) -> str | None:
     if aux.pos == "VERB" or aux.text.lower() not in _AUX:
         return q[:1].lower() + q[1:]  # 'who won the prize': already in clause order
     verb = next((i for i in range(first + 1, len(words_)) if words_[i].pos == "VERB"), None)
+    # The verb the auxiliary belongs to, past any clause inside the subject ('where does X,
+    # the pensioner who said ..., live').
+    own = tokens[aux.head] if 0 <= aux.head < len(tokens) else None
+    if (
+        own is not None
+        and (own.pos == "VERB" or own.dep == "ROOT")  # the tagger may read 'live' as an adjective
+        and own in words_
+        and words_.index(own) > first
+    ):
+        verb = words_.index(own)
     # The subject ends at the next auxiliary or verb: 'when had the deal been signed' puts
     # 'had' before 'been signed'.
     after = next(

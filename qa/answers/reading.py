@@ -61,6 +61,9 @@ TYPE_WEIGHT = 0.2
 # Sentences embedded per question (the best by word overlap), at most this many per passage.
 EMBED_SENTENCES = 48
 PER_PASSAGE = 5
+# The best retrieved passages, every sentence of which that holds a value of the asked kind is
+# read (_typed_extra).
+TYPED_PASSAGES = 2
 # Of the sentences whose vectors the index stored, how many of the best are embedded again on
 # their own for a question (see EvidenceReader._refine); 0 reads the stored vectors alone.
 REFINE_SENTENCES = 24
@@ -210,7 +213,7 @@ class EvidenceReader:
         claims = question_claims(question, [p.source or "" for p in passages])
         tokens = tuple(self.tokens(question))
         analysis = read_question(question, tokens)
-        scored = self.score_sentences(question, passages[: self.read_passages], claims)
+        scored = self.score_sentences(question, passages[: self.read_passages], claims, analysis)
         outlets = named_outlets(question, [p.source or "" for p in passages])
         reading = Reading(question, passages, analysis, claims, scored, outlets, tokens=tokens)
         reading.refusal = self._refusal(reading)
@@ -305,7 +308,7 @@ class EvidenceReader:
             # drug Tysabri') states what is asked for, whatever verb the sentence uses.
             named = any(f.label == UNIT for f in spans)
             stated = said >= MIN_PREDICATE or sent.semantic >= PARAPHRASE or named
-            if only_in_the_running(analysis, sent.text):
+            if only_in_the_running(analysis, sent.text) or not holds_role(analysis, sent.text):
                 stated = False
             answers = about and stated and focus >= MIN_FOCUS
             out.append(
@@ -354,10 +357,15 @@ class EvidenceReader:
         return self._entities.entities(texts)
 
     def score_sentences(
-        self, question: str, passages: Sequence[Passage], claims: Sequence[Claim] = ()
+        self,
+        question: str,
+        passages: Sequence[Passage],
+        claims: Sequence[Claim] = (),
+        analysis: Question | None = None,
     ) -> list[Sentence]:
         """Every sentence of `passages` with its evidence score, best first, and its
-        similarity to each of `claims`.
+        similarity to each of `claims`. `analysis` is the question's reading (read here
+        without the parser when not given).
 
         Sentences are first ranked by word overlap with the question or one of its claims; only
         the best `EMBED_SENTENCES` are embedded (embedding every sentence of ten passages would
@@ -382,7 +390,7 @@ class EvidenceReader:
             if taken.get(cand[1], 0) < PER_PASSAGE and len(kept) < EMBED_SENTENCES:
                 kept.append(cand)
                 taken[cand[1]] = taken.get(cand[1], 0) + 1
-        wants = _answer_type(question)
+        wants = _answer_type(question, analysis or read_question(question))
         if wants is not None and wants is not _new_names:
             kept += _typed_extra(candidates, kept, passages, question, wants)
         candidates = kept
@@ -444,15 +452,18 @@ def _typed_extra(
     """For a question asking for a date or a number: of each passage none of whose `kept`
     sentences holds one, its best sentence by word overlap that does, when it shares a word
     with the question ('The new £60,000 award is open to ...' for 'How much is the new prize
-    worth?' shares little else with it, but states the figure)."""
+    worth?' shares little else with it, but states the figure); of the best `TYPED_PASSAGES`
+    retrieved, every sentence that holds one, though it may say what is asked in other words
+    ('The scam is believed to have begun in 1994.' for 'When is the fraud thought to have
+    started?')."""
     typed = {c[1] for c in kept if wants(passages[c[1]].text[c[2] : c[3]], question)}
     chosen = {(c[1], c[2]) for c in kept}
     extra: list[_Candidate] = []
     for c in candidates:  # best overlap first
         i = c[1]
-        if i in typed or (i, c[2]) in chosen or max(c[0], c[4]) <= 0:
+        if (i, c[2]) in chosen or not wants(passages[i].text[c[2] : c[3]], question):
             continue
-        if wants(passages[i].text[c[2] : c[3]], question):
+        if i < TYPED_PASSAGES or (i not in typed and max(c[0], c[4]) > 0):
             extra.append(c)
             typed.add(i)
     return extra
@@ -485,6 +496,8 @@ def _named_in_context(
             continue
         if only_in_the_running(reading.analysis, r.sentence.text):
             continue
+        if not holds_role(reading.analysis, r.sentence.text):
+            continue
         p = reading.passages[r.sentence.passage]
         before = _told_before(p, r.sentence.end)
         if CONTEXT_SHARE * focus_share(weights, before) >= MIN_FOCUS:
@@ -497,6 +510,8 @@ def _named_in_context(
 # description ('The low-budget film, directed by ...') refers back to what came before it.
 _DEMONSTRATIVE = re.compile(r"(?:That|This|These|Those)\b")
 _DEFINITE = re.compile(r"The\s+((?:[a-z][\w-]*\s+){0,2}[a-z][\w-]*)\b")
+# 'The 34-year-old ...': news names a person, then goes on by their age.
+_AGED = re.compile(r"The\s+\d+-year-old\b")
 
 
 def _told_before(passage: Passage, end: int) -> str:
@@ -506,16 +521,28 @@ def _told_before(passage: Passage, end: int) -> str:
 
 def _referred_to(passage: Passage, start: int, sentence: str) -> str:
     """The article's title and its passage up to `start` when `sentence` (which starts there)
-    opens by referring back to them: with a demonstrative, or with a definite description whose
-    noun they already used ('The low-budget film' after 'Controversial film tops festival').
+    opens by referring back to them: with a demonstrative, with a person's age ('The
+    34-year-old ...'), or with a definite description whose noun they already used ('The
+    low-budget film' after 'Controversial film tops festival').
     News tells an event once and goes on about it. Empty otherwise."""
     before = _told_before(passage, start)
-    if _DEMONSTRATIVE.match(sentence):
+    if _DEMONSTRATIVE.match(sentence) or _AGED.match(sentence):
         return before
     described = _DEFINITE.match(sentence)
     if described and terms_of(described.group(1)) & terms_of(before):
         return before
     return ""
+
+
+def holds_role(question: Question, sentence: str) -> bool:
+    """Whether a sentence names the role a 'Who is X's finance minister?' question asks who
+    holds ('finance minister Trevor Manuel'; 'Prime Minister Ephraim Inoni' names another):
+    without it, a person it names is not said to hold the role. True for other questions."""
+    if not question.role:
+        return True
+    said = [stem(w) for w in words(sentence)]
+    role = question.role.split()
+    return any(said[i : i + len(role)] == role for i in range(len(said)))
 
 
 def _slot_order(r: SlotReading) -> tuple[bool, int, bool, float, int, int]:
@@ -779,13 +806,21 @@ def _new_names(text: str, question: str) -> float:
     return min(count, 3) / 3
 
 
-def _answer_type(question: str) -> Callable[[str, str], float] | None:
-    """How well a sentence fits the kind of answer the question word asks for (0..1)."""
-    first = question.strip().lower()
-    if first.startswith(("who ", "whom ", "whose ")):
+def _answer_type(question: str, analysis: Question) -> Callable[[str, str], float] | None:
+    """How well a sentence fits the kind of answer the question asks for (0..1): new names
+    for 'who', a date for a date ('In what year did ...'), a number for an amount, a count or
+    a measure ('What was her winning time ...')."""
+    if question.strip().lower().startswith(("who ", "whom ", "whose ")):
         return _new_names
-    if first.startswith("when ") or first.startswith("what year") or first.startswith("what date"):
+    if analysis.slot is Slot.DATE:
         return lambda text, _q: float(bool(_WHEN.search(text)))
-    if first.startswith(("how many", "how much")):
+    numeric = analysis.slot in (Slot.MONEY, Slot.COUNT, Slot.PERCENT) or (
+        analysis.slot is Slot.QUANTITY and analysis.unit not in _SPANS_OF_TIME
+    )
+    if numeric:
         return lambda text, _q: float(bool(_NUMBER.search(text)))
     return None
+
+
+# Measures a span of time answers, written in words as often as in figures ('three hours').
+_SPANS_OF_TIME = frozenset({"long", "often", "soon"})

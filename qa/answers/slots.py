@@ -64,7 +64,7 @@ _COUNT = re.compile(
 )
 _YEAR = re.compile(r"^(?:1[89]|20)\d\d$")
 # The measures of a 'how ...' question that a span of time answers ('how long', 'how old').
-_TIME_MEASURES = frozenset({"long", "old", "often", "soon"})
+_TIME_MEASURES = frozenset({"long", "old", "often", "soon", "time", "duration"})
 
 
 def fillers(sentence: str, entities: Sequence[Entity], question: Question) -> list[Filler]:
@@ -107,6 +107,10 @@ def fillers(sentence: str, entities: Sequence[Entity], question: Question) -> li
         )
     if slot in (Slot.PERSON, Slot.ORG):
         found += _agents(sentence, question.predicates)
+    if slot is Slot.PLACE and asks_where(question.text):
+        # A name written where a place is ('who has died in Bath'), though the model read it
+        # as another kind or not at all.
+        found += capitalised_names(sentence, question.text, entities, slot)
     found = [_tidy(sentence, f) for f in _merge(found)]
     if slot is Slot.PERSON:
         creating = asks_for_a_maker(question)
@@ -125,6 +129,8 @@ def fillers(sentence: str, entities: Sequence[Entity], question: Question) -> li
         found = [f for f in found if _placed(sentence, f)] or found
     if slot in (Slot.MONEY, Slot.QUANTITY) and not _asks_a_price(question.text):
         found = [f for f in found if not _share_price(sentence, f)]
+    if slot is Slot.QUANTITY and question.unit == "time":
+        found = _joined_times(sentence, [f for f in found if _a_time(sentence, f)])
     asked = _asked(question.text)
     if slot is Slot.COUNT and question.unit:
         terms = [t for t in question.terms if t != question.unit]
@@ -407,6 +413,39 @@ def _usable(text: str, label: str, slot: Slot) -> bool:
     return text.lower() not in ("today", "now", "currently")
 
 
+_CLOCKED = re.compile(r"^\d+(?:[:.]\d+)+$")
+_TIME_UNIT = re.compile(r"^\s*-?\s*(?:s|secs?|seconds?|mins?|minutes?|hrs?|hours?|days?)\b", re.I)
+
+
+def _a_time(sentence: str, f: Filler) -> bool:
+    """Whether a span answers 'what time': a time of day, or how long something took, in
+    figures ('2:35.39', '9.87') or with a unit of time ('20.13secs', 'two minutes'); not a
+    distance ('the 1,000m') or a date ('this summer')."""
+    if f.label == "TIME":
+        return True
+    if f.label == "DATE":
+        return False
+    figure = re.match(r"\s*\d+(?:[:.,]\d+)*", f.text)
+    if figure is None:
+        return False
+    after = f.text[figure.end() :] + sentence[f.end :]  # the model may tag '20.13secs' whole
+    if _TIME_UNIT.match(after):
+        return True
+    return bool(_CLOCKED.match(figure.group(0).strip())) and not re.match(r"[A-Za-z]", after)
+
+
+def _joined_times(sentence: str, found: list[Filler]) -> list[Filler]:
+    """Times written one after the other joined into one ('two minutes, 35.39 seconds')."""
+    out: list[Filler] = []
+    for f in sorted(found, key=lambda f: f.start):
+        if out and re.fullmatch(r",?\s*(?:and\s+)?", sentence[out[-1].end : f.start]):
+            start = out[-1].start
+            out[-1] = Filler(sentence[start : f.end], out[-1].label, start, f.end)
+        else:
+            out.append(f)
+    return out
+
+
 def _names_a_thing(sentence: str, f: Filler) -> bool:
     """Whether a bare number is part of a name ('Hall 25', 'Windows 95', 'Route 66'), not a
     count: it follows a capitalised word that does not open the sentence."""
@@ -518,8 +557,9 @@ def _with_unit(sentence: str, f: Filler, unit: str, terms: Sequence[str] = ()) -
 
 
 _WHERE = re.compile(r"\s*(?:where\b|(?:in|at|near|from)\s+(?:which|what)\b)", re.I)
-_LOCATIVE = re.compile(
-    r"\b(?:in|at|near|outside|inside|from|to|across|throughout|around)\s+(?:the\s+)?"
+# Words before a place where something is or happens ('in Perth', 'held in central London').
+_PLACED = re.compile(
+    r"\b(?:[Ii]n|[Aa]t|[Nn]ear|outside|inside|across|throughout|around)\s+(?:the\s+)?"
     r"(?:[a-z]+\s+)?$"
 )
 
@@ -533,7 +573,7 @@ def asks_where(question: str) -> bool:
 def _placed(sentence: str, f: Filler) -> bool:
     """Whether a sentence puts something in, at or near a place ('final in Perth', 'held in
     central London')."""
-    return bool(_LOCATIVE.search(sentence[max(0, f.start - 30) : f.start]))
+    return bool(_PLACED.search(sentence[max(0, f.start - 30) : f.start]))
 
 
 # A share price ('Shares in X closed down 19.84% at 151.5 pence') is what a share costs, not
