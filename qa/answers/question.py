@@ -213,7 +213,7 @@ def read_question(text: str, tokens: tuple[Token, ...] = ()) -> Question:
     if slot is Slot.PERSON and unit is None:
         unit = _role(text)
     role = None
-    if slot is Slot.PERSON and tokens and not several_asked(text):
+    if slot is Slot.PERSON and tokens and not _SEVERAL.match(text):
         held = _copula_noun(tokens, "who")
         if held is not None and held[0] is Slot.PERSON and held[1] not in _ANYONE:
             unit = held[1]
@@ -326,10 +326,6 @@ def _role(text: str) -> str | None:
 
 # Person nouns that name no role: 'Who is the individual that ...' asks who, not who holds a role.
 _ANYONE = _nouns("person people individual man woman men women figure one")
-
-
-def several_asked(text: str) -> bool:
-    return bool(_SEVERAL.match(text))
 
 
 def _modifier_of(tokens: Sequence[Token], unit: str) -> str:
