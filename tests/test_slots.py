@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 
 from qa.answers.question import Slot, asked_clause, names_asked, read_question
-from qa.answers.reading import holds_role
 from qa.answers.slots import (
     NAME,
     UNIT,
@@ -14,6 +13,7 @@ from qa.answers.slots import (
     capitalised_names,
     fillers,
     fit,
+    holds_role,
     named_next,
     reason_spans,
     unasserted,

@@ -16,7 +16,7 @@ from enum import StrEnum
 from functools import lru_cache
 
 from qa.nlp import Token
-from qa.text import content_terms, stem, words
+from qa.text import STOP_WORDS, content_terms, stem, words
 
 
 class Slot(StrEnum):
@@ -217,7 +217,7 @@ def read_question(text: str, tokens: tuple[Token, ...] = ()) -> Question:
         held = _copula_noun(tokens, "who")
         if held is not None and held[0] is Slot.PERSON and held[1] not in _ANYONE:
             unit = held[1]
-            role = " ".join(w for w in (_modifier_of(tokens, unit), unit) if w)
+            role = " ".join(w for w in (stem(kind_modifier(text, unit)), unit) if w)
     kind: frozenset[str] | None = None
     if slot is Slot.CONTENT and verb is None and tokens:
         # 'What was Kelly Holmes' winning time ...', 'What is the US price of ...': the noun
@@ -328,12 +328,14 @@ def _role(text: str) -> str | None:
 _ANYONE = _nouns("person people individual man woman men women figure one")
 
 
-def _modifier_of(tokens: Sequence[Token], unit: str) -> str:
-    """The lowercase noun or adjective right before the noun `unit` ('finance' in 'finance
-    minister', 'chief' in 'chief executive'), else ''."""
-    for before, t in itertools.pairwise(tokens):
-        if stem(t.text) == unit and before.pos in ("NOUN", "ADJ") and before.text.islower():
-            return stem(before.text)
+def kind_modifier(question: str, unit: str) -> str:
+    """The question's word right before its noun `unit` when it says what kind the noun is
+    ('operating' in 'What operating system ...', 'finance' in 'Who is Cameroon's finance
+    minister?'), else ''."""
+    ws = words(question)
+    for before, w in itertools.pairwise(ws):
+        if stem(w) == unit and before.islower() and before not in STOP_WORDS:
+            return before
     return ""
 
 

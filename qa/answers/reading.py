@@ -41,6 +41,7 @@ from qa.answers.slots import (
     capitalised_names,
     fillers,
     fit,
+    holds_role,
     in_span,
     named_next,
     only_in_the_running,
@@ -532,17 +533,6 @@ def _referred_to(passage: Passage, start: int, sentence: str) -> str:
     if described and terms_of(described.group(1)) & terms_of(before):
         return before
     return ""
-
-
-def holds_role(question: Question, sentence: str) -> bool:
-    """Whether a sentence names the role a 'Who is X's finance minister?' question asks who
-    holds ('finance minister Trevor Manuel'; 'Prime Minister Ephraim Inoni' names another):
-    without it, a person it names is not said to hold the role. True for other questions."""
-    if not question.role:
-        return True
-    said = [stem(w) for w in words(sentence)]
-    role = question.role.split()
-    return any(said[i : i + len(role)] == role for i in range(len(said)))
 
 
 def _slot_order(r: SlotReading) -> tuple[bool, int, bool, float, int, int]:

@@ -9,14 +9,13 @@ name it: 'Who did Sullivan speak with?' is not answered by 'Sullivan'.
 
 from __future__ import annotations
 
-import itertools
 import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from qa.answers.question import Question, Slot, noun_kinds
+from qa.answers.question import Question, Slot, kind_modifier, noun_kinds
 from qa.nlp import Entity, Token
 from qa.text import STOP_WORDS, sentence_spans, stem, verb_root, words
 
@@ -103,7 +102,7 @@ def fillers(sentence: str, entities: Sequence[Entity], question: Question) -> li
             question.unit,
             person=slot is Slot.PERSON,
             several=question.several,
-            modifier=_modifier(question.text, question.unit),
+            modifier=kind_modifier(question.text, question.unit),
         )
     if slot in (Slot.PERSON, Slot.ORG):
         found += _agents(sentence, question.predicates)
@@ -162,6 +161,17 @@ def fillers(sentence: str, entities: Sequence[Entity], question: Question) -> li
 
 
 _CAPS = r"[A-Z][\w&'’.-]*(?:\s+(?:of\s+|de\s+|&\s+)?[A-Z][\w&'’.-]*)*"
+
+
+def holds_role(question: Question, sentence: str) -> bool:
+    """Whether a sentence names the role a 'Who is X's finance minister?' question asks who
+    holds ('finance minister Trevor Manuel'; 'Prime Minister Ephraim Inoni' names another):
+    without it, a person it names is not said to hold the role. True for other questions."""
+    if not question.role:
+        return True
+    said = [stem(w) for w in words(sentence)]
+    role = question.role.split()
+    return any(said[i : i + len(role)] == role for i in range(len(said)))
 
 
 def _names_unit(sentence: str, unit: str) -> bool:
@@ -241,16 +251,6 @@ def _agents(sentence: str, verbs: Sequence[tuple[str, str]]) -> list[Filler]:
         for m in re.finditer(rf"\b(?i:{root})\w*\s+by\s+({_CAPS})", sentence):
             out.append(Filler(m.group(1), UNIT, m.start(1), m.end(1)))
     return [_without_full_stop(sentence, f) for f in out]
-
-
-def _modifier(question: str, unit: str) -> str:
-    """The question's word right before its noun `unit` when it says what kind the noun is
-    ('operating' in 'What operating system ...'), else ''."""
-    ws = words(question)
-    for before, w in itertools.pairwise(ws):
-        if stem(w) == unit and before.islower() and before not in STOP_WORDS:
-            return before
-    return ""
 
 
 def named_next(
