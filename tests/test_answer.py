@@ -7,6 +7,7 @@ from qa.answers.extractive import ExtractiveAnswerer
 from qa.answers.reading import (
     Sentence,
     SlotReading,
+    _continued_by,
     _referred_to,
     _slot_order,
     predicate_match,
@@ -351,3 +352,34 @@ def test_who_holds_a_role_is_declined_when_only_other_roles_are_named() -> None:
     assert answer.refused and "Inoni [" not in answer.text, answer.text
     answer = _answer_from("Who is Cameroon's prime minister?", [story])
     assert answer.text.startswith("Ephraim Inoni ["), answer.text
+
+
+def test_a_sentence_answers_with_the_next_one_that_goes_on_from_its_person() -> None:
+    # Declined without the next sentence: the one naming the lawyer says nothing of Lyle.
+    text = (
+        "The fraud trial of Omnicorp founder Bill Marr entered its third week. Defence lawyer "
+        "Jon Harker rose after lunch. In the afternoon, he cross-examined accountant Paul Lyle "
+        "for two hours."
+    )
+    question = "Which defence lawyer cross-examined Paul Lyle at the Omnicorp fraud trial?"
+    assert _answer(question, text).startswith("Jon Harker ["), _answer(question, text)
+
+
+def test_which_sentences_go_on_from_the_one_before() -> None:
+    lead = "Defence lawyer Jon Harker spoke first. "
+
+    def goes_on(sentence: str, person: bool = True) -> bool:
+        passage = _passage("p", lead + sentence)
+        return bool(_continued_by(passage, len(lead) - 1, person))
+
+    assert goes_on("During cross examination, he asked Mr Lyle about the accounts.")
+    assert goes_on("That is the size of the hole the party says must be filled.", person=False)
+    assert not goes_on("He said: 'I asked Mr Lyle about the accounts.'")
+    assert not goes_on("She asked Mr Lyle about the accounts.", person=False)
+    assert not goes_on("It already has orders from two airlines.")
+
+
+def test_a_question_asking_for_several_dates_is_answered_with_each() -> None:
+    text = "Two versions of the software were put onto the net in October and December."
+    answer = _answer("In which months were the versions of the software put online?", text)
+    assert answer.startswith("October and December ["), answer

@@ -641,3 +641,58 @@ def test_a_distance_or_a_date_is_not_a_time() -> None:
     assert _spans("What time did he run in the final?", "He ran 20.13secs in the final.") == [
         "20.13secs"
     ]
+
+
+def test_a_sum_and_its_conversions_in_brackets_are_one_answer() -> None:
+    q = "How much is Northbank paying to buy Delta Bank?"
+    assert _spans(q, "Northbank said it would spend $3.3bn (£1.8bn) to buy Delta Bank.") == [
+        "$3.3bn (£1.8bn)"
+    ]
+    assert _spans(q, "He approved the payment of 160m euros ($208m; £111m) in bonuses.") == [
+        "160m euros ($208m; £111m)"
+    ]
+    # Brackets that hold something else leave the sum alone.
+    assert _spans(q, "Northbank will pay $3.3bn (a record) for Delta Bank.") == ["$3.3bn"]
+
+
+def test_the_questions_words_for_the_kind_name_an_answer_beside_a_noun_of_that_kind() -> None:
+    q = "Which Finnish anti-virus company said it had seen reports of the virus?"
+    fs = _fillers(_ask(q), "Finnish anti-virus lab F-Secure said it had reports of the virus.")
+    assert [(f.text, f.label) for f in fs if f.label == UNIT] == [("F-Secure", UNIT)]
+    # A noun of another kind after the same words names no company.
+    other = "The anti-virus programme Cleaner was downloaded by millions."
+    assert "Cleaner" not in [f.text for f in _fillers(_ask(q), other) if f.label == UNIT]
+
+
+def test_the_words_describing_the_asked_noun_are_read_apart_from_the_terms() -> None:
+    q = _ask("Which Sunday Herald journalist wrote the book about the mayor?")
+    assert q.unit == "journalist"
+    assert set(q.described) == {"sunday", "herald"}
+    assert not {"sunday", "herald", "journalist"} & set(q.terms)
+    assert _ask("How many Scottish councils run their own tax systems?").described == ()
+
+
+def test_a_role_in_apposition_after_a_name_names_its_holder() -> None:
+    q = "Who is the chief co-ordinator of Meeting Point, the TV show that reunites families?"
+    sentence = '"Huge crowds came," Sergio Gera, the programme\'s chief co-ordinator, told the BBC.'
+    assert ("Sergio Gera", UNIT) in [(f.text, f.label) for f in _fillers(_ask(q), sentence)]
+
+
+def test_a_change_from_one_value_to_another_answers_with_the_new_one() -> None:
+    sentence = "The plan will increase the number of sport colleges from 350 to 400."
+    assert "350" not in _spans("How many sport colleges will there be after the plan?", sentence)
+    assert "400" in _spans("How many sport colleges will there be after the plan?", sentence)
+    assert "350" in _spans("How many sport colleges were there before the plan?", sentence)
+    # How much something changed: the whole change.
+    assert _spans("How much did Acme's sales rise?", "Acme's sales rose from £3m to £5m.") == [
+        "from £3m to £5m"
+    ]
+
+
+def test_whose_asks_for_the_name_a_thing_belongs_to() -> None:
+    q = "Whose weak shot did the goalkeeper Jerzy Dudek fail to hold?"
+    sentence = (
+        "Benitez defended goalkeeper Jerzy Dudek, whose failure to hold on to Dimitar "
+        "Berbatov's weak drive allowed Franca to score."
+    )
+    assert _spans(q, sentence) == ["Dimitar Berbatov"]

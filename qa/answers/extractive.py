@@ -515,6 +515,8 @@ def pick_spans(
     found = list(reading.fillers)
     if slot is Slot.PERSON or len(found) <= 1:
         return found
+    if several and slot is Slot.DATE:  # 'In which months ...': 'October and December'
+        return found
     # A name written beside the noun the question asks about ('the anti-war party Respect'
     # for 'which party') is of the asked kind; others in the sentence may not be ('Labour MP').
     named = [f for f in found if f.label == UNIT]
@@ -596,6 +598,9 @@ def _differing(
 
 
 def _norm_value(text: str) -> str:
+    """A value as compared across reports: its conversions in brackets left out ('$3.3bn
+    (£1.8bn)' is '$3.3bn')."""
+    text = re.sub(r"\s*\([^()]*\)", "", text)
     return " ".join(re.sub(r"[,\s]+", " ", text.lower()).split())
 
 

@@ -82,7 +82,8 @@ _NOUN_SLOTS: tuple[tuple[Slot, frozenset[str]], ...] = (
             msp mep mla lawmaker legislator peer lord lady bishop archbishop commander general
             soldier pilot entertainer dancer comic novelist poet playwright filmmaker
             photographer broadcaster anchor tycoon billionaire millionaire banker trader
-            campaigner activist protester fan supporter voice voter"""
+            campaigner activist protester fan supporter voice voter coordinator
+            co-ordinator organiser organizer"""
         ),
     ),
     (
@@ -95,7 +96,8 @@ _NOUN_SLOTS: tuple[tuple[Slot, frozenset[str]], ...] = (
             brand operator provider supplier chain giant startup exchange fund charity
             watchdog council committee authority association federation league conglomerate
             insurer lender developer owner buyer bidder partner sponsor distributor
-            competitor rival consortium outlet station service bidder investor"""
+            competitor rival consortium outlet station service bidder investor lab
+            laboratory"""
         ),
     ),
     (
@@ -182,6 +184,10 @@ class Question:
     # The role a 'Who is Cameroon's finance minister?' question asks who holds ('finance
     # minister', as written), which a sentence must name to say who holds it.
     role: str | None = None
+    # The words that describe the asked noun ('sunday', 'telegraph' in 'Which Sunday Telegraph
+    # journalist ...'), stemmed: not required of an answer's sentence, which may name the
+    # answer without them, but they distinguish one that restates them.
+    described: tuple[str, ...] = ()
 
     @property
     def labels(self) -> frozenset[str]:
@@ -243,10 +249,11 @@ def read_question(text: str, tokens: tuple[Token, ...] = ()) -> Question:
         kind = _kind_words(text, unit) if slot is not Slot.COUNT else frozenset()
     skip = _QUESTION_TERMS | kind
     terms = tuple(t for t in content_terms(text) if t not in skip)
+    described = tuple(t for t in content_terms(text) if t in kind - {unit} - _QUESTION_TERMS)
     several = bool(_SEVERAL.match(text)) or any(
         t.tag in ("NNS", "NNPS") and stem(t.text) == unit for t in tokens
     )
-    return Question(text, slot, unit, terms, alternatives, predicates, several, role)
+    return Question(text, slot, unit, terms, alternatives, predicates, several, role, described)
 
 
 # Relations that make a verb part of a modifier: what identifies a thing the question names
@@ -525,6 +532,11 @@ def _how(after: list[str]) -> tuple[Slot | None, str | None]:
 
 
 # Verbs of change: 'how much' they ask for is by how much (a percentage as well as a sum).
+def asks_change(text: str) -> bool:
+    """Whether a question asks how much something changed ('How much did sales rise?')."""
+    return any(stem(w) in _CHANGE for w in words(text))
+
+
 _CHANGE = _nouns(
     """grow grew grown rise rose risen fall fell fallen increase decrease drop climb shrink
     shrank shrunk expand contract decline jump slump slip surge soar plunge gain"""

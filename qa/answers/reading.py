@@ -281,6 +281,15 @@ class EvidenceReader:
         verbs = [stem(v) for v, _ in analysis.predicates]
         wanted = list(dict.fromkeys([*weights, *verbs]))
         near = self._words.near(reading.question, wanted, [s.text for s, _ in read])
+        # The words describing the asked noun count where a sentence restates them ('Sunday
+        # Telegraph journalist Robert Peston' for 'Which Sunday Telegraph journalist ...').
+        described = (
+            focus_weights(
+                replace(analysis, terms=analysis.terms + analysis.described), reading.scored
+            )
+            if analysis.described
+            else {}
+        )
         subjects = _subjects(reading.question, self._outlets())
         sources = _sources(reading.question, subjects)
         # What an article mentions is read from all its retrieved passages: a name the
@@ -295,6 +304,9 @@ class EvidenceReader:
         out = []
         for (sent, spans), soft in zip(read, near, strict=True):
             focus = focus_share(weights, sent.text, soft)
+            if described:
+                literal = {t: v for t, v in soft.items() if t not in analysis.described}
+                focus = max(focus, focus_share(described, sent.text, literal))
             before = _referred_to(reading.passages[sent.passage], sent.start, sent.text)
             if before:  # 'That brought to 49 the number of banks ...' after the suit it counts
                 together = focus_share(weights, f"{before} {sent.text}", soft)
@@ -328,6 +340,8 @@ class EvidenceReader:
         out.sort(key=_slot_order)
         if out and not out[0].answers:
             out = _named_in_context(reading, out, weights)
+        if out and not out[0].answers:
+            out = _continued_in_next(reading, out, weights, irregular)
         return self._asserted(reading, out)
 
     def _asserted(self, reading: Reading, read: list[SlotReading]) -> list[SlotReading]:
@@ -507,6 +521,41 @@ def _named_in_context(
     return out
 
 
+def _continued_in_next(
+    reading: Reading,
+    read: list[SlotReading],
+    weights: dict[str, float],
+    irregular: Mapping[str, str],
+) -> list[SlotReading]:
+    """When no sentence answers, one whose next sentence goes on from what it names and
+    states the question's verb in so many words answers if the two together hold enough of
+    its distinguishing words ('... defence lawyer Reid Weingarten tried to distance his
+    client from the allegations. During cross examination, he asked Mr Myers ...' for 'Which
+    defence lawyer cross-examined Myers?'). The next sentence counts at CONTEXT_SHARE, and
+    only by a person's pronoun for a person (_continued_by). (Run before
+    EvidenceReader._asserted, which then checks these too.)"""
+    analysis = reading.analysis
+    if not analysis.predicates:
+        return read
+    person = analysis.slot is Slot.PERSON
+    out = list(read)
+    for i, r in enumerate(out):
+        if not (r.about and r.fit >= 1) or only_in_the_running(analysis, r.sentence.text):
+            continue
+        if not holds_role(analysis, r.sentence.text):
+            continue
+        following = _continued_by(reading.passages[r.sentence.passage], r.sentence.end, person)
+        if not following or predicate_match(analysis.predicates, following, {}, irregular) < 1:
+            continue
+        # (its focus was halved for the verb it lacks, which the next sentence states)
+        alone = r.focus * 2 if r.predicate < MIN_PREDICATE else r.focus
+        together = focus_share(weights, f"{r.sentence.text} {following}")
+        if alone + CONTEXT_SHARE * max(0.0, together - alone) >= MIN_FOCUS:
+            out[i] = replace(r, answers=True, predicate=1.0)
+    out.sort(key=_slot_order)
+    return out
+
+
 # A sentence opening with a demonstrative ('That brought to 49 the number ...') or a definite
 # description ('The low-budget film, directed by ...') refers back to what came before it.
 _DEMONSTRATIVE = re.compile(r"(?:That|This|These|Those)\b")
@@ -532,6 +581,30 @@ def _referred_to(passage: Passage, start: int, sentence: str) -> str:
     described = _DEFINITE.match(sentence)
     if described and terms_of(described.group(1)) & terms_of(before):
         return before
+    return ""
+
+
+# A sentence that goes on from the one before it: opening, after a phrase at most, with a
+# demonstrative ('That is the size of the black hole ...'), or for a person with their
+# pronoun ('During cross examination, he asked ...'). Not 'He said:' and the like, which
+# only introduce the person's words.
+_GOES_ON = r"(?:[A-Z][^,.;:!?\"“]{0,60},\s+)?"
+_GOES_ON_THING = re.compile(_GOES_ON + r"(?:this|that|these|those)\b(?!-)", re.I)
+_GOES_ON_PERSON = re.compile(
+    _GOES_ON + r"(?:he|she|they)\s+(?!(?:said|says|added|adds|told|tells)\b)", re.I
+)
+
+
+def _continued_by(passage: Passage, end: int, person: bool = False) -> str:
+    """The sentence of `passage` after the one ending at `end`, when it goes on from it
+    (_GOES_ON_THING, and _GOES_ON_PERSON when the question asks for a `person`); empty
+    otherwise."""
+    for start, stop in sentence_spans(passage.text):
+        if start >= end:
+            following = passage.text[start:stop]
+            if _GOES_ON_THING.match(following) or (person and _GOES_ON_PERSON.match(following)):
+                return following
+            return ""
     return ""
 
 

@@ -9,13 +9,14 @@ name it: 'Who did Sullivan speak with?' is not answered by 'Sullivan'.
 
 from __future__ import annotations
 
+import itertools
 import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from qa.answers.question import Question, Slot, kind_modifier, noun_kinds
+from qa.answers.question import Question, Slot, asks_change, kind_modifier, noun_kinds
 from qa.nlp import Entity, Token
 from qa.text import STOP_WORDS, sentence_spans, stem, verb_root, words
 
@@ -110,7 +111,22 @@ def fillers(sentence: str, entities: Sequence[Entity], question: Question) -> li
         # A name written where a place is ('who has died in Bath'), though the model read it
         # as another kind or not at all.
         found += capitalised_names(sentence, question.text, entities, slot)
+    if slot is Slot.PERSON and _WHOSE.match(question.text):
+        # 'Whose shot ...?' is answered by the name a thing is written as belonging to
+        # ('Dimitar Berbatov's weak drive'), whichever kind the model took it for.
+        owners = [
+            Filler(m.group(1), NAME, m.start(1), m.end(1))
+            for m in re.finditer(rf"\b({_CAPS})['’]s?(?=\s)", sentence)
+            if m.group(1).split()[0].lower() not in STOP_WORDS
+        ]
+        found = owners or found
     found = [_tidy(sentence, f) for f in _merge(found)]
+    if slot in (Slot.MONEY, Slot.QUANTITY):
+        found = _with_conversions(sentence, found)
+    if slot in (Slot.MONEY, Slot.COUNT, Slot.PERCENT, Slot.QUANTITY) and not _ASKS_BEFORE.search(
+        question.text
+    ):
+        found = _changed_to(sentence, found, asks_change(question.text))
     if slot is Slot.PERSON:
         creating = asks_for_a_maker(question)
         found = [
@@ -227,6 +243,12 @@ def _named_by_unit(
         out.append(Filler(m.group(1), UNIT, m.start(1), m.end(1)))
         if m.group(2) and person and several:  # 'presenter Bruce Forsyth and Tess Daly host'
             out.append(Filler(m.group(2), UNIT, m.start(2), m.end(2)))
+    if person:
+        # An apposition after the name: 'Sergio Gera, the programme's chief co-ordinator,'.
+        described = rf"(?:the|a|an)\s+(?:[\w'’-]+\s+){{0,3}}?{noun}(?:\s+[\w'’-]+)?"
+        after = rf"\b({_CAPS}),\s+{described}\s*[,.;]"
+        for m in re.finditer(after, sentence):
+            out.append(Filler(m.group(1), UNIT, m.start(1), m.end(1)))
     between = rf"\s+(?:(?i:{re.escape(modifier)})\s+)?" if modifier else r"\s+"
     for m in re.finditer(rf"\b({_CAPS})(?:{between})({noun})", sentence):
         if person and m.group(2).lower().endswith("s") and not unit.endswith("s"):
@@ -237,6 +259,14 @@ def _named_by_unit(
             # 'Linux-based' (one word to _CAPS) names Linux.
             end = m.end(1) - (len("-based") if m.group(1).endswith("-based") else 0)
             out.append(Filler(sentence[m.start(1) : end], UNIT, m.start(1), end))
+    if modifier:
+        # The question's word for the kind before another noun of the same kind ('Finnish
+        # anti-virus lab F-Secure' for 'Which Finnish anti-virus company ...?').
+        kinds = noun_kinds(unit)
+        alike = rf"\b(?i:{re.escape(modifier)})\s+([a-z]+),?\s+({_CAPS})"
+        for m in re.finditer(alike, sentence):
+            if stem(m.group(1)) != unit and noun_kinds(m.group(1)) & kinds:
+                out.append(Filler(m.group(2), UNIT, m.start(2), m.end(2)))
     out = [_without_full_stop(sentence, f) for f in out]
     return [f for f in out if f.text.split()[0].lower() not in STOP_WORDS]
 
@@ -527,6 +557,61 @@ def _merge(found: list[Filler]) -> list[Filler]:
         if out and f.start < out[-1].end:
             continue  # the longer span that starts first stands
         out.append(f)
+    return out
+
+
+_WHOSE = re.compile(r"\s*whose\b", re.I)
+
+
+# A question about what a value was before a change ('How many colleges were there before
+# ...?', 'What did the price rise from?').
+_ASKS_BEFORE = re.compile(
+    r"\b(?:before|previous(?:ly)?|original(?:ly)?|formerly|used to|from\s*\??\s*$)", re.I
+)
+
+
+def _changed_to(sentence: str, found: list[Filler], change: bool = False) -> list[Filler]:
+    """Of a change written 'from X to Y' ('increase the number of colleges from 350 to
+    400'), Y: what the value is after it, which a question asks for unless it asks what
+    came before (_ASKS_BEFORE). A question about the `change` itself ('How much did sales
+    rise?') is answered by the whole ('from £3m to £5m')."""
+    out: list[Filler] = []
+    skip = False
+    for f, nxt in itertools.zip_longest(found, found[1:]):
+        if skip:
+            skip = False
+            continue
+        opening = re.search(r"\bfrom\s+$", sentence[: f.start])
+        if nxt is None or not opening or not re.fullmatch(r"\s+to\s+", sentence[f.end : nxt.start]):
+            out.append(f)
+        elif change:
+            start = opening.start()
+            out.append(Filler(sentence[start : nxt.end], f.label, start, nxt.end))
+            skip = True
+    return out
+
+
+# What follows a sum in brackets: the same sum in other currencies ('$3.3bn (£1.8bn)',
+# '160m euros ($208m; £111m)').
+_BRACKETED = re.compile(r"\s*\(([^()]{1,60})\)")
+
+
+def _with_conversions(sentence: str, found: list[Filler]) -> list[Filler]:
+    """Each sum with the conversions bracketed after it as one filler ('$3.3bn (£1.8bn)'):
+    the report gives one sum, first as it was stated, so a conversion is no answer of its own
+    (nor a second value to tell apart from the first)."""
+    out: list[Filler] = []
+    covered = -1
+    for f in found:
+        if f.start < covered:
+            continue
+        m = _BRACKETED.match(sentence, f.end) if f.label == "MONEY" else None
+        parts = [x.strip() for x in re.split(r"[;,/]|\bor\b", m.group(1))] if m else []
+        if m and parts and all(_AMOUNT.fullmatch(x) for x in parts):
+            out.append(Filler(sentence[f.start : m.end()], f.label, f.start, m.end()))
+            covered = m.end()
+        else:
+            out.append(f)
     return out
 
 
