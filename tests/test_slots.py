@@ -10,13 +10,16 @@ from qa.answers.slots import (
     NAME,
     UNIT,
     Filler,
+    asked_subject,
     capitalised_names,
     fillers,
     fit,
     holds_role,
+    made_by,
     named_next,
     reason_spans,
     unasserted,
+    value_of_another,
 )
 from qa.nlp import Entity, entity_reader
 
@@ -696,3 +699,57 @@ def test_whose_asks_for_the_name_a_thing_belongs_to() -> None:
         "Berbatov's weak drive allowed Franca to score."
     )
     assert _spans(q, sentence) == ["Dimitar Berbatov"]
+
+
+def test_a_value_stated_of_another_name_is_not_the_asked_ones() -> None:
+    reader = entity_reader()
+    asked = "How much money did Leonardo DiCaprio pledge to Unicef?"
+    subject = asked_subject(tuple(reader.tokens(asked)))
+    assert subject == {"leonardo", "dicaprio"}
+
+    def another(sentence: str, value: str) -> bool:
+        at = sentence.index(value)
+        tokens = reader.tokens(sentence)
+        return value_of_another(tokens, subject, Filler(value, "MONEY", at, at + len(value)))
+
+    both = (
+        "Actress Sandra Bullock has donated $1m to the Red Cross and actor Leonardo DiCaprio "
+        "pledged a sizable contribution to Unicef."
+    )
+    assert another(both, "$1m")
+    assert not another("Leonardo DiCaprio has pledged $2m to Unicef.", "$2m")
+    assert not another("DiCaprio said he would give $2m to Unicef.", "$2m")  # he: DiCaprio
+    assert another("Sandra Bullock said she would give $2m to Unicef.", "$2m")
+    assert not another("The actor has pledged $2m to Unicef.", "$2m")  # a noun: anyone's
+
+
+def test_a_name_written_as_a_works_maker_made_it() -> None:
+    sentence = (
+        "According to a new book, Brown's Britain by Sunday Telegraph journalist Robert "
+        "Peston, the pair fell out."
+    )
+    at = sentence.index("Robert")
+    assert made_by(sentence, Filler("Robert Peston", "PERSON", at, at + 13))
+    beaten = "He was beaten by Tom Lee in the final."
+    at = beaten.index("Tom")
+    assert not made_by(beaten, Filler("Tom Lee", "PERSON", at, at + 7))
+
+
+def test_what_a_thing_is_called_names_it() -> None:
+    q = "What is the extra security chip inside trusted computers called?"
+    sentence = "Inside your PC is an extra chip called the trusted platform module (TPM)."
+    assert _spans(q, sentence) == ["trusted platform module"]
+    assert _spans("What is the new drug called?", "The drug, called Tysabri, was approved.") == [
+        "Tysabri"
+    ]
+
+
+def test_the_asked_subject_holds_every_name_before_the_verb() -> None:
+    reader = entity_reader()
+    asked = "On what date was Care International's Margaret Hassan abducted in Baghdad?"
+    subject = asked_subject(tuple(reader.tokens(asked)))
+    assert {"margaret", "hassan"} <= subject
+    sentence = "Mrs Hassan, 59, who led Care International in Iraq, was abducted on 19 October."
+    at = sentence.index("19 October")
+    tokens = reader.tokens(sentence)
+    assert not value_of_another(tokens, subject, Filler("19 October", "DATE", at, at + 10))

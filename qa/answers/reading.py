@@ -38,14 +38,18 @@ from qa.answers.slots import (
     UNIT,
     EntityCache,
     Filler,
+    asked_subject,
+    asks_for_a_maker,
     capitalised_names,
     fillers,
     fit,
     holds_role,
     in_span,
+    made_by,
     named_next,
     only_in_the_running,
     unasserted,
+    value_of_another,
 )
 from qa.config import AnswerSettings
 from qa.embedding import Embedder
@@ -301,6 +305,9 @@ class EvidenceReader:
         # Read once per article, not per sentence.
         mentions = {a: _mentions(subjects, text, sources) for a, text in article_text.items()}
         irregular = self._irregular_verbs()
+        # A value is asked of the question's subject: not one a sentence gives of another.
+        subject = asked_subject(reading.tokens) if analysis.wants_value else frozenset()
+        maker = analysis.slot is Slot.PERSON and asks_for_a_maker(analysis)
         out = []
         for (sent, spans), soft in zip(read, near, strict=True):
             focus = focus_share(weights, sent.text, soft)
@@ -312,6 +319,8 @@ class EvidenceReader:
                 together = focus_share(weights, f"{before} {sent.text}", soft)
                 focus += CONTEXT_SHARE * (together - focus)
             said = predicate_match(analysis.predicates, sent.text, soft, irregular)
+            if maker and any(made_by(sent.text, f) for f in spans):
+                said = 1.0  # 'a book by ... Robert Peston' for 'Who wrote the book ...?'
             if said < MIN_PREDICATE:
                 focus *= 0.5  # the sentence does not state what the question asks was done
             support = (1 - FOCUS_SHARE) * sent.score + FOCUS_SHARE * focus
@@ -324,6 +333,10 @@ class EvidenceReader:
             if only_in_the_running(analysis, sent.text) or not holds_role(analysis, sent.text):
                 stated = False
             answers = about and stated and focus >= MIN_FOCUS
+            if answers and subject:
+                # (parsed only for a sentence that would answer)
+                parsed = self.tokens(sent.text)
+                answers = not all(value_of_another(parsed, subject, f) for f in spans)
             out.append(
                 SlotReading(
                     sent,

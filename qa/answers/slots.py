@@ -259,6 +259,13 @@ def _named_by_unit(
             # 'Linux-based' (one word to _CAPS) names Linux.
             end = m.end(1) - (len("-based") if m.group(1).endswith("-based") else 0)
             out.append(Filler(sentence[m.start(1) : end], UNIT, m.start(1), end))
+    # What the thing is called: 'an extra chip called the trusted platform module (TPM)',
+    # 'a film called The Return'.
+    called = rf"{noun},?\s+(?:called|named|known\s+as|dubbed)\s+"
+    phrase = r"(?:the\s+|an?\s+)?([a-z][\w'’-]*(?:\s+[a-z][\w'’-]*){0,4}?)(?=\s*[(,.;:!?\"”]|$)"
+    for m in re.finditer(rf"{called}(?:({_CAPS})|{phrase})", sentence):
+        k = 1 if m.group(1) else 2
+        out.append(Filler(m.group(k), UNIT, m.start(k), m.end(k)))
     if modifier:
         # The question's word for the kind before another noun of the same kind ('Finnish
         # anti-virus lab F-Secure' for 'Which Finnish anti-virus company ...?').
@@ -377,6 +384,22 @@ _MAKERS = frozenset(
     for w in """author writer director novelist composer painter artist playwright poet
     songwriter creator screenwriter producer singer""".split()
 )
+
+
+_WORKS = (
+    r"story|stories|book|books|novel|novels|play|plays|poem|song|songs|album|film|films|movie|"
+    r"painting|opera|musical|novella|memoir|biography|screenplay|script|report|study"
+)
+# 'A new book, Brown's Britain by Sunday Telegraph journalist ': a work, its title at most,
+# then 'by' and what the maker is.
+_MADE_BY = re.compile(rf"\b(?:{_WORKS})\b[^.;:!?]{{0,40}}?\bby\s+(?:[\w'’-]+\s+){{0,4}}$", re.I)
+
+
+def made_by(sentence: str, f: Filler) -> bool:
+    """Whether the name `f` is written as a work's maker ('a new book, Brown's Britain by
+    Sunday Telegraph journalist Robert Peston'): for a question asking who made something,
+    that states the making."""
+    return bool(_MADE_BY.search(sentence[max(0, f.start - 100) : f.start]))
 
 
 def asks_for_a_maker(question: Question) -> bool:
@@ -977,3 +1000,66 @@ def _in_unreal_frame(tokens: Sequence[Token], children: dict[int, list[int]], i:
             return True
         i = token.head
     return False
+
+
+def asked_subject(tokens: Sequence[Token]) -> frozenset[str]:
+    """The words of the names the question asks a value of, lowercased: those between its
+    auxiliary and its verb ('leonardo', 'dicaprio' in 'How much money did Leonardo DiCaprio
+    pledge to Unicef?'; 'care', 'international', 'margaret', 'hassan' in 'On what date was
+    Care International's Margaret Hassan abducted?'); empty when no name stands there."""
+    aux = next((i for i, t in enumerate(tokens) if t.text.lower() in _ASKING_AUX and i > 0), None)
+    if aux is None:
+        return frozenset()
+    names = []
+    for t in tokens[aux + 1 :]:
+        if t.pos in ("VERB", "AUX", "ADP") or t.text in (",", "?"):
+            break
+        if t.pos == "PROPN":
+            names.append(t.text.lower())
+    return frozenset(names)
+
+
+_ASKING_AUX = frozenset(
+    "is was are were do does did has have had will would can could should".split()
+)
+
+
+def value_of_another(tokens: Sequence[Token], subject: frozenset[str], f: Filler) -> bool:
+    """Whether the value `f` of a parsed sentence is stated of another name than the
+    question's `subject`: the first named subject up its verbs shares no word with it
+    ('Actress Sandra Bullock has donated $1m ... and actor Leonardo DiCaprio pledged a
+    "sizable" contribution' for how much DiCaprio pledged). A pronoun's verb is passed for
+    the verb it reports ('Standard Chartered said it would spend $3.3bn'); a subject that is
+    a common noun ('the bank') may be anyone's, so the value is not taken for another's."""
+    if not subject:
+        return False
+    at = next((i for i, t in enumerate(tokens) if t.start <= f.start < t.end), None)
+    children = _children(tokens)
+    seen: set[int] = set()
+    i = at
+    while i is not None and i not in seen:
+        seen.add(i)
+        if tokens[i].pos in ("VERB", "AUX"):
+            subjects = [c for c in children.get(i, []) if tokens[c].dep in ("nsubj", "nsubjpass")]
+            if subjects:
+                if tokens[subjects[0]].pos == "PROPN":
+                    name = _subject_name(tokens, children, i) or frozenset()
+                    return bool(name) and not name & subject
+                if tokens[subjects[0]].pos != "PRON":
+                    return False
+        if tokens[i].head == i:
+            break
+        i = tokens[i].head
+    return False
+
+
+def _subject_name(
+    tokens: Sequence[Token], children: dict[int, list[int]], verb: int
+) -> frozenset[str] | None:
+    """The words of the verb's subject when it is a name (with its compound words), else
+    None."""
+    for c in children.get(verb, []):
+        if tokens[c].dep in ("nsubj", "nsubjpass") and tokens[c].pos == "PROPN":
+            parts = [c] + [k for k in children.get(c, []) if tokens[k].dep == "compound"]
+            return frozenset(tokens[k].text.lower() for k in parts if tokens[k].pos == "PROPN")
+    return None
