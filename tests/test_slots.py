@@ -353,6 +353,10 @@ def test_what_the_question_names_is_not_its_answer() -> None:
             "concerns that her views could hamper research",
         ),
         ("The company was fined for breaching takeover rules.", "for breaching takeover rules"),
+        (
+            "He launched the drive in December after investors criticised the accounts.",
+            "after investors criticised the accounts",
+        ),
         ("The council met on Tuesday in the town hall.", None),
     ],
 )

@@ -880,6 +880,8 @@ def reason_spans(tokens: Sequence[Token]) -> list[tuple[int, int]]:
             found.append((2, i, i))
         elif t.dep == "prep" and _followed_or_punished(tokens, low, kids):
             found.append((3, i, i))
+        elif low in _CAUSE_PREPS and t.dep == "mark" and 0 <= t.head != i:
+            found.append((3, i, t.head))  # a clause: 'after foreign investors criticised ...'
         elif t.dep in ("advcl", "xcomp") and t.pos == "VERB":
             to = [k for k in kids if tokens[k].dep == "aux" and tokens[k].text.lower() == "to"]
             head = tokens[t.head] if 0 <= t.head < len(tokens) else t
