@@ -41,6 +41,8 @@ def _spans(question: str, sentence: str) -> list[str]:
     ("question", "slot", "unit"),
     [
         ("Who did Sullivan reportedly speak with?", Slot.PERSON, None),
+        ("Which Six Nations captains were picked in the squad?", Slot.PERSON, "captain"),
+        ("Where is the centre at which the France coach names his team?", Slot.PLACE, None),
         ("Which shipyard will build the new ferry?", Slot.ORG, "shipyard"),
         ("How many progressive Democrats signed the letter?", Slot.COUNT, "democrat"),
         ("How much did the council pay for the ferry?", Slot.MONEY, None),

@@ -210,6 +210,9 @@ def read_question(text: str, tokens: tuple[Token, ...] = ()) -> Question:
     without them a simpler reading of the words is used."""
     alternatives = _alternatives(text)
     slot, unit = _slot(text)
+    headed = _determined_noun(tokens)
+    if headed is not None and slot in _NAME_KINDS:
+        slot, unit = headed
     verb = _verb_after_what(text, tokens)
     if verb is not None:
         # 'What happened ...', 'What caused ...': the question word is the subject of a verb.
@@ -383,6 +386,29 @@ def _kind_words(text: str, unit: str | None) -> frozenset[str]:
         if stem(w) == unit:
             return frozenset(out)
     return frozenset()
+
+
+_NAME_KINDS = frozenset({Slot.PERSON, Slot.ORG, Slot.PLACE, Slot.THING})
+
+
+def _determined_noun(tokens: Sequence[Token]) -> tuple[Slot, str] | None:
+    """The slot and unit of the noun phrase after the question's 'which' / 'what': its last
+    noun, read from the words' tags ('captains' in 'Which Six Nations captains were picked
+    ...?', where the first listed noun is 'nations'), when that noun names a kind of name;
+    None otherwise."""
+    at = next((i for i, t in enumerate(tokens) if _QWORD.fullmatch(t.text)), None)
+    if at is None or tokens[at].text.lower() not in ("which", "what"):
+        return None  # ('Where is the centre at which France coach ...' asks for a place)
+    head = None
+    for t in tokens[at + 1 :]:
+        if t.pos == "NOUN":
+            head = t
+        elif t.pos not in ("ADJ", "PROPN", "NUM") and t.text != "-":
+            break
+    if head is None:
+        return None
+    kinds = noun_kinds(head.text) & _NAME_KINDS
+    return (next(iter(kinds)), stem(head.text)) if len(kinds) == 1 else None
 
 
 def _tagged_head(text: str, tokens: Sequence[Token]) -> str | None:
