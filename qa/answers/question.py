@@ -558,15 +558,16 @@ def _how(after: list[str]) -> tuple[Slot | None, str | None]:
 
 
 # Verbs of change: 'how much' they ask for is by how much (a percentage as well as a sum).
-def asks_change(text: str) -> bool:
-    """Whether a question asks how much something changed ('How much did sales rise?')."""
-    return any(stem(w) in _CHANGE for w in words(text))
-
-
 _CHANGE = _nouns(
     """grow grew grown rise rose risen fall fell fallen increase decrease drop climb shrink
     shrank shrunk expand contract decline jump slump slip surge soar plunge gain"""
 )
+
+
+def asks_change(text: str) -> bool:
+    """Whether a question asks how much something changed ('How much did sales rise?')."""
+    return any(stem(w) in _CHANGE for w in words(text))
+
 
 _NOT_NOUN = frozenset(_AUX) | frozenset("of the a an did do does more than in on at to for".split())
 

@@ -369,11 +369,11 @@ _ROLE_BEFORE = re.compile(
 
 # A person written after a work and 'by' ('the story by EB White', 'a novel by Ian McEwan')
 # made it: an answer to who wrote, directed or made something, not to who else took part.
-_WORK_BY = re.compile(
-    r"\b(?:story|stories|book|books|novel|novels|play|plays|poem|song|songs|album|film|films|"
-    r"movie|painting|opera|musical|novella|memoir|biography|screenplay|script)\s+by\s+$",
-    re.I,
+_WORKS = (
+    r"story|stories|book|books|novel|novels|play|plays|poem|song|songs|album|film|films|"
+    r"movie|painting|opera|musical|novella|memoir|biography|screenplay|script"
 )
+_WORK_BY = re.compile(rf"\b(?:{_WORKS})\s+by\s+$", re.I)
 _MAKING = frozenset(
     stem(w)
     for w in """write wrote written author direct compose paint create pen produce make
@@ -386,10 +386,6 @@ _MAKERS = frozenset(
 )
 
 
-_WORKS = (
-    r"story|stories|book|books|novel|novels|play|plays|poem|song|songs|album|film|films|movie|"
-    r"painting|opera|musical|novella|memoir|biography|screenplay|script|report|study"
-)
 # 'A new book, Brown's Britain by Sunday Telegraph journalist ': a work, its title at most,
 # then 'by' and what the maker is.
 _MADE_BY = re.compile(rf"\b(?:{_WORKS})\b[^.;:!?]{{0,40}}?\bby\s+(?:[\w'’-]+\s+){{0,4}}$", re.I)
