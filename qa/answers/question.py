@@ -150,6 +150,7 @@ def noun_kinds(word: str) -> frozenset[Slot]:
 _AUX = (
     "is was are were do does did has have had can could will would should shall may might must"
 ).split()
+AUXILIARIES = frozenset(_AUX)  # the words a question's verb may lean on ('did X pledge')
 _QWORD = re.compile(r"\b(who|whom|whose|which|what|when|where|why|how)\b", re.I)
 # 'How much' asks for an amount of money unless a noun of another measure follows.
 _NOT_MONEY = _nouns("of time longer further more weight space oil water data energy power")

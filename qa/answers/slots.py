@@ -16,7 +16,14 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from qa.answers.question import Question, Slot, asks_change, kind_modifier, noun_kinds
+from qa.answers.question import (
+    AUXILIARIES,
+    Question,
+    Slot,
+    asks_change,
+    kind_modifier,
+    noun_kinds,
+)
 from qa.nlp import Entity, Token
 from qa.text import STOP_WORDS, sentence_spans, stem, verb_root, words
 
@@ -1005,7 +1012,7 @@ def asked_subject(tokens: Sequence[Token]) -> frozenset[str]:
     auxiliary and its verb ('leonardo', 'dicaprio' in 'How much money did Leonardo DiCaprio
     pledge to Unicef?'; 'care', 'international', 'margaret', 'hassan' in 'On what date was
     Care International's Margaret Hassan abducted?'); empty when no name stands there."""
-    aux = next((i for i, t in enumerate(tokens) if t.text.lower() in _ASKING_AUX and i > 0), None)
+    aux = next((i for i, t in enumerate(tokens) if t.text.lower() in AUXILIARIES and i > 0), None)
     if aux is None:
         return frozenset()
     names = []
@@ -1015,11 +1022,6 @@ def asked_subject(tokens: Sequence[Token]) -> frozenset[str]:
         if t.pos == "PROPN":
             names.append(t.text.lower())
     return frozenset(names)
-
-
-_ASKING_AUX = frozenset(
-    "is was are were do does did has have had will would can could should".split()
-)
 
 
 def value_of_another(tokens: Sequence[Token], subject: frozenset[str], f: Filler) -> bool:
