@@ -570,7 +570,7 @@ def asks_change(text: str) -> bool:
     return any(stem(w) in _CHANGE for w in words(text))
 
 
-_NOT_NOUN = frozenset(_AUX) | frozenset("of the a an did do does more than in on at to for".split())
+_NOT_NOUN = AUXILIARIES | frozenset("of the a an did do does more than in on at to for".split())
 
 
 def _head_noun(after: list[str]) -> str | None:

@@ -43,11 +43,10 @@ from qa.answers.slots import (
     capitalised_names,
     fillers,
     fit,
-    holds_role,
     in_span,
     made_by,
+    may_name_the_answer,
     named_next,
-    only_in_the_running,
     unasserted,
     value_of_another,
 )
@@ -83,6 +82,8 @@ PARAPHRASE = 0.6
 # A sentence answers only when it holds at least this share of the question's distinguishing
 # words (weighted; see focus_weights).
 MIN_FOCUS = 0.2
+# What is left of a sentence's focus when it does not state the question's verb.
+VERBLESS_SHARE = 0.5
 # What the question's words in a sentence's passage before it count for, against the same
 # words in the sentence itself (_named_in_context, and a sentence that refers back: _referred_to).
 CONTEXT_SHARE = 0.5
@@ -207,9 +208,7 @@ class EvidenceReader:
         pipeline (qa.nlp); none when the reader was given another entity reader."""
         if not self._tagged:
             return []
-        from qa.nlp import entity_reader
-
-        return entity_reader(self._ner_model).tokens(text)
+        return list(_parsed(self._ner_model, text))
 
     def read(self, question: str, passages: Sequence[Passage]) -> Reading:
         """The reading of `passages` (best first) for `question`: the first `read_passages` are
@@ -322,7 +321,7 @@ class EvidenceReader:
             if maker and any(made_by(sent.text, f) for f in spans):
                 said = 1.0  # 'a book by ... Robert Peston' for 'Who wrote the book ...?'
             if said < MIN_PREDICATE:
-                focus *= 0.5  # the sentence does not state what the question asks was done
+                focus *= VERBLESS_SHARE  # it does not state what the question asks was done
             support = (1 - FOCUS_SHARE) * sent.score + FOCUS_SHARE * focus
             p = reading.passages[sent.passage]
             about, complete = mentions[p.article_id]
@@ -330,7 +329,7 @@ class EvidenceReader:
             # drug Tysabri') states what is asked for, whatever verb the sentence uses.
             named = any(f.label == UNIT for f in spans)
             stated = said >= MIN_PREDICATE or sent.semantic >= PARAPHRASE or named
-            if only_in_the_running(analysis, sent.text) or not holds_role(analysis, sent.text):
+            if not may_name_the_answer(analysis, sent.text):
                 stated = False
             answers = about and stated and focus >= MIN_FOCUS
             if answers and subject:
@@ -497,6 +496,15 @@ def _typed_extra(
     return extra
 
 
+@lru_cache(maxsize=2048)
+def _parsed(model: str, text: str) -> tuple[Token, ...]:
+    """`text` tagged and parsed by the spaCy pipeline `model` (qa.nlp), remembered: a
+    question is parsed on every ask, and a sentence by more than one check of a reading."""
+    from qa.nlp import entity_reader
+
+    return tuple(entity_reader(model).tokens(text))
+
+
 def _spacy_reader(name: str) -> Callable[[list[str]], list[list[Entity]]]:
     """Reads entities with the spaCy pipeline `name` (qa.nlp), loaded on first use."""
 
@@ -522,9 +530,7 @@ def _named_in_context(
     for i, r in enumerate(out):
         if not (r.about and r.fit == 2 and r.predicate >= MIN_PREDICATE):
             continue
-        if only_in_the_running(reading.analysis, r.sentence.text):
-            continue
-        if not holds_role(reading.analysis, r.sentence.text):
+        if not may_name_the_answer(reading.analysis, r.sentence.text):
             continue
         p = reading.passages[r.sentence.passage]
         before = _told_before(p, r.sentence.end)
@@ -553,15 +559,13 @@ def _continued_in_next(
     person = analysis.slot is Slot.PERSON
     out = list(read)
     for i, r in enumerate(out):
-        if not (r.about and r.fit >= 1) or only_in_the_running(analysis, r.sentence.text):
-            continue
-        if not holds_role(analysis, r.sentence.text):
+        if not (r.about and r.fit >= 1 and may_name_the_answer(analysis, r.sentence.text)):
             continue
         following = _continued_by(reading.passages[r.sentence.passage], r.sentence.end, person)
         if not following or predicate_match(analysis.predicates, following, {}, irregular) < 1:
             continue
-        # (its focus was halved for the verb it lacks, which the next sentence states)
-        alone = r.focus * 2 if r.predicate < MIN_PREDICATE else r.focus
+        # (its focus was cut for the verb it lacks, which the next sentence states)
+        alone = r.focus / VERBLESS_SHARE if r.predicate < MIN_PREDICATE else r.focus
         together = focus_share(weights, f"{r.sentence.text} {following}")
         if alone + CONTEXT_SHARE * max(0.0, together - alone) >= MIN_FOCUS:
             out[i] = replace(r, answers=True, predicate=1.0)
@@ -571,7 +575,8 @@ def _continued_in_next(
 
 # A sentence opening with a demonstrative ('That brought to 49 the number ...') or a definite
 # description ('The low-budget film, directed by ...') refers back to what came before it.
-_DEMONSTRATIVE = re.compile(r"(?:That|This|These|Those)\b")
+_DEMONSTRATIVES = r"(?:That|This|These|Those)"
+_DEMONSTRATIVE = re.compile(rf"{_DEMONSTRATIVES}\b")
 _DEFINITE = re.compile(r"The\s+((?:[a-z][\w-]*\s+){0,2}[a-z][\w-]*)\b")
 # 'The 34-year-old ...': news names a person, then goes on by their age.
 _AGED = re.compile(r"The\s+\d+-year-old\b")
@@ -602,7 +607,7 @@ def _referred_to(passage: Passage, start: int, sentence: str) -> str:
 # pronoun ('During cross examination, he asked ...'). Not 'He said:' and the like, which
 # only introduce the person's words.
 _GOES_ON = r"(?:[A-Z][^,.;:!?\"“]{0,60},\s+)?"
-_GOES_ON_THING = re.compile(_GOES_ON + r"(?:this|that|these|those)\b(?!-)", re.I)
+_GOES_ON_THING = re.compile(rf"{_GOES_ON}{_DEMONSTRATIVES}\b(?!-)", re.I)
 _GOES_ON_PERSON = re.compile(
     _GOES_ON + r"(?:he|she|they)\s+(?!(?:said|says|added|adds|told|tells)\b)", re.I
 )

@@ -939,6 +939,13 @@ _OUTCOME = re.compile(
 )
 
 
+def may_name_the_answer(question: Question, sentence: str) -> bool:
+    """Whether a sentence may say who or what the question asks for at all: it names the
+    role the question asks who holds (holds_role), and does not only name who is in the
+    running for what the question asks who won (only_in_the_running)."""
+    return holds_role(question, sentence) and not only_in_the_running(question, sentence)
+
+
 def only_in_the_running(question: Question, sentence: str) -> bool:
     """Whether a sentence only names who is nominated or shortlisted for an award while the
     question asks who won or gets one."""
@@ -1042,10 +1049,11 @@ def value_of_another(tokens: Sequence[Token], subject: frozenset[str], f: Filler
         if tokens[i].pos in ("VERB", "AUX"):
             subjects = [c for c in children.get(i, []) if tokens[c].dep in ("nsubj", "nsubjpass")]
             if subjects:
-                if tokens[subjects[0]].pos == "PROPN":
-                    name = _subject_name(tokens, children, i) or frozenset()
+                first = subjects[0]
+                if tokens[first].pos == "PROPN":
+                    name = _name_words(tokens, children, first)
                     return bool(name) and not name & subject
-                if tokens[subjects[0]].pos != "PRON":
+                if tokens[first].pos != "PRON":
                     return False
         if tokens[i].head == i:
             break
@@ -1053,13 +1061,7 @@ def value_of_another(tokens: Sequence[Token], subject: frozenset[str], f: Filler
     return False
 
 
-def _subject_name(
-    tokens: Sequence[Token], children: dict[int, list[int]], verb: int
-) -> frozenset[str] | None:
-    """The words of the verb's subject when it is a name (with its compound words), else
-    None."""
-    for c in children.get(verb, []):
-        if tokens[c].dep in ("nsubj", "nsubjpass") and tokens[c].pos == "PROPN":
-            parts = [c] + [k for k in children.get(c, []) if tokens[k].dep == "compound"]
-            return frozenset(tokens[k].text.lower() for k in parts if tokens[k].pos == "PROPN")
-    return None
+def _name_words(tokens: Sequence[Token], children: dict[int, list[int]], at: int) -> frozenset[str]:
+    """The words of the name at `at` with its compound words ('Sandra Bullock'), lowercased."""
+    parts = [at] + [k for k in children.get(at, []) if tokens[k].dep == "compound"]
+    return frozenset(tokens[k].text.lower() for k in parts if tokens[k].pos == "PROPN")
